@@ -1,0 +1,115 @@
+//! Server functions and the types they share with the browser. Each server
+//! function is a public HTTP endpoint (under `/admin/rpc/`) and checks the
+//! session and permission itself, first thing.
+
+pub mod dashboard;
+pub mod session;
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// The errors server functions answer, shown to people as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Your session has ended. Please log in again.")]
+    Unauthenticated,
+    #[error("You do not have permission to do this.")]
+    Forbidden,
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("{0} was not found.")]
+    NotFound(String),
+    #[error("An internal error occurred; it has been logged.")]
+    Internal,
+    /// The call itself failed (network, server unreachable, bad encoding).
+    #[error("The server could not be reached: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::service::ServiceError> for AppError {
+    fn from(err: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError;
+        match err {
+            ServiceError::Invalid { field, message } => AppError::Invalid { field: field.into(), message: message.into_owned() },
+            ServiceError::NotFound(what) => AppError::NotFound(what.into()),
+            ServiceError::Forbidden => AppError::Forbidden,
+            ServiceError::Internal(_) => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        tracing::error!(error = %err, "server function: database error");
+        AppError::Internal
+    }
+}
+
+/// The logged-in user as the pages see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub is_admin: bool,
+}
+
+/// Server-side helpers every server function starts with.
+#[cfg(feature = "ssr")]
+pub(crate) mod guard {
+    use super::{AppError, SessionUser};
+    use crate::server::session::{CsrfToken, CurrentUser};
+    use crate::state::AppState;
+    use axum::http::request::Parts;
+    use leptos::prelude::use_context;
+
+    fn set_status(status: axum::http::StatusCode) {
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            options.set_status(status);
+        }
+    }
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or(AppError::Internal)
+    }
+
+    pub fn csrf_token() -> Option<String> {
+        use_context::<Parts>().and_then(|p| p.extensions.get::<CsrfToken>().map(|t| t.0.clone()))
+    }
+
+    pub fn optional_user() -> Option<SessionUser> {
+        let parts = use_context::<Parts>()?;
+        let user = parts.extensions.get::<CurrentUser>()?.0.as_ref()?;
+        Some(SessionUser { id: user.id, username: user.username.clone(), email: user.email.clone(), is_admin: user.is_admin })
+    }
+
+    /// The logged-in user, or 401.
+    pub fn user() -> Result<SessionUser, AppError> {
+        optional_user().ok_or_else(|| {
+            set_status(axum::http::StatusCode::UNAUTHORIZED);
+            AppError::Unauthenticated
+        })
+    }
+
+    /// The logged-in administrator, or 401/403.
+    #[allow(dead_code)]
+    pub fn admin() -> Result<SessionUser, AppError> {
+        let user = user()?;
+        if !user.is_admin {
+            set_status(axum::http::StatusCode::FORBIDDEN);
+            return Err(AppError::Forbidden);
+        }
+        Ok(user)
+    }
+}

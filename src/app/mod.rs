@@ -1,0 +1,78 @@
+//! The back office's pages (Leptos): rendered on the server, hydrated in
+//! the browser. Data comes from the server functions in `crate::api`.
+
+mod components;
+mod dashboard;
+mod icons;
+mod layout;
+mod login;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full bg-slate-50">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" href=stylesheet/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="h-full text-slate-800 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Marks the page once the WASM has taken over, for people's tools and tests.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Title formatter=|text| format!("{text} · Postern")/>
+        <Router>
+            // Async rendering: every page arrives complete, so it works without JavaScript.
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/admin/login") view=login::LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/admin") view=layout::AdminLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Page not found"/>
+        <main class="flex min-h-full flex-col items-center justify-center px-6 py-24 text-center">
+            <p class="text-sm font-semibold text-indigo-600">"404"</p>
+            <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">"Page not found"</h1>
+            <p class="mt-4 text-slate-600">"There is nothing at this address."</p>
+            <a href="/admin" class="mt-8 rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                "Go to the back office"
+            </a>
+        </main>
+    }
+}

@@ -1,0 +1,327 @@
+//! The command line: `serve` (the default), `keys generate`, `user create`,
+//! `app create`. Messages are for people: what happened, what to do next.
+
+use crate::config::Config;
+use crate::keys::{self, KeyStore};
+use crate::oauth::grant::GrantType;
+use crate::service::applications::{NewApplicationInput, Owner};
+use crate::service::{self, ServiceError};
+use crate::state::AppState;
+use crate::store;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "postern", version, about = "An OAuth 2.0 authorization server with a back office.")]
+pub struct Cli {
+    /// Settings file (default: Leptos.toml in the working directory, if present).
+    #[arg(long, global = true, env = "POSTERN_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage the RSA keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Manage back-office users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage OAuth applications.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Generate an RSA-2048 key pair at the configured paths.
+    Generate {
+        /// Replace existing keys (tokens signed with them stop verifying).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a back-office user; prints a generated password once unless --password-stdin.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Organization name (created if it does not exist); default: the first one.
+        #[arg(long)]
+        organization: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GrantArg {
+    ClientCredentials,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Create an OAuth application; prints its client ID and secret once.
+    Create {
+        /// User name of the back-office user who owns the application.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        grant: GrantArg,
+        /// Organization name; default: the owner's first organization.
+        #[arg(long)]
+        organization: Option<String>,
+        /// Create it inactive.
+        #[arg(long)]
+        inactive: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => return fail(&format!("cannot load the settings: {e}")),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Keys { command: KeysCommand::Generate { force } } => keys_generate(&config, force),
+            Command::User { command } => user(config, command).await,
+            Command::App { command } => app(config, command).await,
+        }
+    })
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("POSTERN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,leptos_axum=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("postern: error: {message}");
+    ExitCode::FAILURE
+}
+
+/// Opens and migrates the database; a failed migration stops here.
+async fn open_state(config: Config) -> Result<AppState, ExitCode> {
+    let db = store::open(&config.database.url, config.database.max_connections)
+        .await
+        .map_err(|e| fail(&e.to_string()))?;
+    if let Err(e) = store::migrate(&db).await {
+        return Err(fail(&format!("{e}. Postern did not start; the database was left as it was.")));
+    }
+    let keys = KeyStore::load(&config.keys);
+    Ok(AppState::new(db, config, keys))
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let addr = config.server.site_addr;
+    let state = match open_state(config).await {
+        Ok(state) => state,
+        Err(code) => return code,
+    };
+    let base = state.config.public_url();
+    let admin_password = std::env::var("POSTERN_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    match service::users::bootstrap(&state, admin_password).await {
+        Ok(Some(admin)) => {
+            println!("\nFirst start: created the organization \"{}\" and an administrator.", service::users::DEFAULT_ORGANIZATION);
+            println!("  Log in at  {base}/admin/login");
+            println!("  User name  {}", admin.username);
+            if admin.generated {
+                println!("  Password   {}   (shown only now; set POSTERN_ADMIN_PASSWORD to choose it)", admin.password);
+            } else {
+                println!("  Password   the value of POSTERN_ADMIN_PASSWORD");
+            }
+            println!();
+        }
+        Ok(None) => {}
+        Err(e) => return fail(&format!("cannot create the first administrator: {e}")),
+    }
+    if state.keys.signing_key().is_none() {
+        eprintln!(
+            "postern: warning: no signing keys at {} / {}; token requests answer no_encryption_key. Run `postern keys generate`.",
+            state.config.keys.private_key.display(),
+            state.config.keys.public_key.display()
+        );
+    }
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            return fail(&format!(
+                "cannot listen on {addr}: {e}. Is another server using it? Set LEPTOS_SITE_ADDR or server.site_addr in Leptos.toml."
+            ))
+        }
+    };
+    let app = crate::server::router(state);
+    println!("Postern is listening on http://{addr}  (back office: {base}/admin, token endpoint: {base}/oauth2-token)");
+    tracing::info!(%addr, "listening");
+    let shutdown = async {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                s.recv().await;
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        tracing::info!("shutting down: finishing requests in flight");
+    };
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("the server stopped: {e}")),
+    }
+}
+
+fn keys_generate(config: &Config, force: bool) -> ExitCode {
+    match keys::generate(&config.keys, force) {
+        Ok(kid) => {
+            println!("Generated an RSA-2048 key pair (kid {kid}):");
+            println!("  private key  {}  (mode 0600)", config.keys.private_key.display());
+            println!("  public key   {}", config.keys.public_key.display());
+            println!("A running server picks the keys up within a few seconds.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn service_fail(e: ServiceError) -> ExitCode {
+    fail(&e.to_string())
+}
+
+async fn user(config: Config, command: UserCommand) -> ExitCode {
+    let state = match open_state(config).await {
+        Ok(state) => state,
+        Err(code) => return code,
+    };
+    let UserCommand::Create { username, email, admin, organization, password_stdin } = command;
+    let (password, generated) = if password_stdin {
+        let mut input = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+            return fail(&format!("cannot read the password from standard input: {e}"));
+        }
+        (input.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (service::random::password(), true)
+    };
+    let input = service::users::NewUserInput {
+        username: &username,
+        email: &email,
+        password: &password,
+        is_admin: admin,
+        organization: organization.as_deref(),
+    };
+    match service::users::create_user(&state, input).await {
+        Ok(user) => {
+            let role = if user.is_admin { "administrator" } else { "user" };
+            println!("Created back-office {role} \"{}\" <{}>.", user.username, user.email);
+            if generated {
+                println!("Password: {password}   (shown only now)");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => service_fail(e),
+    }
+}
+
+async fn app(config: Config, command: AppCommand) -> ExitCode {
+    let state = match open_state(config).await {
+        Ok(state) => state,
+        Err(code) => return code,
+    };
+    let AppCommand::Create { owner, name, grant, organization, inactive, json } = command;
+    let owner_user = match store::users::find_by_username(&state.db, &owner).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return fail(&format!("there is no back-office user \"{owner}\" (create one with `postern user create`)")),
+        Err(e) => return service_fail(e.into()),
+    };
+    let organizations = match store::organizations::of_user(&state.db, owner_user.id).await {
+        Ok(orgs) => orgs,
+        Err(e) => return service_fail(e.into()),
+    };
+    let org = match &organization {
+        Some(wanted) => organizations.iter().find(|o| &o.name == wanted),
+        None => organizations.first(),
+    };
+    let Some(org) = org.cloned() else {
+        return fail(&match organization {
+            Some(o) => format!("\"{owner}\" is not a member of the organization \"{o}\""),
+            None => format!("\"{owner}\" belongs to no organization"),
+        });
+    };
+    let grant_type = match grant {
+        GrantArg::ClientCredentials => GrantType::ClientCredentials,
+    };
+    let input = NewApplicationInput {
+        organization_id: org.id,
+        name,
+        active: !inactive,
+        grant_type,
+        owner: Some(Owner::User(owner_user.id)),
+        confidential: true,
+        skip_consent: false,
+        redirect_uris: vec![],
+    };
+    let display_name = input.name.trim().to_owned();
+    match service::applications::create(&state, input).await {
+        Ok(created) => {
+            let secret = created.client_secret.as_ref().map(|s| s.expose().to_owned());
+            if json {
+                let out = serde_json::json!({
+                    "name": display_name,
+                    "organization": org.name,
+                    "grant_type": grant_type.as_str(),
+                    "client_id": created.client_id,
+                    "client_secret": secret,
+                });
+                println!("{out}");
+            } else {
+                println!("Created the OAuth application \"{display_name}\" ({}, organization {}).", grant_type.as_str(), org.name);
+                println!("  Client ID      {}", created.client_id);
+                if let Some(secret) = secret {
+                    println!("  Client Secret  {secret}");
+                    println!("Copy the secret now: it is stored only as a hash and will not be shown again.");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => service_fail(e),
+    }
+}

@@ -1,0 +1,286 @@
+//! The server's runtime settings: `Leptos.toml`, overridden by environment
+//! variables. This is the one place settings are read; everything else
+//! receives a [`Config`].
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where settings are read from when neither `--config` nor `POSTERN_CONFIG` says.
+pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub keys: KeysConfig,
+    pub tokens: TokenConfig,
+    pub site: SiteConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on. Env: `LEPTOS_SITE_ADDR`.
+    pub site_addr: SocketAddr,
+    /// The base URL people and clients use; the storefront issuer, and with
+    /// `/admin` the back-office issuer (SPEC §7). Defaults to
+    /// `http://<site_addr>`. Env: `POSTERN_PUBLIC_URL`.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Env: `POSTERN_DATABASE_URL`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// Env: `POSTERN_PRIVATE_KEY`.
+    pub private_key: PathBuf,
+    /// Env: `POSTERN_PUBLIC_KEY`.
+    pub public_key: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenConfig {
+    /// Seconds. Env: `POSTERN_ACCESS_TOKEN_LIFETIME`.
+    pub access_token_lifetime: i64,
+    /// Seconds. Env: `POSTERN_REFRESH_TOKEN_LIFETIME`.
+    pub refresh_token_lifetime: i64,
+    /// Seconds. Env: `POSTERN_AUTHORIZATION_CODE_LIFETIME`.
+    pub authorization_code_lifetime: i64,
+    /// Seconds a back-office login lasts. Env: `POSTERN_SESSION_LIFETIME`.
+    pub session_lifetime: i64,
+}
+
+/// Where the compiled front end is (cargo-leptos output).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    /// Env: `LEPTOS_SITE_ROOT`.
+    pub root: String,
+    /// Env: `LEPTOS_SITE_PKG_DIR`.
+    pub pkg_dir: String,
+    /// Env: `LEPTOS_OUTPUT_NAME`.
+    pub output_name: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            keys: KeysConfig::default(),
+            tokens: TokenConfig::default(),
+            site: SiteConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)), public_url: None }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: "sqlite://var/postern.db".into(), max_connections: 8 }
+    }
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self { private_key: "var/oauth_private.key".into(), public_key: "var/oauth_public.key".into() }
+    }
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        Self {
+            access_token_lifetime: 3600,
+            refresh_token_lifetime: 30 * 24 * 3600,
+            authorization_code_lifetime: 600,
+            session_lifetime: 8 * 3600,
+        }
+    }
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        Self { root: "target/site".into(), pkg_dir: "pkg".into(), output_name: "postern".into() }
+    }
+}
+
+/// A setting that could not be used, said so a person can fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name}={value:?} is not valid: {message}")]
+    Env { name: &'static str, value: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads `path` (or `Leptos.toml` in the working directory, if present),
+    /// then applies environment overrides. A missing default file is fine;
+    /// a missing file that was asked for is an error.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let explicit = path.map(Path::to_path_buf).or_else(|| std::env::var_os("POSTERN_CONFIG").map(PathBuf::from));
+        let file = explicit.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        let mut config = match std::fs::read_to_string(&file) {
+            Ok(text) => Self::parse(&text).map_err(|message| ConfigError::Parse { path: file.clone(), message })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => Config::default(),
+            Err(source) => return Err(ConfigError::Read { path: file, source }),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Applies `LEPTOS_*` and `POSTERN_*` overrides read through `var`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parsed<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.parse().map_err(|e: T::Err| ConfigError::Env { name, value, message: e.to_string() })
+        }
+        if let Some(v) = var("LEPTOS_SITE_ADDR") {
+            self.server.site_addr = parsed("LEPTOS_SITE_ADDR", v)?;
+        }
+        if let Some(v) = var("POSTERN_PUBLIC_URL") {
+            self.server.public_url = Some(v);
+        }
+        if let Some(v) = var("POSTERN_DATABASE_URL") {
+            self.database.url = v;
+        }
+        if let Some(v) = var("POSTERN_PRIVATE_KEY") {
+            self.keys.private_key = v.into();
+        }
+        if let Some(v) = var("POSTERN_PUBLIC_KEY") {
+            self.keys.public_key = v.into();
+        }
+        if let Some(v) = var("POSTERN_ACCESS_TOKEN_LIFETIME") {
+            self.tokens.access_token_lifetime = parsed("POSTERN_ACCESS_TOKEN_LIFETIME", v)?;
+        }
+        if let Some(v) = var("POSTERN_REFRESH_TOKEN_LIFETIME") {
+            self.tokens.refresh_token_lifetime = parsed("POSTERN_REFRESH_TOKEN_LIFETIME", v)?;
+        }
+        if let Some(v) = var("POSTERN_AUTHORIZATION_CODE_LIFETIME") {
+            self.tokens.authorization_code_lifetime = parsed("POSTERN_AUTHORIZATION_CODE_LIFETIME", v)?;
+        }
+        if let Some(v) = var("POSTERN_SESSION_LIFETIME") {
+            self.tokens.session_lifetime = parsed("POSTERN_SESSION_LIFETIME", v)?;
+        }
+        if let Some(v) = var("LEPTOS_SITE_ROOT") {
+            self.site.root = v;
+        }
+        if let Some(v) = var("LEPTOS_SITE_PKG_DIR") {
+            self.site.pkg_dir = v;
+        }
+        if let Some(v) = var("LEPTOS_OUTPUT_NAME") {
+            self.site.output_name = v;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let t = &self.tokens;
+        for (name, value) in [
+            ("tokens.access_token_lifetime", t.access_token_lifetime),
+            ("tokens.refresh_token_lifetime", t.refresh_token_lifetime),
+            ("tokens.authorization_code_lifetime", t.authorization_code_lifetime),
+            ("tokens.session_lifetime", t.session_lifetime),
+        ] {
+            if !(1..=10 * 365 * 24 * 3600).contains(&value) {
+                return Err(ConfigError::Invalid(format!("{name} must be between 1 second and 10 years, not {value}")));
+            }
+        }
+        if let Some(url) = &self.server.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {
+                return Err(ConfigError::Invalid(format!(
+                    "server.public_url must start with http:// or https:// and not end with '/', not {url:?}"
+                )));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.server.public_url.clone().unwrap_or_else(|| format!("http://{}", self.server.site_addr))
+    }
+
+    pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
+        leptos::config::LeptosOptions::builder()
+            .output_name(self.site.output_name.as_str())
+            .site_root(self.site.root.as_str())
+            .site_pkg_dir(self.site.pkg_dir.as_str())
+            .site_addr(self.server.site_addr)
+            .env(leptos::config::Env::PROD)
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn shipped_leptos_toml_parses_and_knows_every_key() {
+        let text = include_str!("../Leptos.toml");
+        let config = Config::parse(text).expect("Leptos.toml must parse with deny_unknown_fields");
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut config = Config::parse("[keys]\nprivate_key = \"a.key\"\n").unwrap();
+        let env: HashMap<&str, &str> = [
+            ("POSTERN_PRIVATE_KEY", "/etc/postern/private.pem"),
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:8080"),
+            ("POSTERN_DATABASE_URL", "sqlite::memory:"),
+            ("POSTERN_ACCESS_TOKEN_LIFETIME", "60"),
+        ]
+        .into();
+        config.apply_env(|n| env.get(n).map(|v| v.to_string())).unwrap();
+        assert_eq!(config.keys.private_key, PathBuf::from("/etc/postern/private.pem"));
+        assert_eq!(config.server.site_addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(config.database.url, "sqlite::memory:");
+        assert_eq!(config.tokens.access_token_lifetime, 60);
+        assert_eq!(config.public_url(), "http://0.0.0.0:8080");
+    }
+
+    #[test]
+    fn bad_values_say_which_setting() {
+        let mut config = Config::default();
+        let err = config
+            .apply_env(|n| (n == "POSTERN_ACCESS_TOKEN_LIFETIME").then(|| "soon".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("POSTERN_ACCESS_TOKEN_LIFETIME"));
+        let err = Config::parse("[tokens]\naccess_token_lifetme = 5\n").unwrap_err();
+        assert!(err.contains("access_token_lifetme"), "{err}");
+        let config = Config::parse("[tokens]\naccess_token_lifetime = 0\n").unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("access_token_lifetime"));
+    }
+}

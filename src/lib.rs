@@ -1,0 +1,33 @@
+//! Postern: an OAuth 2.0 authorization server with a back office.
+//!
+//! One crate, two builds: `ssr` (the server binary: protocol core, storage,
+//! HTTP, server-side rendering) and `hydrate` (the WASM that makes the
+//! back-office pages interactive). `api` and `app` are shared by both.
+
+pub mod api;
+pub mod app;
+
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod keys;
+#[cfg(feature = "ssr")]
+pub mod oauth;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// Entry point of the WASM bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

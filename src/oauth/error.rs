@@ -1,0 +1,115 @@
+//! Protocol errors, named by their RFC 6749 §5.2 wire codes.
+//!
+//! `Display` of [`ErrorCode`] is the code itself; only the HTTP layer
+//! (`server::error`) decides the status code and headers.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// The `error` member of an RFC 6749 §5.2 error response (plus Oro's
+/// `no_encryption_key`, which tells a client that the server has no keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    /// The server has no usable signing key (SPEC §3).
+    NoEncryptionKey,
+    /// Something failed on our side; the description never says what.
+    ServerError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::NoEncryptionKey => "no_encryption_key",
+            ErrorCode::ServerError => "server_error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error answered to a client: the code, a human-readable description
+/// (RFC 6749 `error_description`) and an optional `hint` (Oro's extra member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Cow<'static, str>,
+    pub hint: Option<Cow<'static, str>>,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self { code, description: description.into(), hint: None }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// The one message for every client authentication failure, so that a
+    /// caller cannot tell an unknown client from a wrong secret.
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "Client authentication failed.")
+    }
+
+    pub fn invalid_grant(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidScope, description)
+    }
+
+    pub fn no_encryption_key() -> Self {
+        Self::new(
+            ErrorCode::NoEncryptionKey,
+            "The authorization server has no signing key configured.",
+        )
+        .with_hint("Ask the administrator to run `postern keys generate`.")
+    }
+
+    pub fn server_error() -> Self {
+        Self::new(ErrorCode::ServerError, "The authorization server could not complete the request.")
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_the_wire_code() {
+        assert_eq!(ErrorCode::InvalidClient.to_string(), "invalid_client");
+        assert_eq!(ErrorCode::UnsupportedGrantType.to_string(), "unsupported_grant_type");
+        assert_eq!(ErrorCode::NoEncryptionKey.to_string(), "no_encryption_key");
+    }
+}

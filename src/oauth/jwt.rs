@@ -1,0 +1,326 @@
+//! JWT access tokens (RFC 9068, RS256) and the keys that sign and verify
+//! them. Parsing a key is done once, when it is loaded; nothing here reads
+//! files or the clock.
+
+use super::scope::ClientKind;
+use super::OAuthError;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// RFC 9068 §2.1: the `typ` header of a JWT access token.
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// The claims of an access token (RFC 9068 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    pub scope: String,
+    pub jti: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+/// Why a key could not be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyError {
+    #[error("the private key is not an RSA private key in PEM form (PKCS#1 or PKCS#8)")]
+    BadPrivateKey,
+    #[error("the public key is not an RSA public key in PEM form (SPKI or PKCS#1)")]
+    BadPublicKey,
+    #[error("the public key does not belong to the private key")]
+    Mismatch,
+    #[error("the RSA key is {0} bits; at least 2048 are required")]
+    TooShort(usize),
+}
+
+/// The public half of a signing key as a JWK (RFC 7517), with its `kid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicJwk {
+    pub kty: &'static str,
+    #[serde(rename = "use")]
+    pub use_: &'static str,
+    pub alg: &'static str,
+    pub kid: String,
+    pub n: String,
+    pub e: String,
+}
+
+/// A key that verifies tokens.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    pub jwk: PublicJwk,
+    decoding: DecodingKey,
+}
+
+impl VerifyingKey {
+    pub fn from_public_pem(public_pem: &str) -> Result<Self, KeyError> {
+        let public = RsaPublicKey::from_public_key_pem(public_pem)
+            .or_else(|_| RsaPublicKey::from_pkcs1_pem(public_pem))
+            .map_err(|_| KeyError::BadPublicKey)?;
+        Self::from_rsa(&public)
+    }
+
+    fn from_rsa(public: &RsaPublicKey) -> Result<Self, KeyError> {
+        let bits = public.size() * 8;
+        if bits < 2048 {
+            return Err(KeyError::TooShort(bits));
+        }
+        let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
+        let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
+        let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(|_| KeyError::BadPublicKey)?;
+        let kid = thumbprint(&n, &e);
+        Ok(Self { jwk: PublicJwk { kty: "RSA", use_: "sig", alg: "RS256", kid, n, e }, decoding })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.jwk.kid
+    }
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyingKey").field("kid", &self.jwk.kid).finish()
+    }
+}
+
+/// RFC 7638 JWK thumbprint: base64url(SHA-256 of the canonical JWK).
+fn thumbprint(n: &str, e: &str) -> String {
+    let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// A private key that signs tokens, with its public half.
+pub struct SigningKey {
+    encoding: EncodingKey,
+    pub verifying: VerifyingKey,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.verifying.jwk.kid).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Loads a key pair, checking that the public key belongs to the private one.
+    pub fn from_pem(private_pem: &str, public_pem: &str) -> Result<Self, KeyError> {
+        let private = RsaPrivateKey::from_pkcs8_pem(private_pem)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(private_pem))
+            .map_err(|_| KeyError::BadPrivateKey)?;
+        let verifying = VerifyingKey::from_public_pem(public_pem)?;
+        let derived = VerifyingKey::from_rsa(&private.to_public_key())?;
+        if derived.jwk != verifying.jwk {
+            return Err(KeyError::Mismatch);
+        }
+        let encoding = EncodingKey::from_rsa_pem(private_pem.as_bytes()).map_err(|_| KeyError::BadPrivateKey)?;
+        Ok(Self { encoding, verifying })
+    }
+
+    pub fn kid(&self) -> &str {
+        self.verifying.kid()
+    }
+
+    /// Signs an access token: RS256, `typ: at+jwt`, this key's `kid`.
+    pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, OAuthError> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
+        header.kid = Some(self.kid().to_owned());
+        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|_| OAuthError::server_error())
+    }
+}
+
+/// What a resource server expects of a token (RFC 9068 §4).
+#[derive(Debug, Clone)]
+pub struct Expectations<'a> {
+    pub issuer: &'a str,
+    pub audience: &'a str,
+    pub kind: ClientKind,
+}
+
+/// Why a token was refused; all of them answer `invalid_token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is not a well-formed JWT access token")]
+    Malformed,
+    #[error("the token was signed by an unknown key")]
+    UnknownKey,
+    #[error("the token signature is invalid")]
+    BadSignature,
+    #[error("the token is not for this API")]
+    WrongAudience,
+    #[error("the token was issued by another issuer")]
+    WrongIssuer,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+}
+
+/// Seconds of clock difference tolerated for `nbf`.
+const NBF_LEEWAY: i64 = 30;
+
+/// Verifies an access token at time `now` against the keys that may have
+/// signed it.
+pub fn verify<'k>(
+    token: &str,
+    keys: impl IntoIterator<Item = &'k VerifyingKey>,
+    expect: &Expectations<'_>,
+    now: i64,
+) -> Result<AccessTokenClaims, TokenError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+    // RFC 9068 §4: the resource server MUST check `typ` and refuse "none" and other algorithms.
+    if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+        return Err(TokenError::Malformed);
+    }
+    let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+    let key = keys.into_iter().find(|k| k.kid() == kid).ok_or(TokenError::UnknownKey)?;
+
+    let mut validation = Validation::new(Algorithm::RS256);
+    // Time is checked below against the given `now`; jsonwebtoken would read the clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation).map_err(|e| {
+        match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
+            _ => TokenError::Malformed,
+        }
+    })?;
+    let claims = data.claims;
+    if claims.iss != expect.issuer {
+        return Err(TokenError::WrongIssuer);
+    }
+    if claims.aud != expect.audience {
+        return Err(TokenError::WrongAudience);
+    }
+    if claims.exp <= now {
+        return Err(TokenError::Expired);
+    }
+    if claims.nbf > now + NBF_LEEWAY {
+        return Err(TokenError::NotYetValid);
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    use std::sync::OnceLock;
+
+    /// One 2048-bit key pair for all tests in this binary (generation is slow).
+    pub(crate) fn test_pems() -> &'static (String, String) {
+        static PEMS: OnceLock<(String, String)> = OnceLock::new();
+        PEMS.get_or_init(|| {
+            let private = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+            let private_pem = private.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+            let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF).unwrap();
+            (private_pem, public_pem)
+        })
+    }
+
+    fn key() -> SigningKey {
+        let (private, public) = test_pems();
+        SigningKey::from_pem(private, public).unwrap()
+    }
+
+    fn claims(now: i64) -> AccessTokenClaims {
+        AccessTokenClaims {
+            iss: "http://localhost/admin".into(),
+            sub: "1".into(),
+            aud: "http://localhost/api".into(),
+            client_id: "client".into(),
+            scope: "users:read".into(),
+            jti: "jti-1".into(),
+            iat: now,
+            nbf: now,
+            exp: now + 3600,
+        }
+    }
+
+    fn expect() -> Expectations<'static> {
+        Expectations { issuer: "http://localhost/admin", audience: "http://localhost/api", kind: ClientKind::BackOffice }
+    }
+
+    #[test]
+    fn signed_token_verifies_until_it_expires() {
+        let key = key();
+        let token = key.sign(&claims(1_000)).unwrap();
+        let got = verify(&token, [&key.verifying], &expect(), 1_000).unwrap();
+        assert_eq!(got, claims(1_000));
+        assert_eq!(verify(&token, [&key.verifying], &expect(), 4_599).unwrap().jti, "jti-1");
+        assert_eq!(verify(&token, [&key.verifying], &expect(), 4_600), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn header_has_typ_and_kid() {
+        let key = key();
+        let token = key.sign(&claims(0)).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(header.kid.as_deref(), Some(key.kid()));
+        assert_eq!(key.kid().len(), 43, "a base64url SHA-256 thumbprint");
+    }
+
+    #[test]
+    fn tampered_token_is_refused() {
+        let key = key();
+        let token = key.sign(&claims(0)).unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut evil = claims(0);
+        evil.sub = "2".into();
+        parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&evil).unwrap());
+        let forged = parts.join(".");
+        assert_eq!(verify(&forged, [&key.verifying], &expect(), 10), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn audience_and_issuer_are_checked() {
+        let key = key();
+        let token = key.sign(&claims(0)).unwrap();
+        let storefront = Expectations { audience: "http://localhost/storefront/api", ..expect() };
+        assert_eq!(verify(&token, [&key.verifying], &storefront, 10), Err(TokenError::WrongAudience));
+        let other = Expectations { issuer: "http://localhost", ..expect() };
+        assert_eq!(verify(&token, [&key.verifying], &other, 10), Err(TokenError::WrongIssuer));
+    }
+
+    #[test]
+    fn unsigned_and_garbage_tokens_are_malformed() {
+        let key = key();
+        // alg "none" with typ at+jwt and an empty signature.
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(0)).unwrap());
+        let none = format!("{header}.{body}.");
+        assert_eq!(verify(&none, [&key.verifying], &expect(), 10), Err(TokenError::Malformed));
+        assert_eq!(verify("garbage", [&key.verifying], &expect(), 10), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn key_from_another_pair_is_unknown() {
+        let key = key();
+        let token = key.sign(&claims(0)).unwrap();
+        assert_eq!(verify(&token, std::iter::empty(), &expect(), 10), Err(TokenError::UnknownKey));
+    }
+
+    #[test]
+    fn mismatched_pair_is_refused() {
+        let (private, _) = test_pems();
+        let other = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let other_public = other.to_public_key().to_public_key_pem(LineEnding::LF).unwrap();
+        assert_eq!(SigningKey::from_pem(private, &other_public).unwrap_err(), KeyError::Mismatch);
+        assert_eq!(SigningKey::from_pem("nope", &other_public).unwrap_err(), KeyError::BadPrivateKey);
+    }
+}

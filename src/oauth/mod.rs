@@ -1,0 +1,17 @@
+//! The OAuth 2.0 protocol core: parsing and deciding, nothing else.
+//!
+//! Everything here is pure: no web framework, no database, no async runtime
+//! and no clock. The current time is always a parameter (`now`, seconds since
+//! the Unix epoch), so expiry rules are tested without sleeping, and the same
+//! functions serve the axum handlers, the server functions and the fuzzers.
+
+pub mod client_auth;
+pub mod error;
+pub mod grant;
+pub mod jwt;
+pub mod redirect_uri;
+pub mod scope;
+pub mod secret;
+pub mod token_request;
+
+pub use error::{ErrorCode, OAuthError};

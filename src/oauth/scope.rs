@@ -1,0 +1,157 @@
+//! Scopes (RFC 6749 §3.3): syntax, the scopes Postern knows, and which of
+//! them an application of each kind may be granted.
+
+use super::OAuthError;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Which side an application (and so its tokens) belongs to (SPEC §2, §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientKind {
+    BackOffice,
+    Storefront,
+}
+
+impl ClientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::BackOffice => "backoffice",
+            ClientKind::Storefront => "storefront",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "backoffice" => Some(ClientKind::BackOffice),
+            "storefront" => Some(ClientKind::Storefront),
+            _ => None,
+        }
+    }
+}
+
+/// A scope Postern can grant, with the words shown to people on consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeDefinition {
+    pub name: &'static str,
+    pub kind: ClientKind,
+    pub description: &'static str,
+}
+
+/// Every scope Postern knows. An empty request gets all scopes of the kind.
+pub const SCOPES: &[ScopeDefinition] = &[
+    ScopeDefinition {
+        name: "users:read",
+        kind: ClientKind::BackOffice,
+        description: "Read the users of your organization",
+    },
+    ScopeDefinition {
+        name: "profile",
+        kind: ClientKind::Storefront,
+        description: "Read your customer profile",
+    },
+];
+
+/// A set of scope tokens, kept sorted so that equal sets print equally.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope(BTreeSet<String>);
+
+impl Scope {
+    /// Parses a space-delimited scope string (RFC 6749 §3.3).
+    pub fn parse(raw: &str) -> Result<Self, OAuthError> {
+        let mut set = BTreeSet::new();
+        for token in raw.split(' ').filter(|t| !t.is_empty()) {
+            // scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+            let valid = token
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            if !valid || token.len() > 128 {
+                return Err(OAuthError::invalid_scope("The scope parameter is malformed."));
+            }
+            set.insert(token.to_owned());
+        }
+        Ok(Scope(set))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// The scope granted to an application of `kind` that asked for `self`:
+    /// everything of that kind when nothing was asked, otherwise exactly what
+    /// was asked, provided each scope is known for that kind.
+    pub fn granted_for(&self, kind: ClientKind) -> Result<Scope, OAuthError> {
+        if self.is_empty() {
+            return Ok(Scope(
+                SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name.to_owned()).collect(),
+            ));
+        }
+        for name in self.iter() {
+            if !SCOPES.iter().any(|s| s.kind == kind && s.name == name) {
+                let known: Vec<&str> =
+                    SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name).collect();
+                return Err(OAuthError::invalid_scope(format!(
+                    "The scope \"{name}\" is not available to this application."
+                ))
+                .with_hint(format!("Known scopes: {}.", known.join(", "))));
+            }
+        }
+        Ok(self.clone())
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for s in &self.0 {
+            if !first {
+                f.write_str(" ")?;
+            }
+            f.write_str(s)?;
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::ErrorCode;
+
+    #[test]
+    fn parses_space_delimited_and_deduplicates() {
+        let s = Scope::parse("b a  b").unwrap();
+        assert_eq!(s.to_string(), "a b");
+    }
+
+    #[test]
+    fn rejects_forbidden_characters() {
+        for bad in ["a\"b", "a\\b", "caf\u{e9}", "tab\there"] {
+            let err = Scope::parse(bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidScope, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn empty_request_gets_the_kinds_default_scopes() {
+        let granted = Scope::default().granted_for(ClientKind::BackOffice).unwrap();
+        assert_eq!(granted.to_string(), "users:read");
+        let granted = Scope::default().granted_for(ClientKind::Storefront).unwrap();
+        assert_eq!(granted.to_string(), "profile");
+    }
+
+    #[test]
+    fn a_scope_of_the_other_side_is_refused() {
+        let err = Scope::parse("profile").unwrap().granted_for(ClientKind::BackOffice).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidScope);
+        assert!(err.description.contains("profile"));
+    }
+}

@@ -1,0 +1,195 @@
+//! Parsing a token request (RFC 6749 §3.2, §4.4.2) from its body, form or
+//! JSON (SPEC §4), into a [`TokenRequest`].
+
+use super::client_auth::{client_credentials, ClientCredentials};
+use super::scope::Scope;
+use super::OAuthError;
+use std::collections::BTreeMap;
+
+/// Request parameters, each present at most once, empty values dropped
+/// (RFC 6749 §3.1: "sent without a value MUST be treated as if they were
+/// omitted").
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Params(BTreeMap<String, String>);
+
+/// Largest body we parse; the HTTP layer refuses larger ones before reading.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    fn insert(&mut self, name: String, value: String) -> Result<(), OAuthError> {
+        if self.0.contains_key(&name) {
+            // RFC 6749 §3.2: parameters MUST NOT be included more than once.
+            return Err(OAuthError::invalid_request(format!(
+                "The parameter \"{}\" is included more than once.",
+                printable(&name)
+            )));
+        }
+        if !value.is_empty() {
+            self.0.insert(name, value);
+        }
+        Ok(())
+    }
+
+    /// Parses an `application/x-www-form-urlencoded` body.
+    pub fn from_form(body: &[u8]) -> Result<Self, OAuthError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| {
+            OAuthError::invalid_request("The request body is not valid application/x-www-form-urlencoded.")
+        })?;
+        let mut params = Params::default();
+        for (name, value) in pairs {
+            params.insert(name, value)?;
+        }
+        Ok(params)
+    }
+
+    /// Parses an `application/json` body: one object whose members are strings.
+    pub fn from_json(body: &[u8]) -> Result<Self, OAuthError> {
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| OAuthError::invalid_request("The request body is not valid JSON."))?;
+        let serde_json::Value::Object(object) = value else {
+            return Err(OAuthError::invalid_request("The request body must be a JSON object."));
+        };
+        let mut params = Params::default();
+        for (name, value) in object {
+            match value {
+                serde_json::Value::String(s) => params.insert(name, s)?,
+                serde_json::Value::Null => {}
+                _ => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "The parameter \"{}\" must be a string.",
+                        printable(&name)
+                    )))
+                }
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// A parameter name safe to echo in an error description.
+fn printable(name: &str) -> String {
+    name.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+/// What the client asks for, by grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GrantRequest {
+    /// RFC 6749 §4.4.2.
+    ClientCredentials { scope: Scope },
+}
+
+/// A parsed token request: who is asking and for what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub client: ClientCredentials,
+    pub grant: GrantRequest,
+}
+
+impl TokenRequest {
+    /// Builds the request from its parameters and Authorization header.
+    ///
+    /// Order of checks: grant_type present and supported, then client
+    /// credentials present (SPEC §4: missing client_id → invalid_request),
+    /// then the grant's own parameters.
+    pub fn parse(params: &Params, authorization: Option<&str>) -> Result<Self, OAuthError> {
+        let grant_type = params
+            .get("grant_type")
+            .ok_or_else(|| OAuthError::invalid_request("The request is missing the grant_type parameter."))?;
+        let grant = match grant_type {
+            "client_credentials" => GrantRequest::ClientCredentials { scope: requested_scope(params)? },
+            other => {
+                return Err(OAuthError::new(
+                    super::ErrorCode::UnsupportedGrantType,
+                    format!("The grant type \"{}\" is not supported.", printable(other)),
+                )
+                .with_hint("Supported grant types: client_credentials."))
+            }
+        };
+        let client = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
+        Ok(TokenRequest { client, grant })
+    }
+}
+
+/// `scope` (RFC 6749) or `scopes` (Oro's documentation); both only if equal.
+fn requested_scope(params: &Params) -> Result<Scope, OAuthError> {
+    match (params.get("scope"), params.get("scopes")) {
+        (Some(a), Some(b)) if a != b => Err(OAuthError::invalid_request(
+            "The parameters \"scope\" and \"scopes\" disagree; send one of them.",
+        )),
+        (Some(s), _) | (None, Some(s)) => Scope::parse(s),
+        (None, None) => Ok(Scope::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::client_auth::AuthMethod;
+    use crate::oauth::ErrorCode;
+
+    #[test]
+    fn form_and_json_give_the_same_request() {
+        let form = Params::from_form(b"grant_type=client_credentials&client_id=app&client_secret=s&scope=users%3Aread").unwrap();
+        let json = Params::from_json(
+            br#"{"grant_type":"client_credentials","client_id":"app","client_secret":"s","scope":"users:read"}"#,
+        )
+        .unwrap();
+        assert_eq!(form, json);
+        let req = TokenRequest::parse(&form, None).unwrap();
+        assert_eq!(req.client.client_id, "app");
+        assert_eq!(req.client.method, AuthMethod::ClientSecretPost);
+        let GrantRequest::ClientCredentials { scope } = req.grant;
+        assert_eq!(scope.to_string(), "users:read");
+    }
+
+    #[test]
+    fn duplicated_parameter_is_invalid_request() {
+        let err = Params::from_form(b"grant_type=client_credentials&grant_type=client_credentials").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        assert!(err.description.contains("grant_type"));
+    }
+
+    #[test]
+    fn empty_values_count_as_omitted() {
+        let params = Params::from_form(b"grant_type=client_credentials&client_id=").unwrap();
+        let err = TokenRequest::parse(&params, None).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        assert!(err.description.contains("client_id"));
+    }
+
+    #[test]
+    fn json_must_be_an_object_of_strings() {
+        assert_eq!(Params::from_json(b"[1,2]").unwrap_err().code, ErrorCode::InvalidRequest);
+        assert_eq!(Params::from_json(b"{\"client_id\": 12}").unwrap_err().code, ErrorCode::InvalidRequest);
+        assert_eq!(Params::from_json(b"{not json").unwrap_err().code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn missing_and_unsupported_grant_types() {
+        let err = TokenRequest::parse(&Params::from_form(b"client_id=a").unwrap(), None).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        let err = TokenRequest::parse(&Params::from_form(b"grant_type=password&client_id=a").unwrap(), None)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnsupportedGrantType);
+    }
+
+    #[test]
+    fn scopes_is_accepted_as_oro_names_it() {
+        let params = Params::from_form(b"grant_type=client_credentials&client_id=a&scopes=users%3Aread").unwrap();
+        let GrantRequest::ClientCredentials { scope } = TokenRequest::parse(&params, None).unwrap().grant;
+        assert!(scope.contains("users:read"));
+        let params = Params::from_form(b"grant_type=client_credentials&client_id=a&scopes=x&scope=y").unwrap();
+        assert_eq!(TokenRequest::parse(&params, None).unwrap_err().code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn control_characters_are_not_echoed() {
+        let err = Params::from_form(b"a%0Ab=1&a%0Ab=2").unwrap_err();
+        assert!(!err.description.contains('\n'));
+    }
+}

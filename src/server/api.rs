@@ -1,0 +1,180 @@
+//! The back-office API (SPEC §6): JSON:API documents for bearer tokens of
+//! back-office applications, scoped to the application's organization.
+
+use super::error::{access_error, json_api_error, JSON_API};
+use crate::oauth::scope::ClientKind;
+use crate::service::access::{self, Access, AccessError};
+use crate::state::AppState;
+use crate::store::{self, users::User};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+const USERS_SCOPE: &str = "users:read";
+const DEFAULT_PAGE_SIZE: i64 = 25;
+const MAX_PAGE_SIZE: i64 = 100;
+
+/// Authenticates the request for the back-office API, refusing tokens in the query string.
+async fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Access, Response> {
+    if query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some("access_token"))) {
+        // RFC 9700 §2.5 / SPEC §6: bearer tokens only in the Authorization header.
+        return Err(access_error(&AccessError::InvalidToken(
+            "Access tokens in the query string are not accepted; use the Authorization header.",
+        )));
+    }
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    access::authorize(state, authorization, ClientKind::BackOffice, USERS_SCOPE, crate::service::now())
+        .await
+        .map_err(|e| access_error(&e))
+}
+
+fn document(status: StatusCode, body: Value) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_API))], body.to_string()).into_response()
+}
+
+fn internal(err: sqlx::Error) -> Response {
+    tracing::error!(error = %err, "API: database error");
+    json_api_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "An internal error occurred; it has been logged.")
+}
+
+fn user_resource(base: &str, user: &User) -> Value {
+    json!({
+        "type": "users",
+        "id": user.id.to_string(),
+        "attributes": {
+            "username": user.username,
+            "email": user.email,
+            "enabled": user.enabled,
+            "admin": user.is_admin,
+            "createdAt": rfc3339(user.created_at),
+        },
+        "links": { "self": format!("{base}/api/users/{}", user.id) },
+    })
+}
+
+/// Reads `page[number]` and `page[size]` (JSON:API pagination).
+fn page(query: Option<&str>) -> Result<(i64, i64), Response> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|_| json_api_error(StatusCode::BAD_REQUEST, "Invalid query", "The query string is malformed."))?;
+    let mut number = 1;
+    let mut size = DEFAULT_PAGE_SIZE;
+    for (name, value) in pairs {
+        let target = match name.as_str() {
+            "page[number]" => &mut number,
+            "page[size]" => &mut size,
+            _ => continue,
+        };
+        *target = value.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
+            json_api_error(StatusCode::BAD_REQUEST, "Invalid query", &format!("{name} must be a positive whole number."))
+        })?;
+    }
+    if size > MAX_PAGE_SIZE {
+        return Err(json_api_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid query",
+            &format!("page[size] must be at most {MAX_PAGE_SIZE}."),
+        ));
+    }
+    if number > 1_000_000 {
+        return Err(json_api_error(StatusCode::BAD_REQUEST, "Invalid query", "page[number] is too large."));
+    }
+    Ok((number, size))
+}
+
+/// `GET /api/users`: the users of the token's organization, a page at a time.
+pub async fn list_users(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let access = match authorize(&state, &headers, query.as_deref()).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    let (number, size) = match page(query.as_deref()) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let org = access.organization_id;
+    let users = match store::users::list_in_organization(&state.db, org, size, (number - 1) * size).await {
+        Ok(users) => users,
+        Err(e) => return internal(e),
+    };
+    let total = match store::users::count_in_organization(&state.db, org).await {
+        Ok(total) => total,
+        Err(e) => return internal(e),
+    };
+    let base = state.config.public_url();
+    let last = ((total + size - 1) / size).max(1);
+    let link = |n: i64| format!("{base}/api/users?page%5Bnumber%5D={n}&page%5Bsize%5D={size}");
+    let mut links = json!({ "self": link(number), "first": link(1), "last": link(last) });
+    if number > 1 {
+        links["prev"] = json!(link(number - 1));
+    }
+    if number < last {
+        links["next"] = json!(link(number + 1));
+    }
+    let data: Vec<Value> = users.iter().map(|u| user_resource(&base, u)).collect();
+    document(StatusCode::OK, json!({ "data": data, "meta": { "total": total }, "links": links }))
+}
+
+/// `GET /api/users/{id}`: one user of the token's organization.
+pub async fn get_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Path(id): Path<String>,
+) -> Response {
+    let access = match authorize(&state, &headers, query.as_deref()).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    let not_found = || json_api_error(StatusCode::NOT_FOUND, "Not found", "There is no user with this id.");
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    match store::users::find_in_organization(&state.db, access.organization_id, id).await {
+        Ok(Some(user)) => {
+            let base = state.config.public_url();
+            document(StatusCode::OK, json!({ "data": user_resource(&base, &user) }))
+        }
+        Ok(None) => not_found(),
+        Err(e) => internal(e),
+    }
+}
+
+/// Unix seconds as an RFC 3339 UTC timestamp.
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_454_521), "2026-11-23T17:22:01Z");
+    }
+
+    #[test]
+    fn page_parameters_are_validated() {
+        assert_eq!(page(None).ok(), Some((1, DEFAULT_PAGE_SIZE)));
+        assert_eq!(page(Some("page%5Bnumber%5D=3&page%5Bsize%5D=10")).ok(), Some((3, 10)));
+        assert!(page(Some("page%5Bsize%5D=0")).is_err());
+        assert!(page(Some("page%5Bsize%5D=1000")).is_err());
+        assert!(page(Some("page%5Bnumber%5D=-1")).is_err());
+        assert!(page(Some("page%5Bnumber%5D=abc")).is_err());
+    }
+}

@@ -1,0 +1,44 @@
+//! The HTTP layer (axum): the router, the RFC endpoints, the API, the
+//! session middleware, and the mapping of errors to responses.
+
+pub mod api;
+pub mod error;
+pub mod session;
+pub mod token;
+
+use crate::app::{shell, App};
+use crate::state::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+/// Builds the whole application: protocol endpoints, API, back office.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let pages = Router::new()
+        .route(session::LOGIN_PATH, post(session::login))
+        .route("/admin/logout", post(session::logout))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::layer));
+    let protocol = Router::new()
+        .route("/oauth2-token", post(token::token).fallback(token::method_not_allowed))
+        .route("/api/users", get(api::list_users))
+        .route("/api/users/{id}", get(api::get_user))
+        .route("/healthz", get(health));
+    protocol
+        .merge(pages)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 when the database answers.
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
+    match sqlx::query("SELECT 1").execute(&state.db).await {
+        Ok(_) => (axum::http::StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unavailable");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Back-office login: passwords (argon2id, off the async threads) and
+//! sessions (a random cookie; only its SHA-256 is stored).
+
+use super::{now, random, ServiceError};
+use crate::oauth::secret::hash_secret;
+use crate::state::AppState;
+use crate::store::{self, users::User};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::sync::OnceLock;
+
+/// Hashes a password with argon2id (PHC string).
+pub async fn hash_password(password: String) -> Result<String, ServiceError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(ServiceError::internal)?
+    .map_err(|e| ServiceError::internal(std::io::Error::other(e.to_string())))
+}
+
+/// Checks a password against a PHC hash, in constant time, off the async threads.
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash to verify against when the account does not exist, so that a
+/// failed login takes as long whether or not the user name is known.
+fn decoy_hash() -> String {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY
+        .get_or_init(|| {
+            let salt = SaltString::generate(&mut rand::rngs::OsRng);
+            Argon2::default()
+                .hash_password(random::password().as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+/// Why a login failed. One message for all of them: the page must not tell
+/// whether the account exists.
+pub const LOGIN_FAILED: &str = "Invalid user name or password.";
+
+/// A new session: the cookie value (shown to the browser only) and its user.
+pub struct NewSession {
+    pub cookie_value: String,
+    pub user: User,
+    pub max_age: i64,
+}
+
+/// Checks the credentials and opens a session.
+pub async fn login(state: &AppState, username: &str, password: &str) -> Result<NewSession, ServiceError> {
+    let fail = || ServiceError::invalid("password", LOGIN_FAILED);
+    if username.is_empty() || username.len() > 255 || password.len() > 1024 {
+        return Err(fail());
+    }
+    let found = store::users::find_for_login(&state.db, username).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, tokio::task::spawn_blocking(decoy_hash).await.map_err(ServiceError::internal)?),
+    };
+    let ok = verify_password(password.to_owned(), hash).await;
+    let user = match user {
+        Some(user) if ok && user.enabled => user,
+        _ => {
+            tracing::info!(username = %username.chars().take(64).collect::<String>(), "back-office login failed");
+            return Err(fail());
+        }
+    };
+    let cookie_value = random::token(32);
+    let now = now();
+    let max_age = state.config.tokens.session_lifetime;
+    store::sessions::insert(&state.db, &hash_secret(&cookie_value), user.id, now, now + max_age).await?;
+    tracing::info!(user_id = user.id, username = %user.username, "back-office login");
+    Ok(NewSession { cookie_value, user, max_age })
+}
+
+/// The user of a session cookie, if it is live.
+pub async fn session_user(state: &AppState, cookie_value: &str) -> Result<Option<User>, ServiceError> {
+    if cookie_value.len() > 128 {
+        return Ok(None);
+    }
+    Ok(store::sessions::find_user(&state.db, &hash_secret(cookie_value), now()).await?)
+}
+
+pub async fn logout(state: &AppState, cookie_value: &str) -> Result<(), ServiceError> {
+    store::sessions::delete(&state.db, &hash_secret(cookie_value)).await?;
+    Ok(())
+}

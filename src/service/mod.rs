@@ -1,0 +1,53 @@
+//! Orchestration shared by the axum handlers, the server functions and the
+//! command line: validate, call the protocol core, write through `store`.
+
+pub mod access;
+pub mod applications;
+pub mod auth;
+pub mod random;
+pub mod token;
+pub mod users;
+
+use std::borrow::Cow;
+
+/// The current time in Unix seconds; the one place the clock is read for
+/// protocol decisions.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A failure a person can act on, or an internal one that is logged and
+/// reported only as "internal error".
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Bad input, with the form field it belongs to.
+    #[error("{message}")]
+    Invalid { field: &'static str, message: Cow<'static, str> },
+    #[error("{0} was not found.")]
+    NotFound(&'static str),
+    #[error("You do not have permission to do this.")]
+    Forbidden,
+    #[error("An internal error occurred; it has been logged.")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ServiceError {
+    pub fn invalid(field: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        ServiceError::Invalid { field, message: message.into() }
+    }
+
+    /// Logs an internal error once, where it happens, and wraps it.
+    pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        tracing::error!(error = %err, "internal error");
+        ServiceError::Internal(Box::new(err))
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(err: sqlx::Error) -> Self {
+        ServiceError::internal(err)
+    }
+}

@@ -1,0 +1,39 @@
+//! The `sessions` table: back-office logins, by the SHA-256 of their cookie.
+
+use super::users::User;
+use sqlx::SqliteExecutor;
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    token_hash: &[u8],
+    user_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The enabled user of a live session.
+pub async fn find_user(db: impl SqliteExecutor<'_>, token_hash: &[u8], now: i64) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id, u.username, u.email, u.is_admin, u.enabled, u.created_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = ? AND s.expires_at > ? AND u.enabled = 1",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(db).await?;
+    Ok(())
+}
