@@ -4,6 +4,8 @@
 //! HTTP, server-side rendering) and `hydrate` (the WASM that makes the
 //! back-office pages interactive). `api` and `app` are shared by both.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 

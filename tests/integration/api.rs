@@ -1,0 +1,198 @@
+//! `GET /api/users` and `/api/users/{id}`: tokens accepted and refused.
+
+use crate::harness::TestApp;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use postern::oauth::jwt::{AccessTokenClaims, SigningKey};
+
+fn assert_invalid_token(response: &crate::harness::Response) {
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{}", response.body);
+    let challenge = response.header("www-authenticate").unwrap_or_default();
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    assert_eq!(response.header("content-type"), Some("application/vnd.api+json"));
+    assert_eq!(response.json()["errors"][0]["status"], "401");
+}
+
+#[tokio::test]
+async fn a_token_lists_the_users_of_its_organization_as_json_api() {
+    let app = TestApp::new().await;
+    // Someone in another organization must not be listed.
+    postern::service::users::create_user(
+        &app.state,
+        postern::service::users::NewUserInput {
+            username: "outsider",
+            email: "outsider@example.com",
+            password: "another password",
+            is_admin: false,
+            organization: Some("Other Inc"),
+        },
+    )
+    .await
+    .unwrap();
+    let (token, _) = app.access_token("Reader").await;
+    let response = app.api("/api/users", &token).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    assert_eq!(response.header("content-type"), Some("application/vnd.api+json"));
+    let body = response.json();
+    let names: Vec<&str> = body["data"].as_array().unwrap().iter().map(|u| u["attributes"]["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["admin"]);
+    assert_eq!(body["data"][0]["type"], "users");
+    assert_eq!(body["data"][0]["id"], app.admin_id.to_string());
+    assert_eq!(body["meta"]["total"], 1);
+    assert!(body["data"][0]["attributes"].get("password_hash").is_none());
+
+    let one = app.api(&format!("/api/users/{}", app.admin_id), &token).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json()["data"]["attributes"]["email"], "admin@example.com");
+
+    let outsider = postern::store::users::find_by_username(&app.state.db, "outsider").await.unwrap().unwrap();
+    let hidden = app.api(&format!("/api/users/{}", outsider.id), &token).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "users of other organizations are invisible");
+    assert_eq!(app.api("/api/users/not-a-number", &token).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn paging_follows_json_api() {
+    let app = TestApp::new().await;
+    for i in 0..3 {
+        postern::service::users::create_user(
+            &app.state,
+            postern::service::users::NewUserInput {
+                username: &format!("user{i}"),
+                email: &format!("user{i}@example.com"),
+                password: "long enough password",
+                is_admin: false,
+                organization: Some("Default"),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let (token, _) = app.access_token("Pager").await;
+    let page = app.api("/api/users?page%5Bnumber%5D=2&page%5Bsize%5D=3", &token).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = page.json();
+    assert_eq!(body["meta"]["total"], 4);
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    assert!(body["links"]["prev"].is_string());
+    assert!(body["links"].get("next").is_none());
+    let bad = app.api("/api/users?page%5Bsize%5D=0", &token).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["errors"][0]["status"], "400");
+}
+
+#[tokio::test]
+async fn missing_garbage_and_query_string_tokens_are_refused() {
+    let app = TestApp::new().await;
+    let missing = app.get("/api/users").await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert!(missing.header("www-authenticate").unwrap().starts_with("Bearer"));
+
+    assert_invalid_token(&app.api("/api/users", "not.a.jwt").await);
+
+    let (token, _) = app.access_token("Query").await;
+    let in_query = app.get(&format!("/api/users?access_token={token}")).await;
+    assert_invalid_token(&in_query);
+}
+
+#[tokio::test]
+async fn revoked_unknown_and_deactivated_tokens_are_refused_at_once() {
+    let app = TestApp::new().await;
+    let (token, _) = app.access_token("Lifecycle").await;
+    assert_eq!(app.api("/api/users", &token).await.status, StatusCode::OK);
+    let jti = crate::harness::claims(&token)["jti"].as_str().unwrap().to_owned();
+
+    postern::store::tokens::revoke(&app.state.db, &jti, 1).await.unwrap();
+    assert_invalid_token(&app.api("/api/users", &token).await);
+
+    let (token, _) = app.access_token("Forgotten").await;
+    sqlx::query("DELETE FROM oauth_access_tokens").execute(&app.state.db).await.unwrap();
+    assert_invalid_token(&app.api("/api/users", &token).await);
+
+    let (token2, client_id) = app.access_token("Other").await;
+    let other = postern::store::applications::find_client(&app.state.db, &client_id).await.unwrap().unwrap();
+    postern::store::applications::set_active(&app.state.db, other.id, false, 1).await.unwrap();
+    assert_invalid_token(&app.api("/api/users", &token2).await);
+}
+
+/// Signs claims with the server's own key and records them, to test what
+/// only time or another side would produce.
+async fn forge(app: &TestApp, app_name: &str, edit: impl FnOnce(&mut AccessTokenClaims)) -> String {
+    let (token, client_id) = app.access_token(app_name).await;
+    let mut claims: AccessTokenClaims = serde_json::from_value(crate::harness::claims(&token)).unwrap();
+    assert_eq!(claims.client_id, client_id);
+    edit(&mut claims);
+    let record = postern::store::applications::find_client(&app.state.db, &client_id).await.unwrap().unwrap();
+    postern::store::tokens::insert(
+        &app.state.db,
+        &postern::store::tokens::NewAccessToken {
+            jti: &claims.jti,
+            application_id: record.id,
+            grant_type: "client_credentials",
+            user_id: Some(app.admin_id),
+            customer_user_id: None,
+            scope: &claims.scope,
+            issued_at: claims.iat,
+            expires_at: claims.exp,
+        },
+    )
+    .await
+    .ok();
+    let key = SigningKey::from_pem(&app.private_key_pem(), &app.public_key_pem()).unwrap();
+    key.sign(&claims).unwrap()
+}
+
+#[tokio::test]
+async fn expired_and_storefront_tokens_are_refused() {
+    let app = TestApp::new().await;
+    let expired = forge(&app, "Expired", |c| {
+        c.jti = "expired-jti".into();
+        c.iat -= 7200;
+        c.nbf -= 7200;
+        c.exp -= 7200;
+    })
+    .await;
+    let response = app.api("/api/users", &expired).await;
+    assert_invalid_token(&response);
+    assert!(response.header("www-authenticate").unwrap().contains("expired"));
+
+    let storefront = forge(&app, "Storefront", |c| {
+        c.jti = "storefront-jti".into();
+        c.iss = "http://postern.test".into();
+        c.aud = "http://postern.test/storefront/api".into();
+    })
+    .await;
+    assert_invalid_token(&app.api("/api/users", &storefront).await);
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_key_is_refused() {
+    let app = TestApp::new().await;
+    let (token, _) = app.access_token("Real").await;
+    let claims: AccessTokenClaims = serde_json::from_value(crate::harness::claims(&token)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = postern::config::KeysConfig { private_key: dir.path().join("k"), public_key: dir.path().join("p") };
+    postern::keys::generate(&paths, false).unwrap();
+    let other = SigningKey::from_pem(
+        &std::fs::read_to_string(&paths.private_key).unwrap(),
+        &std::fs::read_to_string(&paths.public_key).unwrap(),
+    )
+    .unwrap();
+    assert_invalid_token(&app.api("/api/users", &other.sign(&claims).unwrap()).await);
+}
+
+#[tokio::test]
+async fn insufficient_scope_is_403() {
+    let app = TestApp::new().await;
+    let token = forge(&app, "Scopeless", |c| {
+        c.jti = "no-scope".into();
+        c.scope = String::new();
+    })
+    .await;
+    let response = app
+        .send(Request::get("/api/users").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+    assert!(response.header("www-authenticate").unwrap().contains("insufficient_scope"));
+}

@@ -1,0 +1,187 @@
+//! A Postern instance for one test: its own database and key files.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use postern::config::Config;
+use postern::keys::KeyStore;
+use postern::oauth::grant::GrantType;
+use postern::service::applications::{NewApplicationInput, Owner};
+use postern::service::users::NewUserInput;
+use postern::state::AppState;
+use postern::store;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use tower::ServiceExt;
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// One key pair for the whole test binary (RSA generation is slow).
+fn shared_keys() -> &'static (PathBuf, PathBuf) {
+    static KEYS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let paths = postern::config::KeysConfig {
+            private_key: dir.join("oauth_private.key"),
+            public_key: dir.join("oauth_public.key"),
+        };
+        postern::keys::generate(&paths, false).unwrap();
+        (paths.private_key, paths.public_key)
+    })
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub admin_id: i64,
+    pub organization_id: i64,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of a cookie this response sets.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::build(true).await
+    }
+
+    pub async fn without_keys() -> Self {
+        Self::build(false).await
+    }
+
+    async fn build(with_keys: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.database.url = format!("sqlite://{}", dir.path().join("postern.db").display());
+        config.server.public_url = Some("http://postern.test".into());
+        if with_keys {
+            let (private, public) = shared_keys();
+            config.keys.private_key = private.clone();
+            config.keys.public_key = public.clone();
+        } else {
+            config.keys.private_key = dir.path().join("missing_private.key");
+            config.keys.public_key = dir.path().join("missing_public.key");
+        }
+        let db = store::open(&config.database.url, 4).await.unwrap();
+        store::migrate(&db).await.unwrap();
+        let keys = KeyStore::load(&config.keys);
+        let state = AppState::new(db, config, keys);
+        let admin = postern::service::users::create_user(
+            &state,
+            NewUserInput {
+                username: "admin",
+                email: "admin@example.com",
+                password: ADMIN_PASSWORD,
+                is_admin: true,
+                organization: Some("Default"),
+            },
+        )
+        .await
+        .unwrap();
+        let organization_id = store::organizations::of_user(&state.db, admin.id).await.unwrap()[0].id;
+        let router = postern::server::router(state.clone());
+        TestApp { state, router, admin_id: admin.id, organization_id, _dir: dir }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, uri: &str) -> Response {
+        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    /// A client_credentials application owned by `owner`; returns (client_id, secret).
+    pub async fn create_app_for(&self, owner: i64, organization_id: i64, name: &str) -> (String, String) {
+        let created = postern::service::applications::create(
+            &self.state,
+            NewApplicationInput {
+                organization_id,
+                name: name.into(),
+                active: true,
+                grant_type: GrantType::ClientCredentials,
+                owner: Some(Owner::User(owner)),
+                confidential: true,
+                skip_consent: false,
+                redirect_uris: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        (created.client_id, created.client_secret.unwrap().expose().to_owned())
+    }
+
+    pub async fn create_app(&self, name: &str) -> (String, String) {
+        self.create_app_for(self.admin_id, self.organization_id, name).await
+    }
+
+    /// POSTs a form to the token endpoint.
+    pub async fn token_form(&self, body: &str) -> Response {
+        self.send(
+            Request::post("/oauth2-token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body.to_owned()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A fresh access token for a new application of the admin.
+    pub async fn access_token(&self, app_name: &str) -> (String, String) {
+        let (id, secret) = self.create_app(app_name).await;
+        let response =
+            self.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        (response.json()["access_token"].as_str().unwrap().to_owned(), id)
+    }
+
+    pub async fn api(&self, uri: &str, token: &str) -> Response {
+        self.send(Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub fn public_key_pem(&self) -> String {
+        std::fs::read_to_string(&self.state.config.keys.public_key).unwrap()
+    }
+
+    pub fn private_key_pem(&self) -> String {
+        std::fs::read_to_string(&self.state.config.keys.private_key).unwrap()
+    }
+}
+
+/// The claims of a JWT, read without checking anything (for test set-up only).
+pub fn claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}

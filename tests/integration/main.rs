@@ -1,0 +1,7 @@
+//! Integration tests: the real router against a real, freshly migrated
+//! SQLite database (WAL, in a temporary folder) and real RSA keys.
+
+mod api;
+mod harness;
+mod pages;
+mod token;

@@ -1,0 +1,259 @@
+//! `POST /oauth2-token` with client_credentials: every SPEC §4 case.
+
+use crate::harness::TestApp;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+fn assert_error(response: &crate::harness::Response, status: StatusCode, code: &str) {
+    assert_eq!(response.status, status, "{}", response.body);
+    let body = response.json();
+    assert_eq!(body["error"], code, "{body}");
+    assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+}
+
+/// Verifies the JWT with nothing but the public key file, as a resource server would.
+fn verify_with_public_key(app: &TestApp, token: &str) -> (jsonwebtoken::Header, Value) {
+    let key = DecodingKey::from_rsa_pem(app.public_key_pem().as_bytes()).unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&["http://postern.test/api"]);
+    validation.set_issuer(&["http://postern.test/admin"]);
+    let data = jsonwebtoken::decode::<Value>(token, &key, &validation).expect("the JWT verifies with the public key");
+    (data.header, data.claims)
+}
+
+#[tokio::test]
+async fn form_body_returns_a_verifiable_rs256_jwt() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Billing sync").await;
+    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    assert_eq!(response.header("pragma"), Some("no-cache"));
+    let body = response.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert!(body.get("refresh_token").is_none(), "no refresh token for client_credentials");
+
+    let (header, claims) = verify_with_public_key(&app, body["access_token"].as_str().unwrap());
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(header.kid.as_deref(), app.state.keys.signing_key().map(|k| k.kid().to_owned()).as_deref());
+    assert_eq!(claims["client_id"], id.as_str());
+    assert_eq!(claims["sub"], app.admin_id.to_string());
+    assert_eq!(claims["scope"], "users:read");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+
+    // Recorded by jti, so that it can be revoked.
+    let status = postern::store::tokens::status(&app.state.db, claims["jti"].as_str().unwrap()).await.unwrap();
+    assert!(status.is_some_and(|s| !s.revoked));
+}
+
+#[tokio::test]
+async fn json_body_works_the_same() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("JSON client").await;
+    let body = serde_json::json!({ "grant_type": "client_credentials", "client_id": id, "client_secret": secret });
+    let response = app
+        .send(
+            Request::post("/oauth2-token")
+                .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    verify_with_public_key(&app, response.json()["access_token"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn http_basic_credentials_work_and_failures_get_a_basic_challenge() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Basic client").await;
+    let send = |credentials: String| {
+        app.send(
+            Request::post("/oauth2-token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::AUTHORIZATION, format!("Basic {}", STANDARD.encode(credentials)))
+                .body(Body::from("grant_type=client_credentials"))
+                .unwrap(),
+        )
+    };
+    let ok = send(format!("{id}:{secret}")).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+
+    let wrong = send(format!("{id}:not-the-secret")).await;
+    assert_error(&wrong, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert_eq!(wrong.header("www-authenticate"), Some("Basic realm=\"OAuth\""));
+}
+
+#[tokio::test]
+async fn wrong_secret_and_unknown_client_are_401_invalid_client() {
+    let app = TestApp::new().await;
+    let (id, _) = app.create_app("Victim").await;
+    let wrong = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret=guess")).await;
+    assert_error(&wrong, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert!(wrong.header("www-authenticate").is_none(), "no Basic challenge when Basic was not used");
+    let unknown = app.token_form("grant_type=client_credentials&client_id=nobody&client_secret=guess").await;
+    assert_error(&unknown, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert_eq!(wrong.json()["error_description"], unknown.json()["error_description"], "same answer: no client enumeration");
+    let missing_secret = app.token_form(&format!("grant_type=client_credentials&client_id={id}")).await;
+    assert_error(&missing_secret, StatusCode::UNAUTHORIZED, "invalid_client");
+}
+
+#[tokio::test]
+async fn request_errors_are_400_with_their_rfc_code() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Errors").await;
+    let cases = [
+        ("grant_type=client_credentials&client_secret=x", "invalid_request"),
+        (&format!("client_id={id}&client_secret={secret}") as &str, "invalid_request"),
+        (&format!("grant_type=password&client_id={id}&client_secret={secret}&username=a&password=b"), "unsupported_grant_type"),
+        (&format!("grant_type=client_credentials&grant_type=client_credentials&client_id={id}&client_secret={secret}"), "invalid_request"),
+        (&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=admin:all"), "invalid_scope"),
+        (&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=bad\"scope"), "invalid_scope"),
+        ("%ZZ=1", "invalid_request"),
+    ];
+    for (body, code) in cases {
+        let response = app.token_form(body).await;
+        assert_error(&response, StatusCode::BAD_REQUEST, code);
+    }
+}
+
+#[tokio::test]
+async fn oro_scopes_parameter_is_accepted() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Oro style").await;
+    let response = app
+        .token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scopes=users%3Aread"))
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    assert_eq!(response.json()["scope"], "users:read");
+}
+
+#[tokio::test]
+async fn bad_json_wrong_media_type_and_oversized_bodies_are_refused_cleanly() {
+    let app = TestApp::new().await;
+    let json = |body: &'static str| {
+        Request::post("/oauth2-token").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap()
+    };
+    assert_error(&app.send(json("{\"grant_type\":")).await, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_error(&app.send(json("{\"client_id\":[1]}")).await, StatusCode::BAD_REQUEST, "invalid_request");
+    let text = Request::post("/oauth2-token").header(header::CONTENT_TYPE, "text/plain").body(Body::from("x")).unwrap();
+    assert_error(&app.send(text).await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request");
+    let huge = format!("grant_type=client_credentials&client_id={}", "a".repeat(64 * 1024));
+    assert_error(&app.token_form(&huge).await, StatusCode::PAYLOAD_TOO_LARGE, "invalid_request");
+    let get = app.get("/oauth2-token").await;
+    assert_error(&get, StatusCode::METHOD_NOT_ALLOWED, "invalid_request");
+    assert_eq!(get.header("allow"), Some("POST"));
+}
+
+#[tokio::test]
+async fn two_authentication_methods_at_once_are_refused() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Both").await;
+    let response = app
+        .send(
+            Request::post("/oauth2-token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::AUTHORIZATION, format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))))
+                .body(Body::from(format!("grant_type=client_credentials&client_secret={secret}")))
+                .unwrap(),
+        )
+        .await;
+    assert_error(&response, StatusCode::BAD_REQUEST, "invalid_request");
+}
+
+#[tokio::test]
+async fn inactive_application_is_401_invalid_client() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Paused").await;
+    let record = postern::store::applications::find_client(&app.state.db, &id).await.unwrap().unwrap();
+    postern::store::applications::set_active(&app.state.db, record.id, false, 0).await.unwrap();
+    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    assert_error(&response, StatusCode::UNAUTHORIZED, "invalid_client");
+}
+
+#[tokio::test]
+async fn disabled_owner_cannot_get_tokens() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Owner gone").await;
+    sqlx::query("UPDATE users SET enabled = 0 WHERE id = ?").bind(app.admin_id).execute(&app.state.db).await.unwrap();
+    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    assert_error(&response, StatusCode::UNAUTHORIZED, "invalid_client");
+}
+
+#[tokio::test]
+async fn authorization_code_application_is_unauthorized_for_client_credentials() {
+    let app = TestApp::new().await;
+    let created = postern::service::applications::create(
+        &app.state,
+        postern::service::applications::NewApplicationInput {
+            organization_id: app.organization_id,
+            name: "Web app".into(),
+            active: true,
+            grant_type: postern::oauth::grant::GrantType::AuthorizationCode,
+            owner: Some(postern::service::applications::Owner::User(app.admin_id)),
+            confidential: true,
+            skip_consent: false,
+            redirect_uris: vec!["https://app.example.com/callback".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let secret = created.client_secret.unwrap();
+    let response = app
+        .token_form(&format!("grant_type=client_credentials&client_id={}&client_secret={}", created.client_id, secret.expose()))
+        .await;
+    assert_error(&response, StatusCode::BAD_REQUEST, "unauthorized_client");
+}
+
+#[tokio::test]
+async fn without_keys_the_server_answers_no_encryption_key() {
+    let app = TestApp::without_keys().await;
+    let (id, secret) = app.create_app("No keys").await;
+    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    assert_error(&response, StatusCode::UNAUTHORIZED, "no_encryption_key");
+}
+
+#[tokio::test]
+async fn secrets_are_stored_only_as_hashes() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Hashed").await;
+    let (stored,): (Vec<u8>,) = sqlx::query_as("SELECT secret_hash FROM oauth_applications WHERE client_id = ?")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 32);
+    assert_ne!(stored, secret.as_bytes());
+    let dump: Vec<(String,)> = sqlx::query_as("SELECT quote(secret_hash) FROM oauth_applications").fetch_all(&app.state.db).await.unwrap();
+    assert!(dump.iter().all(|(row,)| !row.contains(&secret)));
+}
+
+#[tokio::test]
+async fn duplicate_name_for_the_same_owner_is_refused() {
+    let app = TestApp::new().await;
+    app.create_app("Twin").await;
+    let err = postern::service::applications::create(
+        &app.state,
+        postern::service::applications::NewApplicationInput {
+            organization_id: app.organization_id,
+            name: "Twin".into(),
+            active: true,
+            grant_type: postern::oauth::grant::GrantType::ClientCredentials,
+            owner: Some(postern::service::applications::Owner::User(app.admin_id)),
+            confidential: true,
+            skip_consent: false,
+            redirect_uris: vec![],
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.to_string(), "The application with the given name already exists.");
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oauth_applications").fetch_one(&app.state.db).await.unwrap();
+    assert_eq!(count, 1, "nothing half-written");
+}
