@@ -76,6 +76,7 @@ pub enum UserCommand {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum GrantArg {
+    #[value(name = "client_credentials")]
     ClientCredentials,
 }
 

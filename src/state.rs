@@ -24,6 +24,8 @@ pub struct Site {
     pub storefront_issuer: String,
     pub backoffice_audience: String,
     pub storefront_audience: String,
+    /// The base URL, without a trailing slash.
+    pub public_url: String,
     /// True when the public URL is https: cookies get `Secure`.
     pub secure_cookies: bool,
 }
@@ -37,6 +39,7 @@ impl Site {
             backoffice_audience: format!("{base}/api"),
             storefront_audience: format!("{base}/storefront/api"),
             secure_cookies: base.starts_with("https://"),
+            public_url: base,
         }
     }
 

@@ -50,7 +50,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         }),
         active_kid: health.active_kid,
     };
-    let base = state.config.public_url();
+    let base = state.site.public_url.clone();
     Ok(Dashboard {
         organizations,
         keys,

@@ -101,7 +101,7 @@ pub async fn list_users(State(state): State<AppState>, headers: HeaderMap, RawQu
         Ok(total) => total,
         Err(e) => return internal(e),
     };
-    let base = state.config.public_url();
+    let base = &state.site.public_url;
     let last = ((total + size - 1) / size).max(1);
     let link = |n: i64| format!("{base}/api/users?page%5Bnumber%5D={n}&page%5Bsize%5D={size}");
     let mut links = json!({ "self": link(number), "first": link(1), "last": link(last) });
@@ -111,7 +111,7 @@ pub async fn list_users(State(state): State<AppState>, headers: HeaderMap, RawQu
     if number < last {
         links["next"] = json!(link(number + 1));
     }
-    let data: Vec<Value> = users.iter().map(|u| user_resource(&base, u)).collect();
+    let data: Vec<Value> = users.iter().map(|u| user_resource(base, u)).collect();
     document(StatusCode::OK, json!({ "data": data, "meta": { "total": total }, "links": links }))
 }
 
@@ -132,8 +132,8 @@ pub async fn get_user(
     };
     match store::users::find_in_organization(&state.db, access.organization_id, id).await {
         Ok(Some(user)) => {
-            let base = state.config.public_url();
-            document(StatusCode::OK, json!({ "data": user_resource(&base, &user) }))
+            let base = &state.site.public_url;
+            document(StatusCode::OK, json!({ "data": user_resource(base, &user) }))
         }
         Ok(None) => not_found(),
         Err(e) => internal(e),

@@ -68,22 +68,26 @@ fn needs_login(path: &str) -> bool {
     (path == "/admin" || path.starts_with("/admin/")) && path != LOGIN_PATH && !path.starts_with("/admin/rpc/")
 }
 
-/// A write from another site: the browser says so with `Origin` or `Sec-Fetch-Site`.
-fn cross_origin(headers: &HeaderMap) -> bool {
+/// A write from another site: the browser says so with `Sec-Fetch-Site`, or
+/// with an `Origin` that is neither the public URL nor the `Host` asked for.
+fn cross_origin(headers: &HeaderMap, public_url: &str) -> bool {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|s| s == "cross-site") {
         return true;
     }
-    match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), headers.get(header::HOST).and_then(|v| v.to_str().ok())) {
-        (Some("null"), _) => true,
-        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
-        _ => false,
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if origin == public_url {
+        return false;
     }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    origin.split_once("://").map(|(_, h)| h) != host || origin == "null"
 }
 
 /// The middleware for every HTML page and server function.
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && cross_origin(req.headers()) {
+    if unsafe_method && cross_origin(req.headers(), &state.site.public_url) {
         return (StatusCode::FORBIDDEN, "Cross-site requests are not accepted.").into_response();
     }
     let existing = cookie(req.headers(), CSRF_COOKIE).filter(|v| is_csrf_token(v)).map(str::to_owned);
@@ -230,8 +234,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:3000"));
         headers.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:3000"));
-        assert!(!cross_origin(&headers));
+        assert!(!cross_origin(&headers, "https://auth.example.com"));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://auth.example.com"));
+        assert!(!cross_origin(&headers, "https://auth.example.com"), "behind a proxy: the public URL");
         headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
-        assert!(cross_origin(&headers));
+        assert!(cross_origin(&headers, "https://auth.example.com"));
     }
 }

@@ -3,7 +3,6 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use postern::config::Config;
 use postern::keys::KeyStore;
 use postern::oauth::grant::GrantType;
@@ -112,7 +111,7 @@ impl TestApp {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
