@@ -1,0 +1,172 @@
+//! The `postern` binary itself: its commands, first start and refusal to
+//! start on a database it cannot migrate. Each test runs in its own folder,
+//! where the defaults put everything under `var/`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const OVERRIDES: &[&str] = &[
+    "POSTERN_CONFIG",
+    "POSTERN_DATABASE_URL",
+    "POSTERN_PRIVATE_KEY",
+    "POSTERN_PUBLIC_KEY",
+    "POSTERN_ADMIN_PASSWORD",
+    "POSTERN_PUBLIC_URL",
+    "LEPTOS_SITE_ADDR",
+];
+
+fn postern(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_postern"));
+    command.current_dir(dir).env("POSTERN_LOG", "warn").stdin(Stdio::null());
+    for name in OVERRIDES {
+        command.env_remove(name);
+    }
+    command
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    postern(dir).args(args).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn keys_generate_protects_the_private_key_and_never_overwrites_silently() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let first = run(dir.path(), &["keys", "generate"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("var/oauth_private.key"));
+    let private = dir.path().join("var/oauth_private.key");
+    assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+    let before = std::fs::read(&private).unwrap();
+
+    let again = run(dir.path(), &["keys", "generate"]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    assert_eq!(std::fs::read(&private).unwrap(), before, "the key was left alone");
+
+    let forced = run(dir.path(), &["keys", "generate", "--force"]);
+    assert!(forced.status.success());
+    assert_ne!(std::fs::read(&private).unwrap(), before);
+}
+
+#[test]
+fn user_and_app_create_print_their_secrets_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = run(dir.path(), &["user", "create", "--username", "bob", "--email", "bob@example.com", "--organization", "Acme"]);
+    assert!(user.status.success(), "{}", stderr(&user));
+    let out = stdout(&user);
+    let password = out.lines().find_map(|l| l.strip_prefix("Password: ")).expect("a generated password is printed");
+    assert!(password.split_whitespace().next().unwrap().len() >= 20);
+
+    let app = run(dir.path(), &["app", "create", "--owner", "bob", "--name", "Bob's sync", "--grant", "client_credentials", "--json"]);
+    assert!(app.status.success(), "{}", stderr(&app));
+    let created: serde_json::Value = serde_json::from_str(&stdout(&app)).unwrap();
+    assert_eq!(created["client_id"].as_str().unwrap().len(), 32);
+    assert_eq!(created["client_secret"].as_str().unwrap().len(), 43);
+    assert_eq!(created["organization"], "Acme");
+
+    let twice = run(dir.path(), &["app", "create", "--owner", "bob", "--name", "Bob's sync", "--grant", "client_credentials"]);
+    assert!(!twice.status.success());
+    assert!(stderr(&twice).contains("The application with the given name already exists."), "{}", stderr(&twice));
+
+    let ghost = run(dir.path(), &["app", "create", "--owner", "ghost", "--name", "X", "--grant", "client_credentials"]);
+    assert!(!ghost.status.success());
+    assert!(stderr(&ghost).contains("no back-office user \"ghost\""), "{}", stderr(&ghost));
+}
+
+#[test]
+fn user_create_reads_a_password_from_stdin_and_checks_the_email() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = postern(dir.path())
+        .args(["user", "create", "--username", "carol", "--email", "carol@example.com", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a chosen password\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(!stdout(&output).contains("Password:"), "a chosen password is not echoed");
+
+    let bad = run(dir.path(), &["user", "create", "--username", "dave", "--email", "not-an-email"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("not a valid email"), "{}", stderr(&bad));
+}
+
+#[test]
+fn first_start_creates_an_admin_and_says_how_to_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = postern(dir.path())
+        .arg("serve")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Postern is listening");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let stderr_text = {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut s).unwrap();
+        s
+    };
+    child.wait().unwrap();
+    let out = lines.join("\n");
+    assert!(out.contains(&format!("Log in at  http://127.0.0.1:{port}/admin/login")), "{out}");
+    assert!(out.contains("User name  admin"), "{out}");
+    let password = lines.iter().find_map(|l| l.trim().strip_prefix("Password   ")).unwrap();
+    let password = password.split_whitespace().next().unwrap();
+    assert!(stderr_text.contains("no signing keys"), "missing keys are reported: {stderr_text}");
+
+    // The printed password is the admin's.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut config = postern::config::Config::default();
+        config.database.url = format!("sqlite://{}", dir.path().join("var/postern.db").display());
+        let db = postern::store::open(&config.database.url, 1).await.unwrap();
+        let keys = postern::keys::KeyStore::load(&config.keys);
+        let state = postern::state::AppState::new(db, config, keys);
+        let session = postern::service::auth::login(&state, "admin", password).await;
+        assert!(session.is_ok_and(|s| s.user.is_admin));
+    });
+}
+
+#[test]
+fn a_database_that_cannot_be_migrated_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("var")).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // A table in the way of the first migration.
+        let url = format!("sqlite://{}", dir.path().join("var/postern.db").display());
+        let db = postern::store::open(&url, 1).await.unwrap();
+        sqlx::query("CREATE TABLE organizations (something TEXT)").execute(&db).await.unwrap();
+        db.close().await;
+    });
+    let output = postern(dir.path()).arg("serve").env("LEPTOS_SITE_ADDR", "127.0.0.1:0").output().unwrap();
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(err.contains("could not be brought up to date"), "{err}");
+    assert!(err.contains("did not start"), "{err}");
+    assert!(!stdout(&output).contains("listening"));
+}
