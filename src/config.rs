@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Where settings are read from when neither `--config` nor `POSTERN_CONFIG` says.
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -70,18 +70,6 @@ pub struct SiteConfig {
     pub pkg_dir: String,
     /// Env: `LEPTOS_OUTPUT_NAME`.
     pub output_name: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            database: DatabaseConfig::default(),
-            keys: KeysConfig::default(),
-            tokens: TokenConfig::default(),
-            site: SiteConfig::default(),
-        }
-    }
 }
 
 impl Default for ServerConfig {
@@ -251,6 +239,21 @@ mod tests {
         let text = include_str!("../Leptos.toml");
         let config = Config::parse(text).expect("Leptos.toml must parse with deny_unknown_fields");
         config.validate().unwrap();
+    }
+
+    /// cargo-leptos writes the front end where Cargo.toml says; the server
+    /// looks where Leptos.toml says. They must agree, or hydration breaks.
+    #[test]
+    fn leptos_toml_site_matches_the_cargo_leptos_build_settings() {
+        let cargo: toml::Value = toml::from_str(include_str!("../Cargo.toml")).unwrap();
+        let build = &cargo["package"]["metadata"]["leptos"];
+        let site = Config::parse(include_str!("../Leptos.toml")).unwrap().site;
+        assert_eq!(build["output-name"].as_str(), Some(site.output_name.as_str()));
+        assert_eq!(build["site-root"].as_str(), Some(site.root.as_str()));
+        assert_eq!(build["site-pkg-dir"].as_str(), Some(site.pkg_dir.as_str()));
+        let pinned: toml::Value = toml::from_str(include_str!("../.cargo/config.toml")).unwrap();
+        assert_eq!(pinned["env"]["LEPTOS_OUTPUT_NAME"].as_str(), Some(site.output_name.as_str()));
+        assert_eq!(SiteConfig::default(), site, "the built-in defaults are the shipped file's");
     }
 
     #[test]

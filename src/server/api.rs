@@ -53,10 +53,11 @@ fn user_resource(base: &str, user: &User) -> Value {
     })
 }
 
-/// Reads `page[number]` and `page[size]` (JSON:API pagination).
-fn page(query: Option<&str>) -> Result<(i64, i64), Response> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-        .map_err(|_| json_api_error(StatusCode::BAD_REQUEST, "Invalid query", "The query string is malformed."))?;
+/// Reads `page[number]` and `page[size]` (JSON:API pagination); the error
+/// says which parameter is wrong.
+fn page(query: Option<&str>) -> Result<(i64, i64), String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).map_err(|_| "The query string is malformed.".to_owned())?;
     let mut number = 1;
     let mut size = DEFAULT_PAGE_SIZE;
     for (name, value) in pairs {
@@ -65,19 +66,17 @@ fn page(query: Option<&str>) -> Result<(i64, i64), Response> {
             "page[size]" => &mut size,
             _ => continue,
         };
-        *target = value.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
-            json_api_error(StatusCode::BAD_REQUEST, "Invalid query", &format!("{name} must be a positive whole number."))
-        })?;
+        *target = value
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| format!("{name} must be a positive whole number."))?;
     }
     if size > MAX_PAGE_SIZE {
-        return Err(json_api_error(
-            StatusCode::BAD_REQUEST,
-            "Invalid query",
-            &format!("page[size] must be at most {MAX_PAGE_SIZE}."),
-        ));
+        return Err(format!("page[size] must be at most {MAX_PAGE_SIZE}."));
     }
     if number > 1_000_000 {
-        return Err(json_api_error(StatusCode::BAD_REQUEST, "Invalid query", "page[number] is too large."));
+        return Err("page[number] is too large.".to_owned());
     }
     Ok((number, size))
 }
@@ -90,7 +89,7 @@ pub async fn list_users(State(state): State<AppState>, headers: HeaderMap, RawQu
     };
     let (number, size) = match page(query.as_deref()) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(detail) => return json_api_error(StatusCode::BAD_REQUEST, "Invalid query", &detail),
     };
     let org = access.organization_id;
     let users = match store::users::list_in_organization(&state.db, org, size, (number - 1) * size).await {

@@ -95,10 +95,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     let csrf = CsrfToken(existing.or_else(|| new_csrf.clone()).unwrap_or_default());
 
     let user = match cookie(req.headers(), SESSION_COOKIE) {
-        Some(value) => match service::auth::session_user(&state, value).await {
-            Ok(user) => user,
-            Err(_) => None,
-        },
+        // A failed lookup was logged where it happened; the visitor is treated as logged out.
+        Some(value) => service::auth::session_user(&state, value).await.unwrap_or_default(),
         None => None,
     };
     let path = req.uri().path().to_owned();

@@ -85,8 +85,18 @@ pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result
     .await
 }
 
+/// Records that the application was used, at most once a minute, so that a
+/// busy client does not turn every token request into two writes.
 pub async fn touch_last_used(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE oauth_applications SET last_used_at = ? WHERE id = ?").bind(now).bind(id).execute(db).await?;
+    sqlx::query(
+        "UPDATE oauth_applications SET last_used_at = ?
+         WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ? - 60)",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(now)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -47,6 +47,14 @@ async fn form_body_returns_a_verifiable_rs256_jwt() {
     assert_eq!(claims["scope"], "users:read");
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
 
+    // The application's "last used at" is set.
+    let (last_used,): (Option<i64>,) = sqlx::query_as("SELECT last_used_at FROM oauth_applications WHERE client_id = ?")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert!(last_used.is_some_and(|t| t >= claims["iat"].as_i64().unwrap()));
+
     // Recorded by jti, so that it can be revoked.
     let status = postern::store::tokens::status(&app.state.db, claims["jti"].as_str().unwrap()).await.unwrap();
     assert!(status.is_some_and(|s| !s.revoked));
