@@ -2,6 +2,7 @@
 //! function is a public HTTP endpoint (under `/admin/rpc/`) and checks the
 //! session and permission itself, first thing.
 
+pub mod applications;
 pub mod dashboard;
 pub mod session;
 
@@ -74,7 +75,7 @@ pub(crate) mod guard {
     use axum::http::request::Parts;
     use leptos::prelude::use_context;
 
-    fn set_status(status: axum::http::StatusCode) {
+    pub fn set_status(status: axum::http::StatusCode) {
         if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
             options.set_status(status);
         }
@@ -100,6 +101,25 @@ pub(crate) mod guard {
             set_status(axum::http::StatusCode::UNAUTHORIZED);
             AppError::Unauthenticated
         })
+    }
+
+    /// Checks the CSRF token a mutating call carries (400 if it does not match).
+    pub fn check_csrf(presented: &str) -> Result<(), AppError> {
+        let ok = use_context::<Parts>()
+            .and_then(|p| p.extensions.get::<CsrfToken>().map(|t| t.verify(presented)))
+            .unwrap_or(false);
+        if ok {
+            Ok(())
+        } else {
+            set_status(axum::http::StatusCode::BAD_REQUEST);
+            Err(AppError::Invalid { field: "csrf_token".into(), message: "The form expired. Reload the page and try again.".into() })
+        }
+    }
+
+    /// A validation error for one field (422).
+    pub fn invalid(field: &str, message: &str) -> AppError {
+        set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        AppError::Invalid { field: field.into(), message: message.into() }
     }
 
     /// The logged-in administrator, or 401/403.

@@ -91,6 +91,12 @@ fn UserMenu(username: String, email: String, csrf_token: String) -> impl IntoVie
             let _ = details.remove_attribute("open");
         }
     };
+    // Client-side navigation keeps the layout: close the menu when the page changes.
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        close();
+    });
     let initials: String = username.chars().take(2).collect::<String>().to_uppercase();
     view! {
         <details
@@ -116,12 +122,14 @@ fn UserMenu(username: String, email: String, csrf_token: String) -> impl IntoVie
             <div class="fixed inset-0 z-40 hidden group-open:block" on:click=move |_| close() aria-hidden="true"></div>
             <div
                 role="menu"
+                on:click=move |_| close()
                 class="absolute right-0 z-50 mt-2 w-64 origin-top-right rounded-md bg-white py-1 shadow-lg ring-1 ring-slate-900/5"
             >
                 <div class="border-b border-slate-100 px-4 py-3">
                     <p class="text-sm font-medium text-slate-900">{username.clone()}</p>
                     <p class="truncate text-sm text-slate-500">{email}</p>
                 </div>
+                <a href="/admin/my-user" role="menuitem" class="block px-4 py-2 text-sm text-slate-700 hover:bg-slate-50">"My User"</a>
                 <form method="post" action="/admin/logout">
                     <input type="hidden" name="csrf_token" value=csrf_token/>
                     <button type="submit" role="menuitem" class="block w-full px-4 py-2 text-left text-sm text-slate-700 hover:bg-slate-50">

@@ -6,6 +6,7 @@ mod dashboard;
 mod icons;
 mod layout;
 mod login;
+mod my_user;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/login") view=login::LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/admin") view=layout::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("my-user") view=my_user::MyUserPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

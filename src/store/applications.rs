@@ -113,3 +113,34 @@ pub async fn set_active(db: impl SqliteExecutor<'_>, id: i64, active: bool, now:
 pub async fn count(db: impl SqliteExecutor<'_>) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(active), 0) FROM oauth_applications").fetch_one(db).await
 }
+
+/// An application as the back-office grids show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApplicationSummary {
+    pub id: i64,
+    pub organization: String,
+    pub name: String,
+    pub client_id: String,
+    pub active: bool,
+    pub grant_type: String,
+    pub confidential: bool,
+    pub last_used_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// The applications a back-office user owns, by name.
+pub async fn list_owned_by_user(
+    db: impl SqliteExecutor<'_>,
+    user_id: i64,
+) -> Result<Vec<ApplicationSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.id, o.name AS organization, a.name, a.client_id, a.active, a.grant_type, a.confidential,
+                a.last_used_at, a.created_at
+         FROM oauth_applications a JOIN organizations o ON o.id = a.organization_id
+         WHERE a.owner_user_id = ? AND a.kind = 'backoffice'
+         ORDER BY a.name COLLATE NOCASE, a.id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}

@@ -2,6 +2,7 @@
 //! SQLite database (WAL, in a temporary folder) and real RSA keys.
 
 mod api;
+mod applications;
 mod cli;
 mod harness;
 mod pages;
