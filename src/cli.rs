@@ -136,21 +136,22 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Opens and migrates the database; a failed migration stops here.
-async fn open_state(config: Config) -> Result<AppState, ExitCode> {
+/// Opens and migrates the database; a failed migration stops here. Only the
+/// server reads the signing keys.
+async fn open_state(config: Config, load_keys: bool) -> Result<AppState, ExitCode> {
     let db = store::open(&config.database.url, config.database.max_connections)
         .await
         .map_err(|e| fail(&e.to_string()))?;
     if let Err(e) = store::migrate(&db).await {
         return Err(fail(&format!("{e}. Postern did not start; the database was left as it was.")));
     }
-    let keys = KeyStore::load(&config.keys);
+    let keys = if load_keys { KeyStore::load(&config.keys) } else { KeyStore::unloaded(&config.keys) };
     Ok(AppState::new(db, config, keys))
 }
 
 async fn serve(config: Config) -> ExitCode {
     let addr = config.server.site_addr;
-    let state = match open_state(config).await {
+    let state = match open_state(config, true).await {
         Ok(state) => state,
         Err(code) => return code,
     };
@@ -228,7 +229,7 @@ fn service_fail(e: ServiceError) -> ExitCode {
 }
 
 async fn user(config: Config, command: UserCommand) -> ExitCode {
-    let state = match open_state(config).await {
+    let state = match open_state(config, false).await {
         Ok(state) => state,
         Err(code) => return code,
     };
@@ -263,7 +264,7 @@ async fn user(config: Config, command: UserCommand) -> ExitCode {
 }
 
 async fn app(config: Config, command: AppCommand) -> ExitCode {
-    let state = match open_state(config).await {
+    let state = match open_state(config, false).await {
         Ok(state) => state,
         Err(code) => return code,
     };

@@ -38,14 +38,19 @@ pub struct KeyStore {
 
 impl KeyStore {
     pub fn load(paths: &KeysConfig) -> Self {
-        let store = Self {
+        let store = Self::unloaded(paths);
+        store.try_load();
+        store
+    }
+
+    /// A store that has not read the files yet (for commands that sign nothing).
+    pub fn unloaded(paths: &KeysConfig) -> Self {
+        Self {
             paths: paths.clone(),
             current: RwLock::new(None),
             problem: RwLock::new(None),
             last_attempt: Mutex::new(Instant::now()),
-        };
-        store.try_load();
-        store
+        }
     }
 
     fn try_load(&self) {

@@ -222,11 +222,7 @@ fn AddApplicationDialog(
                                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                                     <FieldError message=Signal::derive(field_error("name"))/>
                                 </div>
-                                <div class="flex items-center gap-2">
-                                    <input id="app-active" type="checkbox" class="h-4 w-4 rounded border-slate-300 text-indigo-600"
-                                        prop:checked=move || active.get() on:change=move |ev| active.set(event_target_checked(&ev))/>
-                                    <label for="app-active" class="text-sm text-slate-700">"Active"</label>
-                                </div>
+                                <CheckboxField id="app-active" label="Active" value=active/>
                                 <div>
                                     <label for="app-grant" class="block text-sm font-medium text-slate-700">"Grant type"</label>
                                     <select id="app-grant" class=INPUT on:change=move |ev| grant_type.set(event_target_value(&ev))>
@@ -243,16 +239,8 @@ fn AddApplicationDialog(
                                         <p class="mt-1 text-xs text-slate-500">"One per line. Matched exactly."</p>
                                         <FieldError message=Signal::derive(field_error("redirect_uris"))/>
                                     </div>
-                                    <div class="flex items-center gap-2">
-                                        <input id="app-confidential" type="checkbox" class="h-4 w-4 rounded border-slate-300 text-indigo-600"
-                                            prop:checked=move || confidential.get() on:change=move |ev| confidential.set(event_target_checked(&ev))/>
-                                        <label for="app-confidential" class="text-sm text-slate-700">"Confidential client (has a secret)"</label>
-                                    </div>
-                                    <div class="flex items-center gap-2">
-                                        <input id="app-skip-consent" type="checkbox" class="h-4 w-4 rounded border-slate-300 text-indigo-600"
-                                            prop:checked=move || skip_consent.get() on:change=move |ev| skip_consent.set(event_target_checked(&ev))/>
-                                        <label for="app-skip-consent" class="text-sm text-slate-700">"Skip User Consent"</label>
-                                    </div>
+                                    <CheckboxField id="app-confidential" label="Confidential client (has a secret)" value=confidential/>
+                                    <CheckboxField id="app-skip-consent" label="Skip User Consent" value=skip_consent/>
                                 </Show>
                             </div>
                             <div class="flex justify-end gap-3 rounded-b-lg bg-slate-50 px-6 py-3">
@@ -267,6 +255,17 @@ fn AddApplicationDialog(
                     }.into_any(),
                 }}
             </div>
+        </div>
+    }
+}
+
+#[component]
+fn CheckboxField(id: &'static str, label: &'static str, value: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <div class="flex items-center gap-2">
+            <input id=id type="checkbox" class="h-4 w-4 rounded border-slate-300 text-indigo-600"
+                prop:checked=move || value.get() on:change=move |ev| value.set(event_target_checked(&ev))/>
+            <label for=id class="text-sm text-slate-700">{label}</label>
         </div>
     }
 }
