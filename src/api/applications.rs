@@ -128,12 +128,7 @@ pub async fn create_my_application(form: NewApplicationForm) -> Result<CreatedCr
         },
     )
     .await
-    .map_err(|e| {
-        if matches!(e, crate::service::ServiceError::Invalid { .. }) {
-            guard::set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
-        }
-        AppError::from(e)
-    })?;
+    .map_err(guard::service_error)?;
     Ok(CreatedCredentials {
         name,
         client_id: created.client_id,

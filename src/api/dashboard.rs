@@ -50,7 +50,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         }),
         active_kid: health.active_kid,
     };
-    let base = state.site.public_url.clone();
+    let base = &state.site.public_url;
     Ok(Dashboard {
         organizations,
         keys,

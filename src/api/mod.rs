@@ -116,6 +116,19 @@ pub(crate) mod guard {
         }
     }
 
+    /// A service failure as the caller sees it, with the matching status
+    /// (422 bad input, 403, 404, 500).
+    pub fn service_error(err: crate::service::ServiceError) -> AppError {
+        use crate::service::ServiceError;
+        set_status(match err {
+            ServiceError::Invalid { .. } => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Forbidden => axum::http::StatusCode::FORBIDDEN,
+            ServiceError::NotFound(_) => axum::http::StatusCode::NOT_FOUND,
+            ServiceError::Internal(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        });
+        err.into()
+    }
+
     /// A validation error for one field (422).
     pub fn invalid(field: &str, message: &str) -> AppError {
         set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);

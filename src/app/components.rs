@@ -28,6 +28,18 @@ pub fn KeysAlerts(keys: KeysView) -> impl IntoView {
     }
 }
 
+/// A value shown as code with a Copy button beside it; `id` names the code
+/// element, which the button selects when the clipboard is refused.
+#[component]
+pub fn CopyableCode(id: &'static str, value: String) -> impl IntoView {
+    view! {
+        <div class="flex items-center gap-2">
+            <code id=id class="break-all rounded bg-slate-100 px-2 py-1 font-mono text-slate-800">{value.clone()}</code>
+            <CopyButton target=id text=value/>
+        </div>
+    }
+}
+
 /// Copies `text` to the clipboard; if the browser refuses, selects the
 /// element `target` so that the person can press Ctrl+C.
 #[component]

@@ -1,6 +1,6 @@
 //! `/admin`: the dashboard, with the signing-key status of SPEC §3.
 
-use super::components::{CopyButton, KeysAlerts};
+use super::components::{CopyableCode, KeysAlerts};
 use crate::api::dashboard::{get_dashboard, Dashboard};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -50,10 +50,7 @@ fn DashboardBody(d: Dashboard) -> impl IntoView {
             <dl class="mt-4 space-y-3 text-sm">
                 <div class="sm:flex sm:items-center sm:gap-4">
                     <dt class="w-32 flex-none font-medium text-slate-700">"Token endpoint"</dt>
-                    <dd class="mt-1 flex items-center gap-2 sm:mt-0">
-                        <code id="token-endpoint" class="rounded bg-slate-100 px-2 py-1 font-mono text-slate-800">{d.token_endpoint.clone()}</code>
-                        <CopyButton target="token-endpoint" text=d.token_endpoint.clone()/>
-                    </dd>
+                    <dd class="mt-1 sm:mt-0"><CopyableCode id="token-endpoint" value=d.token_endpoint.clone()/></dd>
                 </div>
                 <div class="sm:flex sm:items-center sm:gap-4">
                     <dt class="w-32 flex-none font-medium text-slate-700">"Issuer"</dt>

@@ -2,7 +2,7 @@
 //! applications, with the Add Application dialog that shows the client
 //! secret exactly once.
 
-use super::components::CopyButton;
+use super::components::CopyableCode;
 use super::layout::ViewerResource;
 use crate::api::applications::{
     create_my_application, get_my_applications, ApplicationRow, CreatedCredentials, MyApplications,
@@ -285,18 +285,12 @@ fn Credentials(created: CreatedCredentials, on_close: impl Fn() + Clone + Send +
         <div class="space-y-4 px-6 py-5 text-sm">
             <div>
                 <p class="font-medium text-slate-700">"Client ID"</p>
-                <div class="mt-1 flex items-center gap-2">
-                    <code id="new-client-id" class="break-all rounded bg-slate-100 px-2 py-1 font-mono text-slate-800">{created.client_id.clone()}</code>
-                    <CopyButton target="new-client-id" text=created.client_id.clone()/>
-                </div>
+                <div class="mt-1"><CopyableCode id="new-client-id" value=created.client_id.clone()/></div>
             </div>
             {created.client_secret.clone().map(|secret| view! {
                 <div>
                     <p class="font-medium text-slate-700">"Client Secret"</p>
-                    <div class="mt-1 flex items-center gap-2">
-                        <code id="new-client-secret" class="break-all rounded bg-slate-100 px-2 py-1 font-mono text-slate-800">{secret.clone()}</code>
-                        <CopyButton target="new-client-secret" text=secret/>
-                    </div>
+                    <div class="mt-1"><CopyableCode id="new-client-secret" value=secret/></div>
                     <p class="mt-2 rounded-md bg-amber-50 px-3 py-2 text-amber-800 ring-1 ring-amber-200">
                         "Copy the secret now: it is stored only as a hash and will not be shown again."
                     </p>

@@ -72,7 +72,9 @@ pub async fn exchange(
             )
             .await
             .map_err(internal)?;
-            store::applications::touch_last_used(&state.db, record.id, now).await.map_err(internal)?;
+            if record.last_used_at.is_none_or(|t| t <= now - store::applications::LAST_USED_PRECISION) {
+                store::applications::touch_last_used(&state.db, record.id, now).await.map_err(internal)?;
+            }
             tracing::info!(client_id = %claims.client_id, sub = %claims.sub, jti = %claims.jti, grant = "client_credentials", "access token issued");
             Ok(TokenResponse {
                 token_type: "Bearer",

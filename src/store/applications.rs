@@ -68,13 +68,14 @@ pub struct ClientRecord {
     pub owner_customer_user_id: Option<i64>,
     /// False when the owner exists and is disabled.
     pub owner_enabled: bool,
+    pub last_used_at: Option<i64>,
 }
 
 pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id, a.organization_id, a.client_id, a.secret_hash, a.active, a.grant_type, a.kind,
                 a.confidential, a.owner_user_id, a.owner_customer_user_id,
-                COALESCE(u.enabled, c.enabled, 1) AS owner_enabled
+                COALESCE(u.enabled, c.enabled, 1) AS owner_enabled, a.last_used_at
          FROM oauth_applications a
          LEFT JOIN users u ON u.id = a.owner_user_id
          LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id
@@ -85,16 +86,21 @@ pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result
     .await
 }
 
+/// How stale `last_used_at` may get before it is written again.
+pub const LAST_USED_PRECISION: i64 = 60;
+
 /// Records that the application was used, at most once a minute, so that a
-/// busy client does not turn every token request into two writes.
+/// busy client does not turn every token request into two writes (callers
+/// skip the call when the row they read is recent; the WHERE guards races).
 pub async fn touch_last_used(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE oauth_applications SET last_used_at = ?
-         WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ? - 60)",
+         WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ? - ?)",
     )
     .bind(now)
     .bind(id)
     .bind(now)
+    .bind(LAST_USED_PRECISION)
     .execute(db)
     .await?;
     Ok(())
