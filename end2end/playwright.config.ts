@@ -43,6 +43,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${WITH_KEYS.port}`,
     trace: "retain-on-failure",
+    actionTimeout: 10_000,
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath: "/usr/bin/chromium",

@@ -247,12 +247,12 @@ async fn user(config: Config, command: UserCommand) -> ExitCode {
         username: &username,
         email: &email,
         password: &password,
-        is_admin: admin,
+        role_id: Some(if admin { store::roles::ADMINISTRATOR } else { store::roles::DEVELOPER }),
         organization: organization.as_deref(),
     };
     match service::users::create_user(&state, input).await {
         Ok(user) => {
-            let role = if user.is_admin { "administrator" } else { "user" };
+            let role = user.role.as_deref().unwrap_or("user").to_lowercase();
             println!("Created back-office {role} \"{}\" <{}>.", user.username, user.email);
             if generated {
                 println!("Password: {password}   (shown only now)");
@@ -296,6 +296,7 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
         name,
         active: !inactive,
         grant_type,
+        kind: crate::oauth::scope::ClientKind::BackOffice,
         owner: Some(Owner::User(owner_user.id)),
         confidential: true,
         skip_consent: false,

@@ -17,6 +17,7 @@ pub struct Config {
     pub keys: KeysConfig,
     pub tokens: TokenConfig,
     pub site: SiteConfig,
+    pub smtp: SmtpConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -70,6 +71,78 @@ pub struct SiteConfig {
     pub pkg_dir: String,
     /// Env: `LEPTOS_OUTPUT_NAME`.
     pub output_name: String,
+}
+
+/// Outgoing email (SPEC §2). Without a host, emails stay in the outbox that
+/// administrators read in the back office.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Env: `POSTERN_SMTP_HOST`. Empty: no SMTP.
+    pub host: String,
+    /// Env: `POSTERN_SMTP_PORT`.
+    pub port: u16,
+    /// `starttls` (port 587), `tls` (implicit TLS, port 465) or `none`
+    /// (plain text; only for a relay on the same machine). Env: `POSTERN_SMTP_TLS`.
+    pub tls: SmtpTls,
+    /// Env: `POSTERN_SMTP_USERNAME`.
+    pub username: String,
+    /// Only from the environment, never the file: `POSTERN_SMTP_PASSWORD`.
+    #[serde(skip)]
+    pub password: String,
+    /// The From address. Env: `POSTERN_SMTP_FROM`.
+    pub from: String,
+    /// Seconds before a delivery attempt gives up.
+    pub timeout: u64,
+}
+
+/// Prints everything but the password.
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &if self.password.is_empty() { "" } else { "<redacted>" })
+            .field("from", &self.from)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    Starttls,
+    Tls,
+    None,
+}
+
+impl std::str::FromStr for SmtpTls {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "starttls" => Ok(SmtpTls::Starttls),
+            "tls" => Ok(SmtpTls::Tls),
+            "none" => Ok(SmtpTls::None),
+            _ => Err("expected starttls, tls or none".into()),
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: String::new(),
+            password: String::new(),
+            from: "Postern <postern@localhost>".into(),
+            timeout: 30,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -176,6 +249,24 @@ impl Config {
         if let Some(v) = var("POSTERN_SESSION_LIFETIME") {
             self.tokens.session_lifetime = parsed("POSTERN_SESSION_LIFETIME", v)?;
         }
+        if let Some(v) = var("POSTERN_SMTP_HOST") {
+            self.smtp.host = v;
+        }
+        if let Some(v) = var("POSTERN_SMTP_PORT") {
+            self.smtp.port = parsed("POSTERN_SMTP_PORT", v)?;
+        }
+        if let Some(v) = var("POSTERN_SMTP_TLS") {
+            self.smtp.tls = parsed("POSTERN_SMTP_TLS", v)?;
+        }
+        if let Some(v) = var("POSTERN_SMTP_USERNAME") {
+            self.smtp.username = v;
+        }
+        if let Some(v) = var("POSTERN_SMTP_PASSWORD") {
+            self.smtp.password = v;
+        }
+        if let Some(v) = var("POSTERN_SMTP_FROM") {
+            self.smtp.from = v;
+        }
         if let Some(v) = var("LEPTOS_SITE_ROOT") {
             self.site.root = v;
         }
@@ -206,6 +297,9 @@ impl Config {
                     "server.public_url must start with http:// or https:// and not end with '/', not {url:?}"
                 )));
             }
+        }
+        if !self.smtp.host.is_empty() && !self.smtp.from.contains('@') {
+            return Err(ConfigError::Invalid(format!("smtp.from must be an email address, not {:?}", self.smtp.from)));
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));

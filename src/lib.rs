@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod app;
+pub mod permissions;
 
 #[cfg(feature = "ssr")]
 pub mod cli;

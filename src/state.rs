@@ -15,6 +15,8 @@ pub struct AppState {
     pub keys: Arc<KeyStore>,
     pub leptos_options: LeptosOptions,
     pub site: Arc<Site>,
+    /// SMTP delivery; `None` keeps emails in the outbox only.
+    pub mailer: Option<Arc<crate::service::mail::Mailer>>,
 }
 
 /// Issuers and audiences, computed once from the public URL (SPEC §4, §7).
@@ -62,7 +64,14 @@ impl AppState {
     pub fn new(db: Db, config: Config, keys: KeyStore) -> Self {
         let leptos_options = config.leptos_options();
         let site = Arc::new(Site::new(&config));
-        Self { db, config: Arc::new(config), keys: Arc::new(keys), leptos_options, site }
+        let mailer = match crate::service::mail::Mailer::from_config(&config.smtp) {
+            Ok(mailer) => mailer.map(Arc::new),
+            Err(problem) => {
+                tracing::error!(%problem, "SMTP is not usable; emails stay in the outbox");
+                None
+            }
+        };
+        Self { db, config: Arc::new(config), keys: Arc::new(keys), leptos_options, site, mailer }
     }
 }
 

@@ -14,10 +14,10 @@ export async function screenshot(page: Page, name: string) {
 }
 
 /** Logs in through the real login form, as a person would. */
-export async function logIn(page: Page, password = ADMIN_PASSWORD) {
+export async function logIn(page: Page, password = ADMIN_PASSWORD, username = "admin") {
   await page.goto("/admin");
   await expect(page).toHaveURL(/\/admin\/login\?redirect=/);
-  await page.getByLabel("User name").fill("admin");
+  await page.getByLabel("User name").fill(username);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }

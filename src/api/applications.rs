@@ -1,7 +1,12 @@
-//! OAuth applications on the back office: the signed-in user's own
-//! applications (My User → OAuth Applications) and creating one.
+//! OAuth applications in the back office: the three grids (My User,
+//! System → User Management, Customers → Storefront), creating, editing,
+//! activating/deactivating, deleting and regenerating a secret. Every
+//! function checks the session, the CSRF token of a write, and the actor's
+//! permission on the grid and on the row.
 
-use super::AppError;
+use super::dashboard::KeysView;
+use super::{AppError, OrganizationOption};
+use crate::permissions::GridScope;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -16,29 +21,98 @@ pub struct ApplicationRow {
     pub active: bool,
     pub grant_type: String,
     pub confidential: bool,
-    /// RFC 3339, or `None` when never used.
+    pub owner: Option<String>,
+    /// `YYYY-MM-DD HH:MM UTC`, or `None` when never used.
     pub last_used_at: Option<String>,
+    /// What the viewer may do to this row.
+    pub can_edit: bool,
+    pub can_delete: bool,
 }
 
+/// A possible owner in the create dialog of the System and Storefront grids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrganizationOption {
+pub struct OwnerOption {
     pub id: i64,
     pub name: String,
+    pub organization_id: i64,
 }
 
-/// What My User's applications section needs.
+/// The columns a grid can be sorted by.
+pub const SORT_COLUMNS: &[(&str, &str)] = &[
+    ("name", "Name"),
+    ("organization", "Organization"),
+    ("client_id", "Client ID"),
+    ("active", "Active"),
+    ("grant_type", "Grant type"),
+    ("owner", "Owner"),
+    ("last_used_at", "Last used at"),
+];
+
+pub const PAGE_SIZES: &[u32] = &[10, 25, 50, 100];
+
+/// What a grid asks for: filters, sorting and the page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MyApplications {
+pub struct GridQuery {
+    pub scope: GridScope,
+    /// Part of the name; empty for all.
+    pub name: String,
+    pub organization_id: Option<i64>,
+    /// `Some(true)` active only, `Some(false)` inactive only.
+    pub active: Option<bool>,
+    /// One of [`SORT_COLUMNS`].
+    pub sort: String,
+    pub descending: bool,
+    /// From 1.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl GridQuery {
+    pub fn new(scope: GridScope) -> Self {
+        GridQuery {
+            scope,
+            name: String::new(),
+            organization_id: None,
+            active: None,
+            sort: "name".into(),
+            descending: false,
+            page: 1,
+            page_size: 25,
+        }
+    }
+}
+
+/// One page of a grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridPage {
+    pub rows: Vec<ApplicationRow>,
+    /// Rows matching the filters, on all pages.
+    pub total: i64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// What a grid's toolbar and dialogs need, whatever the filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridMeta {
+    /// The viewer's organizations (the organization column and filter show
+    /// only when there are several).
     pub organizations: Vec<OrganizationOption>,
-    pub applications: Vec<ApplicationRow>,
+    /// Owners to choose from when creating (System and Storefront grids).
+    pub owners: Vec<OwnerOption>,
+    pub can_create: bool,
+    pub keys: KeysView,
 }
 
 /// The Add Application form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewApplicationForm {
     pub csrf_token: String,
+    pub scope: GridScope,
     /// Required only when the user belongs to several organizations.
     pub organization_id: Option<i64>,
+    /// The owner (System: a user, Storefront: a customer user); ignored on My User.
+    pub owner_id: Option<i64>,
     pub name: String,
     pub active: bool,
     /// `client_credentials` or `authorization_code`.
@@ -49,7 +123,7 @@ pub struct NewApplicationForm {
     pub skip_consent: bool,
 }
 
-/// The credentials of a new application, shown once.
+/// The credentials of a new application (or a regenerated secret), shown once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedCredentials {
     pub name: String,
@@ -57,81 +131,237 @@ pub struct CreatedCredentials {
     pub client_secret: Option<String>,
 }
 
-#[server(prefix = "/admin/rpc", endpoint = "my_applications")]
-pub async fn get_my_applications() -> Result<MyApplications, AppError> {
+/// An application as the Edit dialog shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationDetails {
+    pub id: i64,
+    pub organization: String,
+    pub name: String,
+    pub client_id: String,
+    pub active: bool,
+    pub grant_type: String,
+    pub confidential: bool,
+    pub skip_consent: bool,
+    pub owner: Option<String>,
+    /// One per line.
+    pub redirect_uris: String,
+    pub created_at: String,
+}
+
+/// The Edit dialog's form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditApplicationForm {
+    pub csrf_token: String,
+    pub id: i64,
+    pub name: String,
+    pub active: bool,
+    pub redirect_uris: String,
+    pub skip_consent: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn sort_column(key: &str) -> Option<crate::store::applications::SortColumn> {
+    use crate::store::applications::SortColumn;
+    Some(match key {
+        "name" => SortColumn::Name,
+        "organization" => SortColumn::Organization,
+        "client_id" => SortColumn::ClientId,
+        "active" => SortColumn::Active,
+        "grant_type" => SortColumn::GrantType,
+        "owner" => SortColumn::Owner,
+        "last_used_at" => SortColumn::LastUsedAt,
+        "created_at" => SortColumn::CreatedAt,
+        _ => return None,
+    })
+}
+
+#[server(prefix = "/admin/rpc", endpoint = "applications", input = Json)]
+pub async fn list_applications(query: GridQuery) -> Result<GridPage, AppError> {
     use super::guard;
+    use crate::permissions::Action;
     use crate::store;
-    let user = guard::user()?;
+    let actor = guard::actor().await?;
+    guard::require(actor.permissions.can_open(query.scope))?;
     let state = guard::state()?;
-    let organizations = store::organizations::of_user(&state.db, user.id)
+    let sort = sort_column(&query.sort).ok_or_else(|| guard::invalid("sort", "Choose a column to sort by."))?;
+    if query.name.chars().count() > 255 {
+        return Err(guard::invalid("name", "The name filter must be at most 255 characters."));
+    }
+    let page_size = query.page_size.clamp(1, 100) as i64;
+    let page = query.page.max(1) as i64;
+    let kind = match query.scope {
+        GridScope::Storefront => "storefront",
+        _ => "backoffice",
+    };
+    let search = store::applications::ApplicationQuery {
+        viewer_id: actor.user_id,
+        kind,
+        owner_user_id: (query.scope == GridScope::Mine).then_some(actor.user_id),
+        name: Some(query.name.trim().to_owned()).filter(|n| !n.is_empty()),
+        organization_id: query.organization_id,
+        active: query.active,
+        sort,
+        descending: query.descending,
+        limit: page_size,
+        offset: (page - 1) * page_size,
+    };
+    let (apps, total) = store::applications::search(&state.db, &search).await?;
+    let perms = actor.permissions;
+    let rows = apps
+        .into_iter()
+        .map(|a| {
+            let storefront = a.kind == "storefront";
+            let own = a.owner_user_id == Some(actor.user_id);
+            ApplicationRow {
+                can_edit: perms.allows(Action::Edit, storefront, own),
+                can_delete: perms.allows(Action::Delete, storefront, own),
+                id: a.id,
+                organization: a.organization,
+                name: a.name,
+                client_id: a.client_id,
+                active: a.active,
+                grant_type: a.grant_type,
+                confidential: a.confidential,
+                owner: a.owner,
+                last_used_at: a.last_used_at.map(super::display_time),
+            }
+        })
+        .collect();
+    Ok(GridPage { rows, total, page: page as u32, page_size: page_size as u32 })
+}
+
+#[server(prefix = "/admin/rpc", endpoint = "application_grid")]
+pub async fn get_application_grid(scope: GridScope) -> Result<GridMeta, AppError> {
+    use super::guard;
+    use crate::permissions::Action;
+    use crate::store;
+    let actor = guard::actor().await?;
+    guard::require(actor.permissions.can_open(scope))?;
+    let state = guard::state()?;
+    let perms = actor.permissions;
+    let organizations: Vec<OrganizationOption> = store::organizations::of_user(&state.db, actor.user_id)
         .await?
         .into_iter()
         .map(|o| OrganizationOption { id: o.id, name: o.name })
         .collect();
-    let applications = store::applications::list_owned_by_user(&state.db, user.id)
-        .await?
-        .into_iter()
-        .map(|a| ApplicationRow {
-            id: a.id,
-            organization: a.organization,
-            name: a.name,
-            client_id: a.client_id,
-            active: a.active,
-            grant_type: a.grant_type,
-            confidential: a.confidential,
-            last_used_at: a.last_used_at.map(crate::server::api::rfc3339),
-        })
-        .collect();
-    Ok(MyApplications { organizations, applications })
+    let can_create = perms.can_in(scope, Action::Create);
+    let mut owners = Vec::new();
+    if can_create {
+        match scope {
+            GridScope::Mine => {}
+            GridScope::BackOffice => {
+                for (user, _, ids) in store::users::list_visible_to(&state.db, actor.user_id).await? {
+                    if user.enabled {
+                        for org in ids.iter().filter(|o| actor.organization_ids.contains(o)) {
+                            owners.push(OwnerOption { id: user.id, name: user.username.clone(), organization_id: *org });
+                        }
+                    }
+                }
+            }
+            GridScope::Storefront => {
+                for c in store::customer_users::list_visible_to(&state.db, actor.user_id).await? {
+                    if c.enabled {
+                        owners.push(OwnerOption { id: c.id, name: c.username, organization_id: c.organization_id });
+                    }
+                }
+            }
+        }
+    }
+    Ok(GridMeta {
+        organizations,
+        owners,
+        can_create,
+        keys: super::dashboard::keys_view(&state, perms.administrator),
+    })
 }
 
-#[server(prefix = "/admin/rpc", endpoint = "create_my_application", input = Json)]
-pub async fn create_my_application(form: NewApplicationForm) -> Result<CreatedCredentials, AppError> {
+#[server(prefix = "/admin/rpc", endpoint = "create_application", input = Json)]
+pub async fn create_application(form: NewApplicationForm) -> Result<CreatedCredentials, AppError> {
     use super::guard;
-    use crate::oauth::grant::GrantType;
-    use crate::service::applications::{self, NewApplicationInput, Owner};
-    use crate::store;
-    let user = guard::user()?;
+    use crate::service::applications::{self, ApplicationRequest};
+    let actor = guard::actor().await?;
     guard::check_csrf(&form.csrf_token)?;
     let state = guard::state()?;
-    let organizations = store::organizations::of_user(&state.db, user.id).await?;
-    let organization = match (form.organization_id, organizations.as_slice()) {
-        (None, [only]) => only.clone(),
-        (None, _) => return Err(guard::invalid("organization_id", "Choose an organization.")),
-        (Some(id), orgs) => orgs
-            .iter()
-            .find(|o| o.id == id)
-            .cloned()
-            // Another organization's id: the same answer as a missing one, nothing stored.
-            .ok_or_else(|| guard::invalid("organization_id", "Choose one of your organizations."))?,
-    };
-    let grant_type = GrantType::parse(&form.grant_type)
-        .ok_or_else(|| guard::invalid("grant_type", "Choose client_credentials or authorization_code."))?;
-    let redirect_uris: Vec<String> = match grant_type {
-        GrantType::AuthorizationCode => {
-            form.redirect_uris.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
-        }
-        GrantType::ClientCredentials => Vec::new(),
-    };
     let name = form.name.trim().to_owned();
-    let created = applications::create(
-        &state,
-        NewApplicationInput {
-            organization_id: organization.id,
-            name: name.clone(),
-            active: form.active,
-            grant_type,
-            owner: Some(Owner::User(user.id)),
-            confidential: form.confidential || grant_type == GrantType::ClientCredentials,
-            skip_consent: form.skip_consent,
-            redirect_uris,
-        },
-    )
-    .await
-    .map_err(guard::service_error)?;
+    let request = ApplicationRequest {
+        organization_id: form.organization_id,
+        owner_id: form.owner_id,
+        name: form.name,
+        active: form.active,
+        grant_type: form.grant_type,
+        redirect_uris: form.redirect_uris,
+        confidential: form.confidential,
+        skip_consent: form.skip_consent,
+    };
+    let created = applications::create_in(&state, &actor, form.scope, request).await.map_err(guard::service_error)?;
     Ok(CreatedCredentials {
         name,
         client_id: created.client_id,
         client_secret: created.client_secret.map(|s| s.expose().to_owned()),
     })
+}
+
+#[server(prefix = "/admin/rpc", endpoint = "application")]
+pub async fn get_application(id: i64) -> Result<ApplicationDetails, AppError> {
+    use super::guard;
+    use crate::permissions::Action;
+    use crate::service::applications;
+    use crate::store;
+    let actor = guard::actor().await?;
+    let state = guard::state()?;
+    let app = applications::authorize(&state, &actor, id, Action::View).await.map_err(guard::service_error)?;
+    let redirect_uris = store::applications::redirect_uris(&state.db, id).await?.join("\n");
+    Ok(ApplicationDetails {
+        id: app.id,
+        organization: app.organization,
+        name: app.name,
+        client_id: app.client_id,
+        active: app.active,
+        grant_type: app.grant_type,
+        confidential: app.confidential,
+        skip_consent: app.skip_consent,
+        owner: app.owner,
+        redirect_uris,
+        created_at: super::display_time(app.created_at),
+    })
+}
+
+#[server(prefix = "/admin/rpc", endpoint = "update_application", input = Json)]
+pub async fn update_application(form: EditApplicationForm) -> Result<(), AppError> {
+    use super::guard;
+    let actor = guard::actor().await?;
+    guard::check_csrf(&form.csrf_token)?;
+    let state = guard::state()?;
+    crate::service::applications::update(&state, &actor, form.id, &form.name, form.active, &form.redirect_uris, form.skip_consent)
+        .await
+        .map_err(guard::service_error)
+}
+
+#[server(prefix = "/admin/rpc", endpoint = "set_application_active")]
+pub async fn set_application_active(csrf_token: String, id: i64, active: bool) -> Result<(), AppError> {
+    use super::guard;
+    let actor = guard::actor().await?;
+    guard::check_csrf(&csrf_token)?;
+    let state = guard::state()?;
+    crate::service::applications::set_active(&state, &actor, id, active).await.map_err(guard::service_error)
+}
+
+#[server(prefix = "/admin/rpc", endpoint = "delete_application")]
+pub async fn delete_application(csrf_token: String, id: i64) -> Result<(), AppError> {
+    use super::guard;
+    let actor = guard::actor().await?;
+    guard::check_csrf(&csrf_token)?;
+    let state = guard::state()?;
+    crate::service::applications::delete(&state, &actor, id).await.map_err(guard::service_error)
+}
+
+#[server(prefix = "/admin/rpc", endpoint = "regenerate_application_secret")]
+pub async fn regenerate_application_secret(csrf_token: String, id: i64) -> Result<CreatedCredentials, AppError> {
+    use super::guard;
+    let actor = guard::actor().await?;
+    guard::check_csrf(&csrf_token)?;
+    let state = guard::state()?;
+    let (app, secret) =
+        crate::service::applications::regenerate_secret(&state, &actor, id).await.map_err(guard::service_error)?;
+    Ok(CreatedCredentials { name: app.name, client_id: app.client_id, client_secret: Some(secret.expose().to_owned()) })
 }

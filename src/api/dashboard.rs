@@ -37,19 +37,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let organizations = store::organizations::of_user(&state.db, user.id).await?.into_iter().map(|o| o.name).collect();
     let (applications, active_applications) = store::applications::count(&state.db).await?;
     let live_tokens = store::tokens::count_live(&state.db, crate::service::now()).await?;
-    let health = state.keys.health();
-    let keys = KeysView {
-        missing_warning: health.active_kid.is_none().then(|| crate::keys::MISSING_KEYS_WARNING.to_owned()),
-        detail: if user.is_admin { health.problem.clone() } else { None },
-        exposed_warning: health.private_key_exposed.then(|| {
-            format!(
-                "The private key {} can be read by other users of this machine. Restrict it: chmod 600 {}",
-                state.config.keys.private_key.display(),
-                state.config.keys.private_key.display()
-            )
-        }),
-        active_kid: health.active_kid,
-    };
+    let keys = keys_view(&state, user.is_admin);
     let base = &state.site.public_url;
     Ok(Dashboard {
         organizations,
@@ -60,4 +48,22 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         token_endpoint: format!("{base}/oauth2-token"),
         backoffice_issuer: state.site.backoffice_issuer.clone(),
     })
+}
+
+/// The keys' state for a page; `admin` adds why they could not be loaded.
+#[cfg(feature = "ssr")]
+pub(crate) fn keys_view(state: &crate::state::AppState, admin: bool) -> KeysView {
+    let health = state.keys.health();
+    KeysView {
+        missing_warning: health.active_kid.is_none().then(|| crate::keys::MISSING_KEYS_WARNING.to_owned()),
+        detail: if admin { health.problem.clone() } else { None },
+        exposed_warning: health.private_key_exposed.then(|| {
+            format!(
+                "The private key {} can be read by other users of this machine. Restrict it: chmod 600 {}",
+                state.config.keys.private_key.display(),
+                state.config.keys.private_key.display()
+            )
+        }),
+        active_kid: health.active_kid,
+    }
 }

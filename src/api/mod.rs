@@ -3,7 +3,9 @@
 //! session and permission itself, first thing.
 
 pub mod applications;
+pub mod configuration;
 pub mod dashboard;
+pub mod people;
 pub mod session;
 
 use leptos::server_fn::codec::JsonEncoding;
@@ -64,6 +66,26 @@ pub struct SessionUser {
     pub username: String,
     pub email: String,
     pub is_admin: bool,
+    pub role: Option<String>,
+    pub permissions: crate::permissions::Permissions,
+}
+
+/// An organization in a choice list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationOption {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Time as the back office shows it: `YYYY-MM-DD HH:MM UTC`.
+#[cfg(feature = "ssr")]
+pub(crate) fn display_time(unix: i64) -> String {
+    let text = crate::server::api::rfc3339(unix);
+    // 2026-11-23T10:15:00Z → 2026-11-23 10:15 UTC
+    match (text.get(..10), text.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => text,
+    }
 }
 
 /// Server-side helpers every server function starts with.
@@ -92,7 +114,36 @@ pub(crate) mod guard {
     pub fn optional_user() -> Option<SessionUser> {
         let parts = use_context::<Parts>()?;
         let user = parts.extensions.get::<CurrentUser>()?.0.as_ref()?;
-        Some(SessionUser { id: user.id, username: user.username.clone(), email: user.email.clone(), is_admin: user.is_admin })
+        Some(SessionUser {
+            id: user.id,
+            username: user.username.clone(),
+            email: user.email.clone(),
+            is_admin: user.is_admin,
+            role: user.role.clone(),
+            permissions: user.permissions(),
+        })
+    }
+
+    /// The logged-in user as an [`Actor`](crate::service::actor::Actor)
+    /// (permissions and organizations), or 401.
+    pub async fn actor() -> Result<crate::service::actor::Actor, AppError> {
+        let parts = use_context::<Parts>();
+        let user = parts.as_ref().and_then(|p| p.extensions.get::<CurrentUser>()).and_then(|u| u.0.clone());
+        let Some(user) = user else {
+            set_status(axum::http::StatusCode::UNAUTHORIZED);
+            return Err(AppError::Unauthenticated);
+        };
+        crate::service::actor::Actor::load(&state()?, &user).await.map_err(service_error)
+    }
+
+    /// Refuses (403) unless `allowed`.
+    pub fn require(allowed: bool) -> Result<(), AppError> {
+        if allowed {
+            Ok(())
+        } else {
+            set_status(axum::http::StatusCode::FORBIDDEN);
+            Err(AppError::Forbidden)
+        }
     }
 
     /// The logged-in user, or 401.
@@ -136,7 +187,6 @@ pub(crate) mod guard {
     }
 
     /// The logged-in administrator, or 401/403.
-    #[allow(dead_code)]
     pub fn admin() -> Result<SessionUser, AppError> {
         let user = user()?;
         if !user.is_admin {

@@ -1,7 +1,8 @@
 //! The frame of every back-office page: sidebar navigation, top bar with
 //! the user menu (My User, Log out), and the page below.
 
-use super::icons::{ChevronDown, HomeIcon, Logo, MenuIcon};
+use super::icons::{BuildingIcon, ChevronDown, CogIcon, HomeIcon, KeyIcon, Logo, MailIcon, MenuIcon, ShieldIcon, UserIcon, UsersIcon};
+use crate::permissions::GridScope;
 use crate::api::session::{get_viewer, Viewer};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -34,10 +35,41 @@ pub fn AdminLayout() -> impl IntoView {
                     <Logo/>
                     <span class="text-lg font-semibold text-white">"Postern"</span>
                 </div>
-                <nav class="mt-4 space-y-1 px-3">
+                <nav class="mt-4 space-y-1 px-3" on:click=move |_| set_nav_open.set(false)>
                     <NavLink href="/admin" label="Dashboard">
                         <HomeIcon/>
                     </NavLink>
+                    <NavLink href="/admin/my-user" label="My User">
+                        <UserIcon/>
+                    </NavLink>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let permissions = viewer.await.ok().and_then(|v| v.user).map(|u| u.permissions).unwrap_or_default();
+                            let admin = permissions.administrator;
+                            let org_apps = permissions.can_open(GridScope::BackOffice);
+                            view! {
+                                {admin.then(|| view! {
+                                    <NavSection title="Customers"/>
+                                    <NavLink href="/admin/customers/users" label="Customer Users"><UsersIcon/></NavLink>
+                                    <NavLink href="/admin/customers/oauth-applications" label="Storefront OAuth Applications"><KeyIcon/></NavLink>
+                                })}
+                                {(admin || org_apps).then(|| view! { <NavSection title="System"/> })}
+                                {admin.then(|| view! {
+                                    <p class="px-3 pt-2 text-xs font-medium text-slate-400">"User Management"</p>
+                                    <NavLink href="/admin/system/users" label="Users"><UsersIcon/></NavLink>
+                                    <NavLink href="/admin/system/roles" label="Roles"><ShieldIcon/></NavLink>
+                                    <NavLink href="/admin/system/organizations" label="Organizations"><BuildingIcon/></NavLink>
+                                })}
+                                {org_apps.then(|| view! {
+                                    <NavLink href="/admin/system/oauth-applications" label="OAuth Applications"><KeyIcon/></NavLink>
+                                })}
+                                {admin.then(|| view! {
+                                    <NavLink href="/admin/system/configuration" label="Configuration"><CogIcon/></NavLink>
+                                    <NavLink href="/admin/system/outbox" label="Email Outbox"><MailIcon/></NavLink>
+                                })}
+                            }
+                        })}
+                    </Suspense>
                 </nav>
             </aside>
 
@@ -79,6 +111,11 @@ fn NavLink(href: &'static str, label: &'static str, children: Children) -> impl 
             {label}
         </A>
     }
+}
+
+#[component]
+fn NavSection(title: &'static str) -> impl IntoView {
+    view! { <p class="px-3 pb-1 pt-5 text-xs font-semibold uppercase tracking-wider text-slate-500">{title}</p> }
 }
 
 /// The user menu. A `<details>` element, so it opens without JavaScript

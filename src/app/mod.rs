@@ -1,12 +1,15 @@
 //! The back office's pages (Leptos): rendered on the server, hydrated in
 //! the browser. Data comes from the server functions in `crate::api`.
 
+mod applications;
 mod components;
+mod configuration;
 mod dashboard;
 mod icons;
 mod layout;
 mod login;
 mod my_user;
+mod people;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -54,6 +57,14 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/admin") view=layout::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("my-user") view=my_user::MyUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("system/users") view=people::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("system/roles") view=people::RolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("system/organizations") view=people::OrganizationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("system/oauth-applications") view=applications::SystemApplicationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("system/configuration") view=configuration::ConfigurationPage ssr=SsrMode::Async/>
+                    <Route path=path!("system/outbox") view=configuration::OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("customers/users") view=people::CustomerUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("customers/oauth-applications") view=applications::StorefrontApplicationsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,7 +1,11 @@
-//! OAuth applications (SPEC §2): validation and creation with a one-time
-//! client secret.
+//! OAuth applications (SPEC §2): validation, creation with a one-time
+//! client secret, and the grid actions (edit, activate/deactivate, delete,
+//! regenerate secret), each checked against the actor's permissions.
 
-use super::{now, random, ServiceError};
+use super::actor::Actor;
+use super::{mail, now, random, ServiceError};
+use crate::permissions::{Action, GridScope};
+use crate::store::applications::{ApplicationChanges, ApplicationSummary};
 use crate::oauth::grant::GrantType;
 use crate::oauth::redirect_uri;
 use crate::oauth::scope::ClientKind;
@@ -22,6 +26,7 @@ pub struct NewApplicationInput {
     pub name: String,
     pub active: bool,
     pub grant_type: GrantType,
+    pub kind: ClientKind,
     pub owner: Option<Owner>,
     pub confidential: bool,
     pub skip_consent: bool,
@@ -39,9 +44,11 @@ pub struct CreatedApplication {
 pub const NAME_TAKEN: &str = "The application with the given name already exists.";
 pub const NO_REDIRECT_URI: &str = "At least one redirect URL should be specified.";
 
-/// Checks the input; returns the trimmed name.
-pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
-    let name = input.name.trim();
+pub const NOT_FOUND: &str = "The OAuth application";
+
+/// Checks a name; returns it trimmed.
+pub fn validate_name(name: &str) -> Result<String, ServiceError> {
+    let name = name.trim();
     if name.is_empty() {
         return Err(ServiceError::invalid("name", "The application name must not be empty."));
     }
@@ -50,6 +57,40 @@ pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
     }
     if name.chars().any(char::is_control) {
         return Err(ServiceError::invalid("name", "The application name must not contain control characters."));
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks redirect URIs for an authorization_code application.
+pub fn validate_redirect_uris(uris: &[String]) -> Result<(), ServiceError> {
+    if uris.is_empty() {
+        return Err(ServiceError::invalid("redirect_uris", NO_REDIRECT_URI));
+    }
+    if uris.len() > 20 {
+        return Err(ServiceError::invalid("redirect_uris", "At most 20 redirect URLs can be registered."));
+    }
+    for uri in uris {
+        redirect_uri::validate_registered(uri).map_err(|m| ServiceError::invalid("redirect_uris", m))?;
+    }
+    Ok(())
+}
+
+/// The redirect URIs of a form field: one per line, blanks ignored.
+pub fn parse_redirect_uris(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+/// Checks the input; returns the trimmed name.
+pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
+    let name = validate_name(&input.name)?;
+    match (input.kind, input.owner) {
+        (ClientKind::BackOffice, Some(Owner::CustomerUser(_))) => {
+            return Err(ServiceError::invalid("owner_id", "A back-office application is owned by a back-office user."))
+        }
+        (ClientKind::Storefront, Some(Owner::User(_))) => {
+            return Err(ServiceError::invalid("owner_id", "A storefront application is owned by a customer user."))
+        }
+        _ => {}
     }
     match input.grant_type {
         GrantType::ClientCredentials => {
@@ -60,28 +101,15 @@ pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
                 return Err(ServiceError::invalid("confidential", "A client_credentials application must be a confidential client."));
             }
         }
-        GrantType::AuthorizationCode => {
-            if input.redirect_uris.is_empty() {
-                return Err(ServiceError::invalid("redirect_uris", NO_REDIRECT_URI));
-            }
-            if input.redirect_uris.len() > 20 {
-                return Err(ServiceError::invalid("redirect_uris", "At most 20 redirect URLs can be registered."));
-            }
-            for uri in &input.redirect_uris {
-                redirect_uri::validate_registered(uri).map_err(|m| ServiceError::invalid("redirect_uris", m))?;
-            }
-        }
+        GrantType::AuthorizationCode => validate_redirect_uris(&input.redirect_uris)?,
     }
-    Ok(name.to_owned())
+    Ok(name)
 }
 
 /// Creates the application in one transaction and returns its credentials.
 pub async fn create(state: &AppState, input: NewApplicationInput) -> Result<CreatedApplication, ServiceError> {
     let name = validate(&input)?;
-    let kind = match input.owner {
-        Some(Owner::CustomerUser(_)) => ClientKind::Storefront,
-        _ => ClientKind::BackOffice,
-    };
+    let kind = input.kind;
     let client_id = random::client_id();
     let client_secret = input.confidential.then(|| ClientSecret::new(random::client_secret()));
     let new = store::applications::NewApplication {
@@ -112,7 +140,180 @@ pub async fn create(state: &AppState, input: NewApplicationInput) -> Result<Crea
     };
     tx.commit().await?;
     tracing::info!(application_id = id, client_id = %client_id, "OAuth application created");
+    // SPEC §2: tell the owner. Never blocks or fails the creation.
+    match store::applications::find_summary(&state.db, id).await {
+        Ok(Some(app)) => mail::application_added(state, &app).await,
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, application_id = id, "could not read the new application for its email"),
+    }
     Ok(CreatedApplication { id, client_id, client_secret })
+}
+
+/// An Add Application form as a person filled it in, before the
+/// organization and owner are resolved against what the actor may use.
+#[derive(Debug, Clone)]
+pub struct ApplicationRequest {
+    pub organization_id: Option<i64>,
+    /// A back-office user (back-office grid) or a customer user (storefront
+    /// grid); ignored on My User, where the owner is the actor.
+    pub owner_id: Option<i64>,
+    pub name: String,
+    pub active: bool,
+    pub grant_type: String,
+    pub redirect_uris: String,
+    pub confidential: bool,
+    pub skip_consent: bool,
+}
+
+/// Creates an application from a grid, after checking that the actor may
+/// create there, in that organization, for that owner.
+pub async fn create_in(
+    state: &AppState,
+    actor: &Actor,
+    scope: GridScope,
+    request: ApplicationRequest,
+) -> Result<CreatedApplication, ServiceError> {
+    if !actor.permissions.can_in(scope, Action::Create) {
+        return Err(ServiceError::Forbidden);
+    }
+    let organization_id = match (request.organization_id, actor.organization_ids.as_slice()) {
+        (None, [only]) => *only,
+        (None, _) => return Err(ServiceError::invalid("organization_id", "Choose an organization.")),
+        // Another organization's id: the same answer as a missing one, nothing stored.
+        (Some(id), orgs) if orgs.contains(&id) => id,
+        (Some(_), _) => return Err(ServiceError::invalid("organization_id", "Choose one of your organizations.")),
+    };
+    let grant_type = GrantType::parse(&request.grant_type)
+        .ok_or_else(|| ServiceError::invalid("grant_type", "Choose client_credentials or authorization_code."))?;
+    let (kind, owner) = match scope {
+        GridScope::Mine => (ClientKind::BackOffice, Some(Owner::User(actor.user_id))),
+        GridScope::BackOffice => {
+            let owner = match request.owner_id {
+                None => actor.user_id,
+                Some(id) => match store::users::find_in_organization(&state.db, organization_id, id).await? {
+                    Some(user) if user.enabled => user.id,
+                    _ => return Err(ServiceError::invalid("owner_id", "Choose an active user of the organization.")),
+                },
+            };
+            (ClientKind::BackOffice, Some(Owner::User(owner)))
+        }
+        GridScope::Storefront => {
+            let owner = match request.owner_id {
+                None => None,
+                Some(id) => match store::customer_users::find(&state.db, id).await? {
+                    Some(c) if c.organization_id == organization_id && c.enabled => Some(Owner::CustomerUser(c.id)),
+                    _ => {
+                        return Err(ServiceError::invalid("owner_id", "Choose an active customer user of the organization."))
+                    }
+                },
+            };
+            if owner.is_none() && grant_type == GrantType::ClientCredentials {
+                return Err(ServiceError::invalid("owner_id", "A client_credentials application needs a customer user to act as."));
+            }
+            (ClientKind::Storefront, owner)
+        }
+    };
+    let redirect_uris = match grant_type {
+        GrantType::AuthorizationCode => parse_redirect_uris(&request.redirect_uris),
+        GrantType::ClientCredentials => Vec::new(),
+    };
+    create(
+        state,
+        NewApplicationInput {
+            organization_id,
+            name: request.name,
+            active: request.active,
+            grant_type,
+            kind,
+            owner,
+            confidential: request.confidential || grant_type == GrantType::ClientCredentials,
+            skip_consent: request.skip_consent && grant_type == GrantType::AuthorizationCode,
+            redirect_uris,
+        },
+    )
+    .await
+}
+
+/// The application `id` if the actor may do `action` to it: one they cannot
+/// see is "not found" (its existence is not revealed), one they can see but
+/// not change is "forbidden".
+pub async fn authorize(state: &AppState, actor: &Actor, id: i64, action: Action) -> Result<ApplicationSummary, ServiceError> {
+    let app = store::applications::find_summary(&state.db, id).await?.ok_or(ServiceError::NotFound(NOT_FOUND))?;
+    let storefront = app.kind == ClientKind::Storefront.as_str();
+    let own = app.owner_user_id == Some(actor.user_id);
+    if !actor.organization_ids.contains(&app.organization_id) || !actor.permissions.allows(Action::View, storefront, own) {
+        return Err(ServiceError::NotFound(NOT_FOUND));
+    }
+    if !actor.permissions.allows(action, storefront, own) {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(app)
+}
+
+/// Edits name, active, redirect URIs and skip-consent, in one transaction.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    name: &str,
+    active: bool,
+    redirect_uris: &str,
+    skip_consent: bool,
+) -> Result<(), ServiceError> {
+    let app = authorize(state, actor, id, Action::Edit).await?;
+    let name = validate_name(name)?;
+    let code = app.grant_type == GrantType::AuthorizationCode.as_str();
+    let redirect_uris = if code { parse_redirect_uris(redirect_uris) } else { Vec::new() };
+    if code {
+        validate_redirect_uris(&redirect_uris)?;
+    }
+    let changes = ApplicationChanges { name, active, skip_consent: skip_consent && code, redirect_uris };
+    let mut tx = state.db.begin().await?;
+    match store::applications::update(&mut tx, id, &changes, now()).await {
+        Ok(true) => {}
+        Ok(false) => return Err(ServiceError::NotFound(NOT_FOUND)),
+        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", NAME_TAKEN)),
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    tracing::info!(application_id = id, actor = actor.user_id, "OAuth application edited");
+    Ok(())
+}
+
+/// Activates or deactivates. A deactivated application's tokens are refused
+/// at once: the APIs check the application on every request.
+pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) -> Result<(), ServiceError> {
+    authorize(state, actor, id, Action::Edit).await?;
+    if !store::applications::set_active(&state.db, id, active, now()).await? {
+        return Err(ServiceError::NotFound(NOT_FOUND));
+    }
+    tracing::info!(application_id = id, active, actor = actor.user_id, "OAuth application activation changed");
+    Ok(())
+}
+
+/// Deletes the application and, with it, the records of its tokens.
+pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+    authorize(state, actor, id, Action::Delete).await?;
+    if !store::applications::delete(&state.db, id).await? {
+        return Err(ServiceError::NotFound(NOT_FOUND));
+    }
+    tracing::info!(application_id = id, actor = actor.user_id, "OAuth application deleted");
+    Ok(())
+}
+
+/// Replaces the secret of a confidential client and returns the new one,
+/// to be shown once (beyond Oro, SPEC §2).
+pub async fn regenerate_secret(state: &AppState, actor: &Actor, id: i64) -> Result<(ApplicationSummary, ClientSecret), ServiceError> {
+    let app = authorize(state, actor, id, Action::Edit).await?;
+    if !app.confidential {
+        return Err(ServiceError::invalid("confidential", "A public client has no secret."));
+    }
+    let secret = ClientSecret::new(random::client_secret());
+    if !store::applications::set_secret_hash(&state.db, id, &secret.hash(), now()).await? {
+        return Err(ServiceError::NotFound(NOT_FOUND));
+    }
+    tracing::info!(application_id = id, actor = actor.user_id, "OAuth application secret regenerated");
+    Ok((app, secret))
 }
 
 #[cfg(test)]
@@ -125,6 +326,7 @@ mod tests {
             name: "  Billing sync ".into(),
             active: true,
             grant_type: GrantType::ClientCredentials,
+            kind: ClientKind::BackOffice,
             owner: Some(Owner::User(1)),
             confidential: true,
             skip_consent: false,
@@ -157,6 +359,19 @@ mod tests {
         assert_eq!(message(validate(&bad).unwrap_err()).0, "redirect_uris");
         let good = NewApplicationInput { redirect_uris: vec!["https://app.example.com/cb".into()], ..code };
         assert!(validate(&good).is_ok());
+    }
+
+    #[test]
+    fn the_owner_matches_the_kind() {
+        let wrong = NewApplicationInput { owner: Some(Owner::CustomerUser(4)), ..input() };
+        assert_eq!(message(validate(&wrong).unwrap_err()).0, "owner_id");
+        let wrong = NewApplicationInput { kind: ClientKind::Storefront, ..input() };
+        assert_eq!(message(validate(&wrong).unwrap_err()).0, "owner_id");
+    }
+
+    #[test]
+    fn redirect_uris_are_one_per_line() {
+        assert_eq!(parse_redirect_uris(" https://a.example/cb \n\n\thttps://b.example/cb\r\n"), ["https://a.example/cb", "https://b.example/cb"]);
     }
 
     #[test]

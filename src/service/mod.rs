@@ -2,8 +2,11 @@
 //! command line: validate, call the protocol core, write through `store`.
 
 pub mod access;
+pub mod actor;
 pub mod applications;
 pub mod auth;
+pub mod customers;
+pub mod mail;
 pub mod random;
 pub mod token;
 pub mod users;

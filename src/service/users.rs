@@ -1,7 +1,10 @@
-//! Back-office users and organizations: creation, and the first admin.
+//! Back-office users, roles and organizations: creation from the command
+//! line, the first admin, and what administrators do in User Management.
 
+use super::actor::Actor;
 use super::auth::hash_password;
-use super::{now, random, ServiceError};
+use super::{mail, now, random, ServiceError};
+use crate::permissions::Level;
 use crate::state::AppState;
 use crate::store::{self, users::User};
 
@@ -12,10 +15,13 @@ pub struct NewUserInput<'a> {
     pub username: &'a str,
     pub email: &'a str,
     pub password: &'a str,
-    pub is_admin: bool,
+    pub role_id: Option<i64>,
     /// Organization name; created if missing. `None`: the first organization.
     pub organization: Option<&'a str>,
 }
+
+pub const USERNAME_TAKEN: &str = "A user with this user name already exists.";
+pub const LAST_ADMIN: &str = "At least one enabled administrator must remain.";
 
 pub fn validate_username(username: &str) -> Result<(), ServiceError> {
     if username.is_empty() {
@@ -74,11 +80,17 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
             None => store::organizations::insert(&mut *tx, DEFAULT_ORGANIZATION, now).await?,
         },
     };
-    let new = store::users::NewUser { username: input.username, email: input.email, password_hash: &hash, is_admin: input.is_admin };
+    let new = store::users::NewUser {
+        username: input.username,
+        email: input.email,
+        password_hash: &hash,
+        role_id: input.role_id,
+        language: "en",
+    };
     let id = match store::users::insert(&mut *tx, &new, now).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e) => {
-            return Err(ServiceError::invalid("username", "A user with this user name already exists."))
+            return Err(ServiceError::invalid("username", USERNAME_TAKEN))
         }
         Err(e) => return Err(e.into()),
     };
@@ -107,8 +119,222 @@ pub async fn bootstrap(state: &AppState, password: Option<String>) -> Result<Opt
     let email = std::env::var("POSTERN_ADMIN_EMAIL").unwrap_or_else(|_| "admin@example.com".into());
     create_user(
         state,
-        NewUserInput { username: &username, email: &email, password: &password, is_admin: true, organization: Some(DEFAULT_ORGANIZATION) },
+        NewUserInput { username: &username, email: &email, password: &password, role_id: Some(store::roles::ADMINISTRATOR),
+            organization: Some(DEFAULT_ORGANIZATION),
+        },
     )
     .await?;
     Ok(Some(FirstAdmin { username, password, generated }))
+}
+
+/// A user as an administrator creates or edits them.
+#[derive(Debug, Clone)]
+pub struct UserForm {
+    pub username: String,
+    pub email: String,
+    /// Required on creation; empty on edit keeps the password.
+    pub password: String,
+    pub role_id: Option<i64>,
+    pub language: String,
+    pub organization_ids: Vec<i64>,
+    pub enabled: bool,
+}
+
+async fn check_user_form(state: &AppState, actor: &Actor, form: &UserForm) -> Result<(), ServiceError> {
+    validate_email(form.email.trim())?;
+    if !mail::is_language(&form.language) {
+        return Err(ServiceError::invalid("language", "Choose one of the listed languages."));
+    }
+    if let Some(role) = form.role_id {
+        if store::roles::find(&state.db, role).await?.is_none() {
+            return Err(ServiceError::invalid("role_id", "Choose one of the listed roles."));
+        }
+    }
+    if form.organization_ids.is_empty() {
+        return Err(ServiceError::invalid("organization_ids", "Choose at least one organization."));
+    }
+    if form.organization_ids.iter().any(|id| !actor.organization_ids.contains(id)) {
+        return Err(ServiceError::invalid("organization_ids", "Choose among your organizations."));
+    }
+    Ok(())
+}
+
+/// Creates a back-office user (administrators only).
+pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) -> Result<i64, ServiceError> {
+    actor.require_admin()?;
+    let username = form.username.trim();
+    validate_username(username)?;
+    check_user_form(state, actor, &form).await?;
+    validate_password(&form.password)?;
+    let hash = hash_password(form.password.clone()).await?;
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let new = store::users::NewUser {
+        username,
+        email: form.email.trim(),
+        password_hash: &hash,
+        role_id: form.role_id,
+        language: &form.language,
+    };
+    let id = match store::users::insert(&mut *tx, &new, now).await {
+        Ok(id) => id,
+        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
+        Err(e) => return Err(e.into()),
+    };
+    if !form.enabled {
+        store::users::update(
+            &mut *tx,
+            id,
+            &store::users::UserChanges { email: new.email, role_id: form.role_id, language: &form.language, enabled: false },
+            now,
+        )
+        .await?;
+    }
+    store::organizations::set_memberships(&mut tx, id, &form.organization_ids).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = id, actor = actor.user_id, "back-office user created");
+    Ok(id)
+}
+
+/// Edits a user who shares an organization with the administrator. Their
+/// memberships in organizations the administrator is not in are kept. Nobody
+/// can remove the last enabled administrator.
+pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: UserForm) -> Result<(), ServiceError> {
+    actor.require_admin()?;
+    let current: Vec<i64> = store::organizations::of_user(&state.db, id).await?.into_iter().map(|o| o.id).collect();
+    if !current.iter().any(|o| actor.organization_ids.contains(o)) {
+        return Err(ServiceError::NotFound("The user"));
+    }
+    check_user_form(state, actor, &form).await?;
+    let hash = if form.password.is_empty() {
+        None
+    } else {
+        validate_password(&form.password)?;
+        Some(hash_password(form.password.clone()).await?)
+    };
+    let mut memberships: Vec<i64> = current.into_iter().filter(|o| !actor.organization_ids.contains(o)).collect();
+    memberships.extend(&form.organization_ids);
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let changes =
+        store::users::UserChanges { email: form.email.trim(), role_id: form.role_id, language: &form.language, enabled: form.enabled };
+    if !store::users::update(&mut *tx, id, &changes, now).await? {
+        return Err(ServiceError::NotFound("The user"));
+    }
+    if let Some(hash) = &hash {
+        store::users::set_password(&mut *tx, id, hash, now).await?;
+    }
+    store::organizations::set_memberships(&mut tx, id, &memberships).await?;
+    if store::users::count_enabled_admins(&mut *tx).await? == 0 {
+        // Dropping the transaction rolls everything back.
+        return Err(ServiceError::invalid(if form.enabled { "role_id" } else { "enabled" }, LAST_ADMIN));
+    }
+    tx.commit().await?;
+    tracing::info!(user_id = id, actor = actor.user_id, "back-office user edited");
+    Ok(())
+}
+
+/// A role as an administrator writes it.
+#[derive(Debug, Clone)]
+pub struct RoleForm {
+    pub name: String,
+    pub description: String,
+    pub administrator: bool,
+    pub view: Level,
+    pub create: Level,
+    pub edit: Level,
+    pub delete: Level,
+}
+
+pub const ROLE_TAKEN: &str = "A role with this name already exists.";
+
+fn role_fields(form: &RoleForm) -> Result<store::roles::RoleFields, ServiceError> {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ServiceError::invalid("name", "The role name must be 1 to 100 characters."));
+    }
+    if form.description.chars().count() > 500 {
+        return Err(ServiceError::invalid("description", "The description must be at most 500 characters."));
+    }
+    Ok(store::roles::RoleFields {
+        name: name.to_owned(),
+        description: form.description.trim().to_owned(),
+        administrator: form.administrator,
+        app_view: form.view.to_db(),
+        app_create: form.create.to_db(),
+        app_edit: form.edit.to_db(),
+        app_delete: form.delete.to_db(),
+    })
+}
+
+pub async fn create_role(state: &AppState, actor: &Actor, form: RoleForm) -> Result<i64, ServiceError> {
+    actor.require_admin()?;
+    let fields = role_fields(&form)?;
+    match store::roles::insert(&state.db, &fields, now()).await {
+        Ok(id) => {
+            tracing::info!(role_id = id, actor = actor.user_id, "role created");
+            Ok(id)
+        }
+        Err(e) if store::is_unique_violation(&e) => Err(ServiceError::invalid("name", ROLE_TAKEN)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleForm) -> Result<(), ServiceError> {
+    actor.require_admin()?;
+    let role = store::roles::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The role"))?;
+    if role.built_in {
+        return Err(ServiceError::invalid("name", "The built-in Administrator role cannot be changed."));
+    }
+    let fields = role_fields(&form)?;
+    let mut tx = state.db.begin().await?;
+    match store::roles::update(&mut *tx, id, &fields, now()).await {
+        Ok(true) => {}
+        Ok(false) => return Err(ServiceError::NotFound("The role")),
+        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", ROLE_TAKEN)),
+        Err(e) => return Err(e.into()),
+    }
+    if store::users::count_enabled_admins(&mut *tx).await? == 0 {
+        return Err(ServiceError::invalid("administrator", LAST_ADMIN));
+    }
+    tx.commit().await?;
+    tracing::info!(role_id = id, actor = actor.user_id, "role edited");
+    Ok(())
+}
+
+pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+    actor.require_admin()?;
+    let role = store::roles::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The role"))?;
+    if role.built_in {
+        return Err(ServiceError::invalid("role", "The built-in Administrator role cannot be deleted."));
+    }
+    if role.users > 0 {
+        return Err(ServiceError::invalid("role", format!("{} user(s) have this role; give them another role first.", role.users)));
+    }
+    if !store::roles::delete_unused(&state.db, id).await? {
+        return Err(ServiceError::invalid("role", "The role is in use; give its users another role first."));
+    }
+    tracing::info!(role_id = id, actor = actor.user_id, "role deleted");
+    Ok(())
+}
+
+pub const ORGANIZATION_TAKEN: &str = "An organization with this name already exists.";
+
+/// Creates an organization; the administrator who creates it joins it.
+pub async fn create_organization(state: &AppState, actor: &Actor, name: &str) -> Result<i64, ServiceError> {
+    actor.require_admin()?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
+        return Err(ServiceError::invalid("name", "The organization name must be 1 to 255 characters."));
+    }
+    let mut tx = state.db.begin().await?;
+    let id = match store::organizations::insert(&mut *tx, name, now()).await {
+        Ok(id) => id,
+        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", ORGANIZATION_TAKEN)),
+        Err(e) => return Err(e.into()),
+    };
+    store::organizations::add_member(&mut *tx, id, actor.user_id).await?;
+    tx.commit().await?;
+    tracing::info!(organization_id = id, actor = actor.user_id, "organization created");
+    Ok(id)
 }

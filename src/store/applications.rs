@@ -124,29 +124,184 @@ pub async fn count(db: impl SqliteExecutor<'_>) -> Result<(i64, i64), sqlx::Erro
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApplicationSummary {
     pub id: i64,
+    pub organization_id: i64,
     pub organization: String,
     pub name: String,
     pub client_id: String,
     pub active: bool,
     pub grant_type: String,
+    pub kind: String,
     pub confidential: bool,
+    pub skip_consent: bool,
+    pub owner_user_id: Option<i64>,
+    pub owner_customer_user_id: Option<i64>,
+    /// The owner's user name, if the application has an owner.
+    pub owner: Option<String>,
+    /// The owner's email address.
+    pub owner_email: Option<String>,
+    /// The owner's language, for the email sent on creation.
+    pub owner_language: Option<String>,
     pub last_used_at: Option<i64>,
     pub created_at: i64,
 }
 
-/// The applications a back-office user owns, by name.
-pub async fn list_owned_by_user(
-    db: impl SqliteExecutor<'_>,
-    user_id: i64,
-) -> Result<Vec<ApplicationSummary>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.id, o.name AS organization, a.name, a.client_id, a.active, a.grant_type, a.confidential,
-                a.last_used_at, a.created_at
-         FROM oauth_applications a JOIN organizations o ON o.id = a.organization_id
-         WHERE a.owner_user_id = ? AND a.kind = 'backoffice'
-         ORDER BY a.name COLLATE NOCASE, a.id",
-    )
-    .bind(user_id)
-    .fetch_all(db)
-    .await
+const SUMMARY: &str = "SELECT a.id, a.organization_id, o.name AS organization, a.name, a.client_id, a.active, a.grant_type,
+        a.kind, a.confidential, a.skip_consent, a.owner_user_id, a.owner_customer_user_id,
+        COALESCE(u.username, c.username) AS owner, COALESCE(u.email, c.email) AS owner_email,
+        COALESCE(u.language, c.language) AS owner_language, a.last_used_at, a.created_at
+     FROM oauth_applications a
+     JOIN organizations o ON o.id = a.organization_id
+     LEFT JOIN users u ON u.id = a.owner_user_id
+     LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id";
+
+/// The column a grid is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Name,
+    Organization,
+    ClientId,
+    Active,
+    GrantType,
+    Owner,
+    LastUsedAt,
+    CreatedAt,
+}
+
+impl SortColumn {
+    fn sql(self) -> &'static str {
+        match self {
+            SortColumn::Name => "a.name COLLATE NOCASE",
+            SortColumn::Organization => "o.name COLLATE NOCASE",
+            SortColumn::ClientId => "a.client_id",
+            SortColumn::Active => "a.active",
+            SortColumn::GrantType => "a.grant_type",
+            SortColumn::Owner => "COALESCE(u.username, c.username) COLLATE NOCASE",
+            SortColumn::LastUsedAt => "COALESCE(a.last_used_at, 0)",
+            SortColumn::CreatedAt => "a.created_at",
+        }
+    }
+}
+
+/// Which applications a grid asks for. Every query is limited to the
+/// viewer's organizations.
+#[derive(Debug, Clone)]
+pub struct ApplicationQuery {
+    pub viewer_id: i64,
+    pub kind: &'static str,
+    /// Only the applications this back-office user owns.
+    pub owner_user_id: Option<i64>,
+    /// Case-insensitive substring of the name.
+    pub name: Option<String>,
+    pub organization_id: Option<i64>,
+    pub active: Option<bool>,
+    pub sort: SortColumn,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn push_filters<'a>(q: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>, query: &'a ApplicationQuery) {
+    q.push(" WHERE a.kind = ").push_bind(query.kind);
+    q.push(" AND a.organization_id IN (SELECT organization_id FROM user_organizations WHERE user_id = ")
+        .push_bind(query.viewer_id)
+        .push(")");
+    if let Some(owner) = query.owner_user_id {
+        q.push(" AND a.owner_user_id = ").push_bind(owner);
+    }
+    if let Some(name) = &query.name {
+        q.push(" AND instr(lower(a.name), lower(").push_bind(name.as_str()).push(")) > 0");
+    }
+    if let Some(org) = query.organization_id {
+        q.push(" AND a.organization_id = ").push_bind(org);
+    }
+    if let Some(active) = query.active {
+        q.push(" AND a.active = ").push_bind(active);
+    }
+}
+
+/// One page of a grid, and how many rows match in all.
+pub async fn search(db: &super::Db, query: &ApplicationQuery) -> Result<(Vec<ApplicationSummary>, i64), sqlx::Error> {
+    let mut count = sqlx::QueryBuilder::new(
+        "SELECT COUNT(*) FROM oauth_applications a
+         JOIN organizations o ON o.id = a.organization_id
+         LEFT JOIN users u ON u.id = a.owner_user_id
+         LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id",
+    );
+    push_filters(&mut count, query);
+    let (total,): (i64,) = count.build_query_as().fetch_one(db).await?;
+
+    let mut rows = sqlx::QueryBuilder::new(SUMMARY);
+    push_filters(&mut rows, query);
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    rows.push(format!(" ORDER BY {} {direction}, a.id {direction}", query.sort.sql()));
+    rows.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
+    let page = rows.build_query_as().fetch_all(db).await?;
+    Ok((page, total))
+}
+
+pub async fn find_summary(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<ApplicationSummary>, sqlx::Error> {
+    sqlx::query_as(&format!("{SUMMARY} WHERE a.id = ?")).bind(id).fetch_optional(db).await
+}
+
+pub async fn redirect_uris(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT uri FROM oauth_application_redirect_uris WHERE application_id = ? ORDER BY position")
+            .bind(id)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The editable fields of an application (grant type, kind, owner,
+/// organization and confidentiality are fixed at creation).
+#[derive(Debug, Clone)]
+pub struct ApplicationChanges {
+    pub name: String,
+    pub active: bool,
+    pub skip_consent: bool,
+    pub redirect_uris: Vec<String>,
+}
+
+/// Updates the application and replaces its redirect URIs; call it inside a
+/// transaction.
+pub async fn update(conn: &mut SqliteConnection, id: i64, changes: &ApplicationChanges, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE oauth_applications SET name = ?, active = ?, skip_consent = ?, updated_at = ? WHERE id = ?")
+        .bind(&changes.name)
+        .bind(changes.active)
+        .bind(changes.skip_consent)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM oauth_application_redirect_uris WHERE application_id = ?").bind(id).execute(&mut *conn).await?;
+    for (position, uri) in changes.redirect_uris.iter().enumerate() {
+        sqlx::query("INSERT INTO oauth_application_redirect_uris (application_id, position, uri) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(position as i64)
+            .bind(uri)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Replaces the secret hash of a confidential client.
+pub async fn set_secret_hash(db: impl SqliteExecutor<'_>, id: i64, hash: &[u8; 32], now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE oauth_applications SET secret_hash = ?, updated_at = ? WHERE id = ? AND confidential = 1")
+        .bind(hash.as_slice())
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the application; its redirect URIs and token records go with it
+/// (ON DELETE CASCADE), so its tokens stop working at once.
+pub async fn delete(db: impl SqliteExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM oauth_applications WHERE id = ?").bind(id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
 }

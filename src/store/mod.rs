@@ -2,8 +2,12 @@
 //! This is the only place SQL is written.
 
 pub mod applications;
+pub mod customer_users;
 pub mod organizations;
+pub mod outbox;
+pub mod roles;
 pub mod sessions;
+pub mod settings;
 pub mod tokens;
 pub mod users;
 

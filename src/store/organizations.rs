@@ -45,3 +45,39 @@ pub async fn add_member(db: impl SqliteExecutor<'_>, organization_id: i64, user_
         .await?;
     Ok(())
 }
+
+/// An organization with its member and application counts.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrganizationSummary {
+    pub id: i64,
+    pub name: String,
+    pub users: i64,
+    pub customer_users: i64,
+    pub applications: i64,
+    pub created_at: i64,
+}
+
+/// The organizations `user_id` belongs to, with counts.
+pub async fn summaries_of_user(db: impl SqliteExecutor<'_>, user_id: i64) -> Result<Vec<OrganizationSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.id, o.name,
+                (SELECT COUNT(*) FROM user_organizations m WHERE m.organization_id = o.id) AS users,
+                (SELECT COUNT(*) FROM customer_users c WHERE c.organization_id = o.id) AS customer_users,
+                (SELECT COUNT(*) FROM oauth_applications a WHERE a.organization_id = o.id) AS applications,
+                o.created_at
+         FROM organizations o JOIN user_organizations uo ON uo.organization_id = o.id
+         WHERE uo.user_id = ? ORDER BY o.name COLLATE NOCASE",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Replaces the organizations of a user.
+pub async fn set_memberships(conn: &mut sqlx::SqliteConnection, user_id: i64, organization_ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM user_organizations WHERE user_id = ?").bind(user_id).execute(&mut *conn).await?;
+    for id in organization_ids {
+        add_member(&mut *conn, *id, user_id).await?;
+    }
+    Ok(())
+}

@@ -22,11 +22,11 @@ pub async fn insert(
 
 /// The enabled user of a live session.
 pub async fn find_user(db: impl SqliteExecutor<'_>, token_hash: &[u8], now: i64) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT u.id, u.username, u.email, u.is_admin, u.enabled, u.created_at
-         FROM sessions s JOIN users u ON u.id = s.user_id
+    sqlx::query_as(&format!(
+        "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN roles r ON r.id = u.role_id
          WHERE s.token_hash = ? AND s.expires_at > ? AND u.enabled = 1",
-    )
+        super::users::COLUMNS
+    ))
     .bind(token_hash)
     .bind(now)
     .fetch_optional(db)

@@ -1,5 +1,6 @@
-//! The `users` table: back-office users.
+//! The `users` table: back-office users, with their role's permissions.
 
+use crate::permissions::{Level, Permissions};
 use sqlx::SqliteExecutor;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -7,31 +8,98 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub email: String,
+    /// True when the user's role is an administrator role.
     pub is_admin: bool,
     pub enabled: bool,
     pub created_at: i64,
+    pub role_id: Option<i64>,
+    pub role: Option<String>,
+    pub language: String,
+    pub app_view: i64,
+    pub app_create: i64,
+    pub app_edit: i64,
+    pub app_delete: i64,
 }
 
-const COLUMNS: &str = "id, username, email, is_admin, enabled, created_at";
+impl User {
+    pub fn permissions(&self) -> Permissions {
+        Permissions {
+            administrator: self.is_admin,
+            view: Level::from_db(self.app_view),
+            create: Level::from_db(self.app_create),
+            edit: Level::from_db(self.app_edit),
+            delete: Level::from_db(self.app_delete),
+        }
+    }
+}
+
+/// The columns of [`User`], over `users u LEFT JOIN roles r`.
+pub const COLUMNS: &str = "u.id, u.username, u.email, COALESCE(r.administrator, 0) AS is_admin, u.enabled, u.created_at,
+     u.role_id, r.name AS role, u.language, COALESCE(r.app_view, 0) AS app_view, COALESCE(r.app_create, 0) AS app_create,
+     COALESCE(r.app_edit, 0) AS app_edit, COALESCE(r.app_delete, 0) AS app_delete";
+pub const FROM: &str = "users u LEFT JOIN roles r ON r.id = u.role_id";
 
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub email: &'a str,
     pub password_hash: &'a str,
-    pub is_admin: bool,
+    pub role_id: Option<i64>,
+    pub language: &'a str,
 }
 
 pub async fn insert(db: impl SqliteExecutor<'_>, user: &NewUser<'_>, now: i64) -> Result<i64, sqlx::Error> {
     let row: (i64,) = sqlx::query_as(
-        "INSERT INTO users (username, email, password_hash, is_admin, enabled, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 1, ?, ?) RETURNING id",
+        "INSERT INTO users (username, email, password_hash, role_id, language, enabled, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
     )
     .bind(user.username)
     .bind(user.email)
     .bind(user.password_hash)
-    .bind(user.is_admin)
+    .bind(user.role_id)
+    .bind(user.language)
     .bind(now)
     .bind(now)
+    .fetch_one(db)
+    .await?;
+    Ok(row.0)
+}
+
+/// The editable fields of a user.
+pub struct UserChanges<'a> {
+    pub email: &'a str,
+    pub role_id: Option<i64>,
+    pub language: &'a str,
+    pub enabled: bool,
+}
+
+pub async fn update(db: impl SqliteExecutor<'_>, id: i64, changes: &UserChanges<'_>, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET email = ?, role_id = ?, language = ?, enabled = ?, updated_at = ? WHERE id = ?")
+        .bind(changes.email)
+        .bind(changes.role_id)
+        .bind(changes.language)
+        .bind(changes.enabled)
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_password(db: impl SqliteExecutor<'_>, id: i64, password_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Enabled users whose role is an administrator role.
+pub async fn count_enabled_admins(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
+    let row: (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM users u JOIN roles r ON r.id = u.role_id WHERE u.enabled = 1 AND r.administrator = 1",
+    )
     .fetch_one(db)
     .await?;
     Ok(row.0)
@@ -43,14 +111,14 @@ pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
 }
 
 pub async fn find_by_username(db: impl SqliteExecutor<'_>, username: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"))
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM {FROM} WHERE u.username = ?"))
         .bind(username)
         .fetch_optional(db)
         .await
 }
 
 pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?")).bind(id).fetch_optional(db).await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM {FROM} WHERE u.id = ?")).bind(id).fetch_optional(db).await
 }
 
 /// The user and password hash for a login attempt.
@@ -64,10 +132,11 @@ pub async fn find_for_login(
         user: User,
         password_hash: String,
     }
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS}, password_hash FROM users WHERE username = ?"))
-        .bind(username)
-        .fetch_optional(db)
-        .await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS}, u.password_hash FROM {FROM} WHERE u.username = ?"))
+            .bind(username)
+            .fetch_optional(db)
+            .await?;
     Ok(row.map(|r| (r.user, r.password_hash)))
 }
 
@@ -79,15 +148,53 @@ pub async fn list_in_organization(
     offset: i64,
 ) -> Result<Vec<User>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users u WHERE EXISTS (
+        "SELECT {COLUMNS} FROM {FROM} WHERE EXISTS (
              SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = ?)
-         ORDER BY username LIMIT ? OFFSET ?"
+         ORDER BY u.username LIMIT ? OFFSET ?"
     ))
     .bind(organization_id)
     .bind(limit)
     .bind(offset)
     .fetch_all(db)
     .await
+}
+
+/// Every user who shares an organization with `viewer_id`, by username, with
+/// the names (comma-separated) and ids of their organizations.
+pub async fn list_visible_to(
+    db: impl SqliteExecutor<'_>,
+    viewer_id: i64,
+) -> Result<Vec<(User, String, Vec<i64>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: User,
+        organizations: String,
+        organization_ids: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS},
+                COALESCE((SELECT group_concat(name, ', ') FROM (SELECT o.name FROM organizations o
+                    JOIN user_organizations uo ON uo.organization_id = o.id WHERE uo.user_id = u.id ORDER BY o.name)), '')
+                    AS organizations,
+                COALESCE((SELECT group_concat(organization_id) FROM user_organizations WHERE user_id = u.id), '')
+                    AS organization_ids
+         FROM {FROM}
+         WHERE EXISTS (SELECT 1 FROM user_organizations mine JOIN user_organizations theirs
+                           ON theirs.organization_id = mine.organization_id
+                       WHERE mine.user_id = ? AND theirs.user_id = u.id)
+         ORDER BY u.username COLLATE NOCASE"
+    ))
+    .bind(viewer_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ids = r.organization_ids.split(',').filter_map(|id| id.parse().ok()).collect();
+            (r.user, r.organizations, ids)
+        })
+        .collect())
 }
 
 pub async fn count_in_organization(db: impl SqliteExecutor<'_>, organization_id: i64) -> Result<i64, sqlx::Error> {
@@ -104,7 +211,7 @@ pub async fn find_in_organization(
     user_id: i64,
 ) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users u WHERE u.id = ? AND EXISTS (
+        "SELECT {COLUMNS} FROM {FROM} WHERE u.id = ? AND EXISTS (
              SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = ?)"
     ))
     .bind(user_id)

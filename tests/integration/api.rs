@@ -24,7 +24,7 @@ async fn a_token_lists_the_users_of_its_organization_as_json_api() {
             username: "outsider",
             email: "outsider@example.com",
             password: "another password",
-            is_admin: false,
+            role_id: Some(postern::store::roles::DEVELOPER),
             organization: Some("Other Inc"),
         },
     )
@@ -62,7 +62,7 @@ async fn paging_follows_json_api() {
                 username: &format!("user{i}"),
                 email: &format!("user{i}@example.com"),
                 password: "long enough password",
-                is_admin: false,
+                role_id: Some(postern::store::roles::DEVELOPER),
                 organization: Some("Default"),
             },
         )

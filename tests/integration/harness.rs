@@ -73,7 +73,16 @@ impl TestApp {
         Self::build(false).await
     }
 
+    /// An app whose configuration `edit` changes first (e.g. SMTP).
+    pub async fn with_config(edit: impl FnOnce(&mut Config)) -> Self {
+        Self::build_with(true, edit).await
+    }
+
     async fn build(with_keys: bool) -> Self {
+        Self::build_with(with_keys, |_| {}).await
+    }
+
+    async fn build_with(with_keys: bool, edit: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
         config.database.url = format!("sqlite://{}", dir.path().join("postern.db").display());
@@ -86,6 +95,7 @@ impl TestApp {
             config.keys.private_key = dir.path().join("missing_private.key");
             config.keys.public_key = dir.path().join("missing_public.key");
         }
+        edit(&mut config);
         let db = store::open(&config.database.url, 4).await.unwrap();
         store::migrate(&db).await.unwrap();
         let keys = KeyStore::load(&config.keys);
@@ -96,7 +106,7 @@ impl TestApp {
                 username: "admin",
                 email: "admin@example.com",
                 password: ADMIN_PASSWORD,
-                is_admin: true,
+                role_id: Some(postern::store::roles::ADMINISTRATOR),
                 organization: Some("Default"),
             },
         )
@@ -128,6 +138,7 @@ impl TestApp {
                 name: name.into(),
                 active: true,
                 grant_type: GrantType::ClientCredentials,
+                kind: postern::oauth::scope::ClientKind::BackOffice,
                 owner: Some(Owner::User(owner)),
                 confidential: true,
                 skip_consent: false,
@@ -137,6 +148,24 @@ impl TestApp {
         .await
         .unwrap();
         (created.client_id, created.client_secret.unwrap().expose().to_owned())
+    }
+
+    /// A back-office user with a role, in the organization `organization`
+    /// (created if missing); returns their id.
+    pub async fn create_user(&self, username: &str, role_id: Option<i64>, organization: &str) -> i64 {
+        postern::service::users::create_user(
+            &self.state,
+            NewUserInput {
+                username,
+                email: &format!("{username}@example.com"),
+                password: ADMIN_PASSWORD,
+                role_id,
+                organization: Some(organization),
+            },
+        )
+        .await
+        .unwrap()
+        .id
     }
 
     pub async fn create_app(&self, name: &str) -> (String, String) {

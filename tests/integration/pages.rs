@@ -32,8 +32,13 @@ async fn post_login(app: &TestApp, csrf_cookie: &str, fields: &str) -> crate::ha
 
 /// Logs in as the admin and returns the Cookie header of the session.
 pub async fn login(app: &TestApp) -> String {
+    login_as(app, "admin", ADMIN_PASSWORD).await
+}
+
+/// Logs in as `username` and returns the Cookie header of the session.
+pub async fn login_as(app: &TestApp, username: &str, password: &str) -> String {
     let (cookie, field) = login_form(app).await;
-    let response = post_login(app, &cookie, &format!("username=admin&password={ADMIN_PASSWORD}&csrf_token={field}")).await;
+    let response = post_login(app, &cookie, &format!("username={username}&password={password}&csrf_token={field}")).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     assert_eq!(response.header("location"), Some("/admin"));
     let session = response.set_cookie("postern_session").expect("a session cookie");

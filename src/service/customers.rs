@@ -1,0 +1,66 @@
+//! Storefront customer users, as administrators manage them in the back
+//! office (Customers → Customer Users).
+
+use super::actor::Actor;
+use super::auth::hash_password;
+use super::users::{validate_email, validate_password, validate_username};
+use super::{mail, now, ServiceError};
+use crate::state::AppState;
+use crate::store;
+
+pub const USERNAME_TAKEN: &str = "A customer user with this user name already exists.";
+
+#[derive(Debug, Clone)]
+pub struct CustomerForm {
+    pub organization_id: Option<i64>,
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub language: String,
+}
+
+pub async fn create(state: &AppState, actor: &Actor, form: CustomerForm) -> Result<i64, ServiceError> {
+    actor.require_admin()?;
+    let organization_id = match (form.organization_id, actor.organization_ids.as_slice()) {
+        (None, [only]) => *only,
+        (None, _) => return Err(ServiceError::invalid("organization_id", "Choose an organization.")),
+        (Some(id), orgs) if orgs.contains(&id) => id,
+        (Some(_), _) => return Err(ServiceError::invalid("organization_id", "Choose one of your organizations.")),
+    };
+    let username = form.username.trim();
+    validate_username(username)?;
+    validate_email(form.email.trim())?;
+    validate_password(&form.password)?;
+    if !mail::is_language(&form.language) {
+        return Err(ServiceError::invalid("language", "Choose one of the listed languages."));
+    }
+    let hash = hash_password(form.password.clone()).await?;
+    let new = store::customer_users::NewCustomerUser {
+        organization_id,
+        username,
+        email: form.email.trim(),
+        password_hash: &hash,
+        language: &form.language,
+    };
+    match store::customer_users::insert(&state.db, &new, now()).await {
+        Ok(id) => {
+            tracing::info!(customer_user_id = id, actor = actor.user_id, "customer user created");
+            Ok(id)
+        }
+        Err(e) if store::is_unique_violation(&e) => Err(ServiceError::invalid("username", USERNAME_TAKEN)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Enables or disables a customer user of the administrator's organizations;
+/// a disabled customer's applications get no more tokens.
+pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool) -> Result<(), ServiceError> {
+    actor.require_admin()?;
+    match store::customer_users::find(&state.db, id).await? {
+        Some(c) if actor.organization_ids.contains(&c.organization_id) => {}
+        _ => return Err(ServiceError::NotFound("The customer user")),
+    }
+    store::customer_users::set_enabled(&state.db, id, enabled, now()).await?;
+    tracing::info!(customer_user_id = id, enabled, actor = actor.user_id, "customer user enabled/disabled");
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! The `email_outbox` table: every email Postern writes, and what became of it.
+
+use sqlx::SqliteExecutor;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Email {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// `stored`, `queued`, `sent` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+    status: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO email_outbox (recipient, subject, body, status, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(recipient)
+    .bind(subject)
+    .bind(body)
+    .bind(status)
+    .bind(now)
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE email_outbox SET status = 'sent', error = NULL, sent_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(db: impl SqliteExecutor<'_>, id: i64, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE email_outbox SET status = 'failed', error = ? WHERE id = ?").bind(error).bind(id).execute(db).await?;
+    Ok(())
+}
+
+/// The newest messages first.
+pub async fn list(db: impl SqliteExecutor<'_>, limit: i64, offset: i64) -> Result<Vec<Email>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, recipient, subject, body, status, error, created_at, sent_at FROM email_outbox
+         ORDER BY id DESC LIMIT ? OFFSET ?",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM email_outbox").fetch_one(db).await?;
+    Ok(n)
+}
