@@ -36,7 +36,9 @@ async function token(request: APIRequestContext, name: string) {
 
 async function rowAction(page: Page, app: string, action: string) {
   await page.getByLabel(`Actions for ${app}`).click();
-  await page.getByRole("menuitem", { name: action }).click();
+  await page.getByRole("menuitem", { name: action, exact: true }).click();
+  // The dialog is about that row, not another one.
+  await expect(page.getByRole("dialog")).toContainText(`"${app}"`);
 }
 
 test("an admin creates an application on My User, copies the secret and uses it", async ({ page, context, request }) => {
@@ -191,7 +193,7 @@ test("a user without the create permission sees no button and is refused", async
   await openNav(viewer, "OAuth Applications");
   await expect(viewer.locator("#backoffice-applications")).toContainText("Warehouse sync");
   await expect(viewer.getByRole("button", { name: "Add Application" })).toHaveCount(0);
-  await expect(viewer.getByText("Actions ▾")).toHaveCount(0);
+  await expect(viewer.getByLabel(/^Actions for /)).toHaveCount(0);
   await expect(viewer.getByRole("link", { name: "Users", exact: true })).toHaveCount(0);
 
   // Calling the server function directly, with a valid session and CSRF token.
@@ -254,4 +256,24 @@ test("the creation email is in the outbox, without the secret", async ({ page })
     await expect(outbox).not.toContainText(secret);
   }
   await screenshot(page, "outbox");
+});
+
+test("on a phone: the drawer, the grid and a keyboard-closable dialog", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await logIn(page);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Open navigation" }).click();
+  await openNav(page, "My User");
+  const grid = page.locator("#my-applications");
+  await expect(grid).toContainText("Warehouse sync");
+  // Only what fits: name, status and the actions; no sideways scrolling.
+  await expect(grid.getByRole("button", { name: "Client ID" })).toBeHidden();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await screenshot(page, "my-user-phone");
+  await page.getByRole("button", { name: "Add Application" }).click();
+  // The first field (here Organization: the admin has two) has the focus.
+  await expect(page.getByRole("dialog").getByLabel("Organization")).toBeFocused();
+  await screenshot(page, "create-dialog-phone");
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("dialog")).toHaveCount(0);
 });

@@ -71,6 +71,11 @@ test.describe("a server without signing keys", () => {
     await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
     await expect(page.getByText(MISSING_KEYS_WARNING, { exact: true })).toBeVisible();
     await screenshot(page, "dashboard-missing-keys");
+    // …and on every applications page.
+    for (const path of ["/admin/my-user", "/admin/system/oauth-applications", "/admin/customers/oauth-applications"]) {
+      await page.goto(path);
+      await expect(page.getByText(MISSING_KEYS_WARNING, { exact: true })).toBeVisible();
+    }
   });
 
   test("answers no_encryption_key at the token endpoint", async ({ request }) => {

@@ -35,7 +35,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let user = guard::user()?;
     let state = guard::state()?;
     let organizations = store::organizations::of_user(&state.db, user.id).await?.into_iter().map(|o| o.name).collect();
-    let (applications, active_applications) = store::applications::count(&state.db).await?;
+    let (applications, active_applications) = store::applications::count(&state.db, user.id).await?;
     let live_tokens = store::tokens::count_live(&state.db, crate::service::now()).await?;
     let keys = keys_view(&state, user.is_admin);
     let base = &state.site.public_url;

@@ -196,28 +196,40 @@ fn Table(
                         <SortHeader column="grant_type" label="Grant type" query class="hidden md:table-cell"/>
                         {owner_label.map(|label| view! { <SortHeader column="owner" label query class="hidden lg:table-cell"/> })}
                         <SortHeader column="last_used_at" label="Last used at" query class="hidden lg:table-cell"/>
-                        <th scope="col" class="px-4 py-3"><span class="sr-only">"Actions"</span></th>
+                        <th scope="col" class="px-3 py-3"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {rows.into_iter().map(|a| {
+                    // Keyed by the whole row: a row whose data changed gets new
+                    // elements, so no menu or handler outlives the data it was for.
+                    <For each=move || rows.clone() key=|row| row.clone() children=move |a| {
                         let row = a.clone();
                         view! {
                             <tr data-client-id=a.client_id.clone()>
-                                {multi_org.then(|| view! { <td class="hidden px-4 py-3 text-slate-600 lg:table-cell">{a.organization.clone()}</td> })}
-                                <td class="px-4 py-3 font-medium text-slate-900">{a.name.clone()}</td>
-                                <td class="hidden px-4 py-3 font-mono text-xs text-slate-600 md:table-cell">{a.client_id.clone()}</td>
-                                <td class="px-4 py-3"><StatusBadge on=a.active/></td>
-                                <td class="hidden px-4 py-3 text-slate-600 md:table-cell">{a.grant_type.clone()}</td>
-                                {owner_label.map(|_| view! { <td class="hidden px-4 py-3 text-slate-600 lg:table-cell">{a.owner.clone().unwrap_or_else(|| "—".into())}</td> })}
-                                <td class="hidden px-4 py-3 text-slate-600 lg:table-cell">{a.last_used_at.clone().unwrap_or_else(|| "Never".into())}</td>
-                                <td class="px-4 py-3 text-right"><RowMenu row dialog/></td>
+                                {multi_org.then(|| view! { <td class="hidden px-3 py-3 text-slate-600 lg:table-cell">{a.organization.clone()}</td> })}
+                                <td class="px-3 py-3 font-medium text-slate-900">{a.name.clone()}</td>
+                                <td class="hidden px-3 py-3 md:table-cell">
+                                    <span class="block max-w-[8rem] truncate font-mono text-xs text-slate-600" title=a.client_id.clone()>{a.client_id.clone()}</span>
+                                </td>
+                                <td class="px-3 py-3"><StatusBadge on=a.active/></td>
+                                <td class="hidden whitespace-nowrap px-3 py-3 text-slate-600 md:table-cell">{grant_label(&a.grant_type)}</td>
+                                {owner_label.map(|_| view! { <td class="hidden px-3 py-3 text-slate-600 lg:table-cell">{a.owner.clone().unwrap_or_else(|| "—".into())}</td> })}
+                                <td class="hidden whitespace-nowrap px-3 py-3 text-slate-600 lg:table-cell">{a.last_used_at.clone().unwrap_or_else(|| "Never".into())}</td>
+                                <td class="whitespace-nowrap px-3 py-3 text-right"><RowMenu row dialog/></td>
                             </tr>
                         }
-                    }).collect_view()}
+                    }/>
                 </tbody>
             </table>
         </div>
+    }
+}
+
+fn grant_label(grant_type: &str) -> &'static str {
+    match grant_type {
+        "client_credentials" => "Client credentials",
+        "authorization_code" => "Authorization code",
+        _ => "Other",
     }
 }
 
@@ -230,7 +242,7 @@ fn SortHeader(
 ) -> impl IntoView {
     let sorted = move || query.with(|q| (q.sort == column).then_some(q.descending));
     view! {
-        <th scope="col" class=format!("px-4 py-3 {class}")
+        <th scope="col" class=format!("whitespace-nowrap px-3 py-3 {class}")
             aria-sort=move || match sorted() { Some(false) => "ascending", Some(true) => "descending", None => "none" }>
             <button type="button" class="group inline-flex items-center gap-1 uppercase hover:text-slate-900"
                 on:click=move |_| query.update(|q| {
@@ -262,9 +274,9 @@ fn Pager(total: i64, page: u32, page_size: u32, query: RwSignal<GridQuery>) -> i
                         {PAGE_SIZES.iter().map(|n| view! { <option value=n.to_string() selected=*n == page_size>{n.to_string()}</option> }).collect_view()}
                     </select>
                 </label>
-                <button type="button" class=SECONDARY disabled=page <= 1 on:click=move |_| query.update(|q| q.page = q.page.saturating_sub(1).max(1))>"Previous"</button>
+                <button type="button" class=SECONDARY disabled={page <= 1} on:click=move |_| query.update(|q| q.page = q.page.saturating_sub(1).max(1))>"Previous"</button>
                 <span>{format!("Page {page} of {pages}")}</span>
-                <button type="button" class=SECONDARY disabled=page >= pages on:click=move |_| query.update(|q| q.page += 1)>"Next"</button>
+                <button type="button" class=SECONDARY disabled={page >= pages} on:click=move |_| query.update(|q| q.page += 1)>"Next"</button>
             </div>
         </nav>
     }
@@ -288,9 +300,9 @@ fn RowMenu(row: ApplicationRow, dialog: RwSignal<GridDialog>) -> impl IntoView {
     view! {
         <details node_ref=menu class="relative inline-block text-left"
             on:keydown=move |ev| if ev.key() == "Escape" { if let Some(d) = menu.get() { let _ = d.remove_attribute("open"); } }>
-            <summary class="cursor-pointer list-none rounded-md px-2 py-1 text-sm font-medium text-slate-600 ring-1 ring-inset ring-slate-300 hover:bg-slate-50 [&::-webkit-details-marker]:hidden"
-                aria-label=format!("Actions for {}", row.name)>
-                "Actions ▾"
+            <summary class="cursor-pointer list-none whitespace-nowrap rounded-md px-2 py-1 text-sm font-medium text-slate-600 ring-1 ring-inset ring-slate-300 hover:bg-slate-50 [&::-webkit-details-marker]:hidden"
+                aria-label=format!("Actions for {}", row.name) title="Actions">
+                <span aria-hidden="true" class="text-base leading-none">"⋯"</span>
             </summary>
             <div role="menu" class="absolute right-0 z-30 mt-1 w-48 rounded-md bg-white py-1 shadow-lg ring-1 ring-slate-900/5">
                 {row.can_edit.then(|| view! {

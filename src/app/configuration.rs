@@ -134,9 +134,9 @@ pub fn OutboxPage() -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                                 <nav class="mt-4 flex items-center justify-end gap-2 text-sm text-slate-600" aria-label="Pages">
-                                    <button type="button" class=SECONDARY disabled=current <= 1 on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Previous"</button>
+                                    <button type="button" class=SECONDARY disabled={current <= 1} on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Previous"</button>
                                     <span>{format!("Page {current} of {pages}")}</span>
-                                    <button type="button" class=SECONDARY disabled=current >= pages on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                                    <button type="button" class=SECONDARY disabled={current >= pages} on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
                                 </nav>
                             }.into_any()
                         }

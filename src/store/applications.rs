@@ -116,8 +116,15 @@ pub async fn set_active(db: impl SqliteExecutor<'_>, id: i64, active: bool, now:
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(active), 0) FROM oauth_applications").fetch_one(db).await
+/// How many applications the organizations of `viewer_id` have, and how many are active.
+pub async fn count(db: impl SqliteExecutor<'_>, viewer_id: i64) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(active), 0) FROM oauth_applications
+         WHERE organization_id IN (SELECT organization_id FROM user_organizations WHERE user_id = ?)",
+    )
+    .bind(viewer_id)
+    .fetch_one(db)
+    .await
 }
 
 /// An application as the back-office grids show it.

@@ -6,4 +6,5 @@ mod applications;
 mod cli;
 mod harness;
 mod pages;
+mod people;
 mod token;
