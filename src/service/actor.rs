@@ -19,6 +19,18 @@ impl Actor {
         Ok(Actor { user_id: user.id, permissions: user.permissions(), organization_ids })
     }
 
+    /// The organization a new record goes to: the one asked for if it is
+    /// one of the actor's (another's id gets the same answer as a missing
+    /// one), or the actor's only organization when none was asked for.
+    pub fn organization_for(&self, requested: Option<i64>) -> Result<i64, ServiceError> {
+        match (requested, self.organization_ids.as_slice()) {
+            (None, [only]) => Ok(*only),
+            (None, _) => Err(ServiceError::invalid("organization_id", "Choose an organization.")),
+            (Some(id), orgs) if orgs.contains(&id) => Ok(id),
+            (Some(_), _) => Err(ServiceError::invalid("organization_id", "Choose one of your organizations.")),
+        }
+    }
+
     /// Administrators only; others are refused (403).
     pub fn require_admin(&self) -> Result<(), ServiceError> {
         if self.permissions.administrator {

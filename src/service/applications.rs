@@ -176,13 +176,7 @@ pub async fn create_in(
     if !actor.permissions.can_in(scope, Action::Create) {
         return Err(ServiceError::Forbidden);
     }
-    let organization_id = match (request.organization_id, actor.organization_ids.as_slice()) {
-        (None, [only]) => *only,
-        (None, _) => return Err(ServiceError::invalid("organization_id", "Choose an organization.")),
-        // Another organization's id: the same answer as a missing one, nothing stored.
-        (Some(id), orgs) if orgs.contains(&id) => id,
-        (Some(_), _) => return Err(ServiceError::invalid("organization_id", "Choose one of your organizations.")),
-    };
+    let organization_id = actor.organization_for(request.organization_id)?;
     let grant_type = GrantType::parse(&request.grant_type)
         .ok_or_else(|| ServiceError::invalid("grant_type", "Choose client_credentials or authorization_code."))?;
     let (kind, owner) = match scope {

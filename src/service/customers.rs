@@ -21,12 +21,7 @@ pub struct CustomerForm {
 
 pub async fn create(state: &AppState, actor: &Actor, form: CustomerForm) -> Result<i64, ServiceError> {
     actor.require_admin()?;
-    let organization_id = match (form.organization_id, actor.organization_ids.as_slice()) {
-        (None, [only]) => *only,
-        (None, _) => return Err(ServiceError::invalid("organization_id", "Choose an organization.")),
-        (Some(id), orgs) if orgs.contains(&id) => id,
-        (Some(_), _) => return Err(ServiceError::invalid("organization_id", "Choose one of your organizations.")),
-    };
+    let organization_id = actor.organization_for(form.organization_id)?;
     let username = form.username.trim();
     validate_username(username)?;
     validate_email(form.email.trim())?;

@@ -42,7 +42,12 @@ pub async fn insert(conn: &mut SqliteConnection, app: &NewApplication, now: i64)
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    for (position, uri) in app.redirect_uris.iter().enumerate() {
+    insert_redirect_uris(conn, id, &app.redirect_uris).await?;
+    Ok(id)
+}
+
+async fn insert_redirect_uris(conn: &mut SqliteConnection, id: i64, uris: &[String]) -> Result<(), sqlx::Error> {
+    for (position, uri) in uris.iter().enumerate() {
         sqlx::query("INSERT INTO oauth_application_redirect_uris (application_id, position, uri) VALUES (?, ?, ?)")
             .bind(id)
             .bind(position as i64)
@@ -50,7 +55,7 @@ pub async fn insert(conn: &mut SqliteConnection, app: &NewApplication, now: i64)
             .execute(&mut *conn)
             .await?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// What the token endpoint needs to know of a client.
@@ -152,14 +157,16 @@ pub struct ApplicationSummary {
     pub created_at: i64,
 }
 
-const SUMMARY: &str = "SELECT a.id, a.organization_id, o.name AS organization, a.name, a.client_id, a.active, a.grant_type,
-        a.kind, a.confidential, a.skip_consent, a.owner_user_id, a.owner_customer_user_id,
-        COALESCE(u.username, c.username) AS owner, COALESCE(u.email, c.email) AS owner_email,
-        COALESCE(u.language, c.language) AS owner_language, a.last_used_at, a.created_at
-     FROM oauth_applications a
+/// An application with its organization and owner (whichever kind).
+const FROM: &str = " FROM oauth_applications a
      JOIN organizations o ON o.id = a.organization_id
      LEFT JOIN users u ON u.id = a.owner_user_id
      LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id";
+
+const SUMMARY_COLUMNS: &str = "SELECT a.id, a.organization_id, o.name AS organization, a.name, a.client_id, a.active,
+        a.grant_type, a.kind, a.confidential, a.skip_consent, a.owner_user_id, a.owner_customer_user_id,
+        COALESCE(u.username, c.username) AS owner, COALESCE(u.email, c.email) AS owner_email,
+        COALESCE(u.language, c.language) AS owner_language, a.last_used_at, a.created_at";
 
 /// The column a grid is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,16 +235,11 @@ fn push_filters<'a>(q: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>, query: &'a App
 
 /// One page of a grid, and how many rows match in all.
 pub async fn search(db: &super::Db, query: &ApplicationQuery) -> Result<(Vec<ApplicationSummary>, i64), sqlx::Error> {
-    let mut count = sqlx::QueryBuilder::new(
-        "SELECT COUNT(*) FROM oauth_applications a
-         JOIN organizations o ON o.id = a.organization_id
-         LEFT JOIN users u ON u.id = a.owner_user_id
-         LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id",
-    );
+    let mut count = sqlx::QueryBuilder::new(format!("SELECT COUNT(*){FROM}"));
     push_filters(&mut count, query);
     let (total,): (i64,) = count.build_query_as().fetch_one(db).await?;
 
-    let mut rows = sqlx::QueryBuilder::new(SUMMARY);
+    let mut rows = sqlx::QueryBuilder::new(format!("{SUMMARY_COLUMNS}{FROM}"));
     push_filters(&mut rows, query);
     let direction = if query.descending { "DESC" } else { "ASC" };
     rows.push(format!(" ORDER BY {} {direction}, a.id {direction}", query.sort.sql()));
@@ -247,7 +249,7 @@ pub async fn search(db: &super::Db, query: &ApplicationQuery) -> Result<(Vec<App
 }
 
 pub async fn find_summary(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<ApplicationSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("{SUMMARY} WHERE a.id = ?")).bind(id).fetch_optional(db).await
+    sqlx::query_as(&format!("{SUMMARY_COLUMNS}{FROM} WHERE a.id = ?")).bind(id).fetch_optional(db).await
 }
 
 pub async fn redirect_uris(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<String>, sqlx::Error> {
@@ -284,14 +286,7 @@ pub async fn update(conn: &mut SqliteConnection, id: i64, changes: &ApplicationC
         return Ok(false);
     }
     sqlx::query("DELETE FROM oauth_application_redirect_uris WHERE application_id = ?").bind(id).execute(&mut *conn).await?;
-    for (position, uri) in changes.redirect_uris.iter().enumerate() {
-        sqlx::query("INSERT INTO oauth_application_redirect_uris (application_id, position, uri) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(position as i64)
-            .bind(uri)
-            .execute(&mut *conn)
-            .await?;
-    }
+    insert_redirect_uris(conn, id, &changes.redirect_uris).await?;
     Ok(true)
 }
 
