@@ -9,6 +9,7 @@ pub mod client_auth;
 pub mod error;
 pub mod grant;
 pub mod jwt;
+pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;
 pub mod secret;

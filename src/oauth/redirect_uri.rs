@@ -41,6 +41,51 @@ pub fn validate_registered(uri: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Why an authorization request's redirect URI cannot be trusted. Never a
+/// reason to redirect (RFC 6749 §4.1.2.1): the user sees an error page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectError {
+    #[error("redirect_uri is required because the application registered several.")]
+    Missing,
+    #[error("redirect_uri does not match any redirect URL registered for the application.")]
+    Mismatch,
+}
+
+/// The redirect URI an authorization request will use (SPEC §5, RFC 6749
+/// §3.1.2.3): the requested one if it equals a registered one exactly —
+/// except that the port of a loopback IP redirect is ignored (RFC 8252
+/// §7.3) — or the only registered one when none was requested.
+pub fn resolve(requested: Option<&str>, registered: &[String]) -> Result<String, RedirectError> {
+    let Some(requested) = requested else {
+        return match registered {
+            [only] => Ok(only.clone()),
+            _ => Err(RedirectError::Missing),
+        };
+    };
+    if registered.iter().any(|r| r == requested) {
+        return Ok(requested.to_owned());
+    }
+    let Ok(asked) = Url::parse(requested) else { return Err(RedirectError::Mismatch) };
+    let loopback_ip = |u: &Url| u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    if !loopback_ip(&asked) {
+        return Err(RedirectError::Mismatch);
+    }
+    let without_port = |u: &Url| {
+        let mut u = u.clone();
+        let _ = u.set_port(None);
+        u
+    };
+    let asked = without_port(&asked);
+    registered
+        .iter()
+        .filter_map(|r| Url::parse(r).ok())
+        .filter(loopback_ip)
+        .any(|r| without_port(&r) == asked)
+        .then(|| requested.to_owned())
+        .ok_or(RedirectError::Mismatch)
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -66,6 +111,22 @@ mod tests {
         ] {
             assert_eq!(validate_registered(ok), Ok(()), "{ok}");
         }
+    }
+
+    #[test]
+    fn requested_redirects_match_exactly_except_loopback_ports() {
+        let registered = vec!["https://app.example.com/cb".to_string(), "http://127.0.0.1/cb".to_string()];
+        assert_eq!(resolve(Some("https://app.example.com/cb"), &registered), Ok("https://app.example.com/cb".into()));
+        for near_miss in ["https://app.example.com/cb/", "https://APP.example.com/cb", "https://app.example.com/cb?x=1", "https://app.example.com:443/cb#"] {
+            assert_eq!(resolve(Some(near_miss), &registered), Err(RedirectError::Mismatch), "{near_miss}");
+        }
+        assert_eq!(resolve(Some("http://127.0.0.1:53127/cb"), &registered), Ok("http://127.0.0.1:53127/cb".into()));
+        assert_eq!(resolve(Some("http://127.0.0.1:53127/other"), &registered), Err(RedirectError::Mismatch));
+        assert_eq!(resolve(None, &registered), Err(RedirectError::Missing));
+        assert_eq!(resolve(None, &registered[..1]), Ok("https://app.example.com/cb".into()));
+        // "localhost" is a name, not a loopback IP: its port is not ignored (RFC 8252 §8.3).
+        let named = vec!["http://localhost:8080/cb".to_string()];
+        assert_eq!(resolve(Some("http://localhost:9090/cb"), &named), Err(RedirectError::Mismatch));
     }
 
     #[test]
