@@ -17,6 +17,10 @@ pub enum ErrorCode {
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
+    /// RFC 6749 §4.1.2.1: the person (or their consent page) said no.
+    AccessDenied,
+    /// RFC 6749 §4.1.2.1: only `response_type=code` is offered.
+    UnsupportedResponseType,
     /// The server has no usable signing key (SPEC §3).
     NoEncryptionKey,
     /// Something failed on our side; the description never says what.
@@ -32,6 +36,8 @@ impl ErrorCode {
             ErrorCode::UnauthorizedClient => "unauthorized_client",
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::NoEncryptionKey => "no_encryption_key",
             ErrorCode::ServerError => "server_error",
         }

@@ -5,6 +5,7 @@
 //! the Unix epoch), so expiry rules are tested without sleeping, and the same
 //! functions serve the axum handlers, the server functions and the fuzzers.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod error;
 pub mod grant;

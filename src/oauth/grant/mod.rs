@@ -1,5 +1,6 @@
 //! The grants Postern offers, one module each (RFC 6749 §4).
 
+pub mod authorization_code;
 pub mod client_credentials;
 
 use super::scope::ClientKind;
