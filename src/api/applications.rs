@@ -37,17 +37,6 @@ pub struct OwnerOption {
     pub organization_id: i64,
 }
 
-/// The columns a grid can be sorted by.
-pub const SORT_COLUMNS: &[(&str, &str)] = &[
-    ("name", "Name"),
-    ("organization", "Organization"),
-    ("client_id", "Client ID"),
-    ("active", "Active"),
-    ("grant_type", "Grant type"),
-    ("owner", "Owner"),
-    ("last_used_at", "Last used at"),
-];
-
 pub const PAGE_SIZES: &[u32] = &[10, 25, 50, 100];
 
 /// What a grid asks for: filters, sorting and the page.
@@ -59,7 +48,8 @@ pub struct GridQuery {
     pub organization_id: Option<i64>,
     /// `Some(true)` active only, `Some(false)` inactive only.
     pub active: Option<bool>,
-    /// One of [`SORT_COLUMNS`].
+    /// `name`, `organization`, `client_id`, `active`, `grant_type`, `owner`,
+    /// `last_used_at` or `created_at`.
     pub sort: String,
     pub descending: bool,
     /// From 1.

@@ -36,6 +36,28 @@ fn alert(message: Option<String>) -> impl IntoView {
     message.map(|m| view! { <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">{m}</p> })
 }
 
+/// A table with its header row; a column is (label, hidden on narrow
+/// screens); an empty label is the actions column.
+#[component]
+fn DataTable(id: &'static str, columns: &'static [(&'static str, bool)], children: Children) -> impl IntoView {
+    view! {
+        <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
+            <table id=id class="min-w-full divide-y divide-slate-200 text-sm">
+                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                    <tr>
+                        {columns.iter().map(|(label, wide_only)| view! {
+                            <th scope="col" class=if *wide_only { "hidden px-4 py-3 md:table-cell" } else { TH }>
+                                {if label.is_empty() { view! { <span class="sr-only">"Actions"</span> }.into_any() } else { (*label).into_any() }}
+                            </th>
+                        }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 // ---------------------------------------------------------------- users
 
 #[component]
@@ -75,19 +97,7 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn UsersTable(users: Vec<UserRow>, editing: RwSignal<Option<Option<UserRow>>>) -> impl IntoView {
     view! {
-        <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
-            <table id="users" class="min-w-full divide-y divide-slate-200 text-sm">
-                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class=TH>"User name"</th>
-                        <th scope="col" class=TH>"Email"</th>
-                        <th scope="col" class=TH>"Role"</th>
-                        <th scope="col" class=format!("{TH} hidden md:table-cell")>"Organizations"</th>
-                        <th scope="col" class=TH>"Status"</th>
-                        <th scope="col" class=TH><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">
+        <DataTable id="users" columns={&[("User name", false), ("Email", false), ("Role", false), ("Organizations", true), ("Status", false), ("", false)]}>
                     {users.into_iter().map(|u| {
                         let row = u.clone();
                         view! {
@@ -104,9 +114,7 @@ fn UsersTable(users: Vec<UserRow>, editing: RwSignal<Option<Option<UserRow>>>) -
                             </tr>
                         }
                     }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+                </DataTable>
     }
 }
 
@@ -258,20 +266,7 @@ pub fn RolesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(roles) => view! {
-                            <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
-                                <table id="roles" class="min-w-full divide-y divide-slate-200 text-sm">
-                                    <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-                                        <tr>
-                                            <th scope="col" class=TH>"Role"</th>
-                                            <th scope="col" class=TH>"View"</th>
-                                            <th scope="col" class=TH>"Create"</th>
-                                            <th scope="col" class=TH>"Edit"</th>
-                                            <th scope="col" class=TH>"Delete"</th>
-                                            <th scope="col" class=TH>"Users"</th>
-                                            <th scope="col" class=TH><span class="sr-only">"Actions"</span></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody class="divide-y divide-slate-100">
+                            <DataTable id="roles" columns={&[("Role", false), ("View", false), ("Create", false), ("Edit", false), ("Delete", false), ("Users", false), ("", false)]}>
                                         {roles.into_iter().map(|r| {
                                             let (edit_row, delete_row) = (r.clone(), r.clone());
                                             let level = move |l: Level| if r.administrator { "Organization" } else { l.label() };
@@ -298,9 +293,7 @@ pub fn RolesPage() -> impl IntoView {
                                                 </tr>
                                             }
                                         }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                                    </DataTable>
                         }.into_any(),
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                     }
@@ -428,18 +421,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(orgs) => view! {
-                            <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
-                                <table id="organizations" class="min-w-full divide-y divide-slate-200 text-sm">
-                                    <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-                                        <tr>
-                                            <th scope="col" class=TH>"Name"</th>
-                                            <th scope="col" class=TH>"Users"</th>
-                                            <th scope="col" class=TH>"Customer users"</th>
-                                            <th scope="col" class=TH>"Applications"</th>
-                                            <th scope="col" class=format!("{TH} hidden md:table-cell")>"Created"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody class="divide-y divide-slate-100">
+                            <DataTable id="organizations" columns={&[("Name", false), ("Users", false), ("Customer users", false), ("Applications", false), ("Created", true)]}>
                                         {orgs.into_iter().map(|o| view! {
                                             <tr>
                                                 <td class="px-4 py-3 font-medium text-slate-900">{o.name}</td>
@@ -449,9 +431,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                                                 <td class=format!("{TD} hidden md:table-cell")>{o.created_at}</td>
                                             </tr>
                                         }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                                    </DataTable>
                         }.into_any(),
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                     }
@@ -496,18 +476,7 @@ pub fn CustomerUsersPage() -> impl IntoView {
                             <EmptyState title="No customer users yet" text="Create one to own or approve storefront applications."/>
                         }.into_any(),
                         Ok(page) => view! {
-                            <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
-                                <table id="customer-users" class="min-w-full divide-y divide-slate-200 text-sm">
-                                    <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-                                        <tr>
-                                            <th scope="col" class=TH>"User name"</th>
-                                            <th scope="col" class=TH>"Email"</th>
-                                            <th scope="col" class=format!("{TH} hidden md:table-cell")>"Organization"</th>
-                                            <th scope="col" class=TH>"Status"</th>
-                                            <th scope="col" class=TH><span class="sr-only">"Actions"</span></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody class="divide-y divide-slate-100">
+                            <DataTable id="customer-users" columns={&[("User name", false), ("Email", false), ("Organization", true), ("Status", false), ("", false)]}>
                                         {page.customers.into_iter().map(|c| {
                                             let (id, name, enabled) = (c.id, c.username.clone(), c.enabled);
                                             view! {
@@ -525,9 +494,7 @@ pub fn CustomerUsersPage() -> impl IntoView {
                                                 </tr>
                                             }
                                         }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                                    </DataTable>
                         }.into_any(),
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                     }

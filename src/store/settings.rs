@@ -7,15 +7,6 @@ pub async fn get(db: impl SqliteExecutor<'_>, key: &str) -> Result<Option<String
     Ok(row.map(|r| r.0))
 }
 
-/// Every setting whose key starts with `prefix`.
-pub async fn with_prefix(db: impl SqliteExecutor<'_>, prefix: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT key, value FROM settings WHERE substr(key, 1, length(?)) = ? ORDER BY key")
-        .bind(prefix)
-        .bind(prefix)
-        .fetch_all(db)
-        .await
-}
-
 /// Writes a setting; an empty value removes it (the built-in default applies).
 pub async fn put(db: impl SqliteExecutor<'_>, key: &str, value: &str, now: i64) -> Result<(), sqlx::Error> {
     if value.is_empty() {
