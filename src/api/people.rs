@@ -186,8 +186,7 @@ pub async fn save_user(form: UserForm) -> Result<(), AppError> {
 #[server(prefix = "/admin/rpc", endpoint = "roles")]
 pub async fn get_roles() -> Result<Vec<RoleRow>, AppError> {
     use super::guard;
-    let actor = guard::actor().await?;
-    guard::require(actor.permissions.administrator)?;
+    guard::admin()?;
     let state = guard::state()?;
     Ok(crate::store::roles::list(&state.db)
         .await?
@@ -242,10 +241,9 @@ pub async fn delete_role(csrf_token: String, id: i64) -> Result<(), AppError> {
 #[server(prefix = "/admin/rpc", endpoint = "organizations")]
 pub async fn get_organizations() -> Result<Vec<OrganizationRow>, AppError> {
     use super::guard;
-    let actor = guard::actor().await?;
-    guard::require(actor.permissions.administrator)?;
+    let admin = guard::admin()?;
     let state = guard::state()?;
-    Ok(crate::store::organizations::summaries_of_user(&state.db, actor.user_id)
+    Ok(crate::store::organizations::summaries_of_user(&state.db, admin.id)
         .await?
         .into_iter()
         .map(|o| OrganizationRow {
@@ -271,10 +269,9 @@ pub async fn create_organization(csrf_token: String, name: String) -> Result<(),
 #[server(prefix = "/admin/rpc", endpoint = "customer_users")]
 pub async fn get_customer_users() -> Result<CustomersPage, AppError> {
     use super::guard;
-    let actor = guard::actor().await?;
-    guard::require(actor.permissions.administrator)?;
+    let admin = guard::admin()?;
     let state = guard::state()?;
-    let customers = crate::store::customer_users::list_visible_to(&state.db, actor.user_id)
+    let customers = crate::store::customer_users::list_visible_to(&state.db, admin.id)
         .await?
         .into_iter()
         .map(|c| CustomerRow {
@@ -287,7 +284,7 @@ pub async fn get_customer_users() -> Result<CustomersPage, AppError> {
             created_at: super::display_time(c.created_at),
         })
         .collect();
-    Ok(CustomersPage { customers, organizations: organizations_of(&state, actor.user_id).await?, languages: languages() })
+    Ok(CustomersPage { customers, organizations: organizations_of(&state, admin.id).await?, languages: languages() })
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "create_customer_user", input = Json)]
