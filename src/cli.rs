@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `keys generate`, `user create`,
-//! `app create`. Messages are for people: what happened, what to do next.
+//! `customer create`, `app create`. Messages are for people: what happened, what to do next.
 
 use crate::config::Config;
 use crate::keys::{self, KeyStore};
@@ -36,6 +36,11 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage storefront customer users.
+    Customer {
+        #[command(subcommand)]
+        command: CustomerCommand,
     },
     /// Manage OAuth applications.
     App {
@@ -74,24 +79,55 @@ pub enum UserCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum CustomerCommand {
+    /// Create a storefront customer user; prints a generated password once unless --password-stdin.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Organization name; default: the first one.
+        #[arg(long)]
+        organization: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum GrantArg {
     #[value(name = "client_credentials")]
     ClientCredentials,
+    #[value(name = "authorization_code")]
+    AuthorizationCode,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum AppCommand {
     /// Create an OAuth application; prints its client ID and secret once.
     Create {
-        /// User name of the back-office user who owns the application.
+        /// User name of the back-office user who owns the (back-office) application.
+        #[arg(long, required_unless_present = "customer", conflicts_with = "customer")]
+        owner: Option<String>,
+        /// User name of the customer user who owns the application; makes it a storefront application.
         #[arg(long)]
-        owner: String,
+        customer: Option<String>,
         #[arg(long)]
         name: String,
         #[arg(long, value_enum)]
         grant: GrantArg,
-        /// Organization name; default: the owner's first organization.
+        /// A redirect URI (authorization_code; repeat for several).
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// A public client (no secret; must use PKCE). authorization_code only.
+        #[arg(long)]
+        public: bool,
+        /// Skip the consent page (trusted first-party application).
+        #[arg(long)]
+        skip_consent: bool,
+        /// Organization name; default: the owner's (first) organization.
         #[arg(long)]
         organization: Option<String>,
         /// Create it inactive.
@@ -120,6 +156,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Keys { command: KeysCommand::Generate { force } } => keys_generate(&config, force),
             Command::User { command } => user(config, command).await,
+            Command::Customer { command } => customer(config, command).await,
             Command::App { command } => app(config, command).await,
         }
     })
@@ -268,41 +305,77 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
         Ok(state) => state,
         Err(code) => return code,
     };
-    let AppCommand::Create { owner, name, grant, organization, inactive, json } = command;
-    let owner_user = match store::users::find_by_username(&state.db, &owner).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return fail(&format!("there is no back-office user \"{owner}\" (create one with `postern user create`)")),
-        Err(e) => return service_fail(e.into()),
-    };
-    let organizations = match store::organizations::of_user(&state.db, owner_user.id).await {
-        Ok(orgs) => orgs,
-        Err(e) => return service_fail(e.into()),
-    };
-    let org = match &organization {
-        Some(wanted) => organizations.iter().find(|o| &o.name == wanted),
-        None => organizations.first(),
-    };
-    let Some(org) = org.cloned() else {
-        return fail(&match organization {
-            Some(o) => format!("\"{owner}\" is not a member of the organization \"{o}\""),
-            None => format!("\"{owner}\" belongs to no organization"),
-        });
-    };
+    let AppCommand::Create {
+        owner,
+        customer,
+        name,
+        grant,
+        redirect_uris,
+        public,
+        skip_consent,
+        organization,
+        inactive,
+        json,
+    } = command;
     let grant_type = match grant {
         GrantArg::ClientCredentials => GrantType::ClientCredentials,
+        GrantArg::AuthorizationCode => GrantType::AuthorizationCode,
+    };
+    if grant_type == GrantType::ClientCredentials && (public || !redirect_uris.is_empty()) {
+        return fail("--public and --redirect-uri are for --grant authorization_code; client_credentials applications are confidential and redirect nowhere");
+    }
+    let (owner_id, kind, org) = match (owner, customer) {
+        (_, Some(customer)) => {
+            let found = match store::customer_users::find_by_username(&state.db, &customer).await {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    return fail(&format!("there is no customer user \"{customer}\" (create one with `postern customer create`)"))
+                }
+                Err(e) => return service_fail(e.into()),
+            };
+            if organization.as_ref().is_some_and(|o| o != &found.organization) {
+                return fail(&format!("\"{customer}\" belongs to the organization \"{}\"", found.organization));
+            }
+            let org = store::organizations::Organization { id: found.organization_id, name: found.organization.clone() };
+            (Owner::CustomerUser(found.id), crate::oauth::scope::ClientKind::Storefront, org)
+        }
+        (Some(owner), None) => {
+            let owner_user = match store::users::find_by_username(&state.db, &owner).await {
+                Ok(Some(user)) => user,
+                Ok(None) => return fail(&format!("there is no back-office user \"{owner}\" (create one with `postern user create`)")),
+                Err(e) => return service_fail(e.into()),
+            };
+            let organizations = match store::organizations::of_user(&state.db, owner_user.id).await {
+                Ok(orgs) => orgs,
+                Err(e) => return service_fail(e.into()),
+            };
+            let org = match &organization {
+                Some(wanted) => organizations.iter().find(|o| &o.name == wanted),
+                None => organizations.first(),
+            };
+            let Some(org) = org.cloned() else {
+                return fail(&match organization {
+                    Some(o) => format!("\"{owner}\" is not a member of the organization \"{o}\""),
+                    None => format!("\"{owner}\" belongs to no organization"),
+                });
+            };
+            (Owner::User(owner_user.id), crate::oauth::scope::ClientKind::BackOffice, org)
+        }
+        (None, None) => return fail("name the owner: --owner USER (back office) or --customer USER (storefront)"),
     };
     let input = NewApplicationInput {
         organization_id: org.id,
         name,
         active: !inactive,
         grant_type,
-        kind: crate::oauth::scope::ClientKind::BackOffice,
-        owner: Some(Owner::User(owner_user.id)),
-        confidential: true,
-        skip_consent: false,
-        redirect_uris: vec![],
+        kind,
+        owner: Some(owner_id),
+        confidential: !public,
+        skip_consent,
+        redirect_uris,
     };
     let display_name = input.name.trim().to_owned();
+    let redirect_list = input.redirect_uris.clone();
     match service::applications::create(&state, input).await {
         Ok(created) => {
             let secret = created.client_secret.as_ref().map(|s| s.expose().to_owned());
@@ -311,18 +384,65 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
                     "name": display_name,
                     "organization": org.name,
                     "grant_type": grant_type.as_str(),
+                    "kind": kind.as_str(),
+                    "redirect_uris": redirect_list,
                     "client_id": created.client_id,
                     "client_secret": secret,
                 });
                 println!("{out}");
             } else {
-                println!("Created the OAuth application \"{display_name}\" ({}, organization {}).", grant_type.as_str(), org.name);
+                let side = match kind {
+                    crate::oauth::scope::ClientKind::BackOffice => "back-office",
+                    crate::oauth::scope::ClientKind::Storefront => "storefront",
+                };
+                println!(
+                    "Created the {side} OAuth application \"{display_name}\" ({}, organization {}).",
+                    grant_type.as_str(),
+                    org.name
+                );
                 println!("  Client ID      {}", created.client_id);
+                for uri in &redirect_list {
+                    println!("  Redirect URI   {uri}");
+                }
+                if secret.is_none() {
+                    println!("  Public client: no secret; it must use PKCE (S256).");
+                }
                 if let Some(secret) = secret {
                     println!("  Client Secret  {secret}");
                     println!("Copy the secret now: it is stored only as a hash and will not be shown again.");
                 }
             }
+            ExitCode::SUCCESS
+        }
+        Err(e) => service_fail(e),
+    }
+}
+
+async fn customer(config: Config, command: CustomerCommand) -> ExitCode {
+    let state = match open_state(config, false).await {
+        Ok(state) => state,
+        Err(code) => return code,
+    };
+    let CustomerCommand::Create { username, email, organization, password_stdin } = command;
+    let (password, generated) = if password_stdin {
+        let mut input = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+            return fail(&format!("cannot read the password from standard input: {e}"));
+        }
+        (input.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (service::random::password(), true)
+    };
+    match service::customers::create_from_cli(&state, organization.as_deref(), &username, &email, &password).await {
+        Ok(customer) => {
+            println!(
+                "Created storefront customer user \"{}\" <{}> in the organization {}.",
+                customer.username, customer.email, customer.organization
+            );
+            if generated {
+                println!("Password: {password}   (shown only now)");
+            }
+            println!("They sign in at {}/login.", state.config.public_url());
             ExitCode::SUCCESS
         }
         Err(e) => service_fail(e),

@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod configuration;
 pub mod dashboard;
+pub mod oauth;
 pub mod people;
 pub mod session;
 
@@ -144,6 +145,17 @@ pub(crate) mod guard {
             set_status(axum::http::StatusCode::FORBIDDEN);
             Err(AppError::Forbidden)
         }
+    }
+
+    /// The logged-in storefront customer user, or 401.
+    pub fn customer() -> Result<crate::store::customer_users::CustomerUser, AppError> {
+        use crate::server::session::CurrentCustomer;
+        use_context::<Parts>()
+            .and_then(|p| p.extensions.get::<CurrentCustomer>().and_then(|c| c.0.clone()))
+            .ok_or_else(|| {
+                set_status(axum::http::StatusCode::UNAUTHORIZED);
+                AppError::Unauthenticated
+            })
     }
 
     /// The logged-in user, or 401.

@@ -167,6 +167,7 @@ fn UserMenu(username: String, email: String, csrf_token: String) -> impl IntoVie
                     <p class="truncate text-sm text-slate-500">{email}</p>
                 </div>
                 <a href="/admin/my-user" role="menuitem" class="block px-4 py-2 text-sm text-slate-700 hover:bg-slate-50">"My User"</a>
+                <a href="/admin/my-user/authorized-applications" role="menuitem" class="block px-4 py-2 text-sm text-slate-700 hover:bg-slate-50">"Authorized Applications"</a>
                 <form method="post" action="/admin/logout">
                     <input type="hidden" name="csrf_token" value=csrf_token/>
                     <button type="submit" role="menuitem" class="block w-full px-4 py-2 text-left text-sm text-slate-700 hover:bg-slate-50">

@@ -1,9 +1,11 @@
-//! `/admin/login`: a plain HTML form posted to `POST /admin/login`, so it
-//! works without JavaScript; once hydrated it adds a password toggle and a
-//! busy state on submit.
+//! The login pages: `/admin/login` (back-office users) and `/login`
+//! (storefront customer users). Plain HTML forms posted to `POST
+//! /admin/login` and `POST /login`, so they work without JavaScript; once
+//! hydrated they add a password toggle and a busy state on submit. Reached
+//! from an authorization request, they name the application.
 
 use super::icons::Logo;
-use crate::api::session::get_viewer;
+use crate::api::oauth::{sign_in_context, Side};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -20,8 +22,25 @@ fn error_message(code: &str) -> &'static str {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| get_viewer());
+    view! { <SignIn side=Side::BackOffice/> }
+}
+
+#[component]
+pub fn StorefrontLoginPage() -> impl IntoView {
+    view! { <SignIn side=Side::Storefront/> }
+}
+
+#[component]
+fn SignIn(side: Side) -> impl IntoView {
     let query = use_query_map();
+    let context = Resource::new(
+        move || query.read().get("redirect").unwrap_or_default(),
+        move |redirect| sign_in_context(side, redirect),
+    );
+    let (title, place) = match side {
+        Side::BackOffice => ("Sign in to Postern", "Back office"),
+        Side::Storefront => ("Sign in", "Customer account"),
+    };
     let error = move || query.read().get("error").map(|code| error_message(&code));
     let logged_out = move || query.read().get("logged_out").is_some();
     let redirect = move || query.read().get("redirect").unwrap_or_default();
@@ -33,8 +52,19 @@ pub fn LoginPage() -> impl IntoView {
         <main class="flex min-h-full flex-col justify-center bg-slate-50 px-6 py-12 lg:px-8">
             <div class="sm:mx-auto sm:w-full sm:max-w-sm">
                 <div class="flex justify-center"><Logo class="h-12 w-12"/></div>
-                <h1 class="mt-6 text-center text-2xl font-bold tracking-tight text-slate-900">"Sign in to Postern"</h1>
-                <p class="mt-1 text-center text-sm text-slate-500">"Back office"</p>
+                <h1 class="mt-6 text-center text-2xl font-bold tracking-tight text-slate-900">{title}</h1>
+                <Suspense fallback=move || view! { <p class="mt-1 text-center text-sm text-slate-500">{place}</p> }>
+                    {move || Suspend::new(async move {
+                        match context.await.ok().and_then(|c| c.application) {
+                            Some(app) => view! {
+                                <p class="mt-2 text-center text-sm text-slate-600" data-testid="continue-to">
+                                    "Sign in to continue to \""{app}"\"."
+                                </p>
+                            }.into_any(),
+                            None => view! { <p class="mt-1 text-center text-sm text-slate-500">{place}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </div>
             <div class="mt-8 sm:mx-auto sm:w-full sm:max-w-sm">
                 <div class="rounded-lg bg-white px-6 py-8 shadow-sm ring-1 ring-slate-200 sm:px-8">
@@ -44,10 +74,10 @@ pub fn LoginPage() -> impl IntoView {
                     {move || logged_out().then(|| view! {
                         <div role="status" class="mb-6 rounded-md bg-emerald-50 px-4 py-3 text-sm text-emerald-700 ring-1 ring-emerald-200">"You have been logged out."</div>
                     })}
-                    <form method="post" action="/admin/login" class="space-y-5" on:submit=move |_| set_busy.set(true)>
+                    <form method="post" action=side.login_path() class="space-y-5" on:submit=move |_| set_busy.set(true)>
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {
-                                let token = viewer.await.map(|v| v.csrf_token).unwrap_or_default();
+                                let token = context.await.map(|c| c.csrf_token).unwrap_or_default();
                                 view! { <input type="hidden" name="csrf_token" value=token/> }
                             })}
                         </Suspense>

@@ -9,6 +9,7 @@ mod icons;
 mod layout;
 mod login;
 mod my_user;
+mod oauth;
 mod people;
 
 use leptos::prelude::*;
@@ -54,9 +55,17 @@ pub fn App() -> impl IntoView {
             // Async rendering: every page arrives complete, so it works without JavaScript.
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/admin/login") view=login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/oauth2-token/consent") view=oauth::BackOfficeConsentPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=login::StorefrontLoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/oauth2-token/consent") view=oauth::StorefrontConsentPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/account") view=oauth::StorefrontLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=oauth::StorefrontApplicationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("applications") view=oauth::StorefrontApplicationsPage ssr=SsrMode::Async/>
+                </ParentRoute>
                 <ParentRoute path=path!("/admin") view=layout::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("my-user") view=my_user::MyUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("my-user/authorized-applications") view=oauth::BackOfficeAuthorizedPage ssr=SsrMode::Async/>
                     <Route path=path!("system/users") view=people::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("system/roles") view=people::RolesPage ssr=SsrMode::Async/>
                     <Route path=path!("system/organizations") view=people::OrganizationsPage ssr=SsrMode::Async/>

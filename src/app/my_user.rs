@@ -28,6 +28,12 @@ pub fn MyUserPage() -> impl IntoView {
                                 <div><dt class="text-slate-500">"Primary email"</dt><dd class="mt-1 font-medium text-slate-900">{u.email}</dd></div>
                                 <div><dt class="text-slate-500">"Role"</dt><dd class="mt-1 font-medium text-slate-900">{u.role.unwrap_or_else(|| "No role".into())}</dd></div>
                             </dl>
+                            <p class="mt-3 text-sm">
+                                <a href="/admin/my-user/authorized-applications" class="font-medium text-indigo-600 hover:text-indigo-500">
+                                    "Authorized Applications →"
+                                </a>
+                                <span class="ml-2 text-slate-500">"the applications you allowed to act for you"</span>
+                            </p>
                             <section class="mt-8" aria-labelledby="oauth-apps-title">
                                 <h2 id="oauth-apps-title" class="text-lg font-semibold text-slate-900">"OAuth Applications"</h2>
                                 {if can_view {

@@ -80,6 +80,16 @@ impl Scope {
         self.0.contains(name)
     }
 
+    /// Every scope in `self` or `other`.
+    pub fn union(&self, other: &Scope) -> Scope {
+        Scope(self.0.union(&other.0).cloned().collect())
+    }
+
+    /// True when every scope of `self` is in `other`.
+    pub fn is_subset(&self, other: &Scope) -> bool {
+        self.0.is_subset(&other.0)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }

@@ -81,6 +81,24 @@ fn printable(name: &str) -> String {
 pub enum GrantRequest {
     /// RFC 6749 §4.4.2.
     ClientCredentials { scope: Scope },
+    /// RFC 6749 §4.1.3, RFC 7636 §4.5.
+    AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
+    /// RFC 6749 §6: `scope` may narrow the grant's scope; `None` keeps it.
+    RefreshToken { refresh_token: String, scope: Option<Scope> },
+}
+
+/// Longest code, refresh token or verifier we look at; ours are 43 characters.
+const MAX_TOKEN_LEN: usize = 512;
+
+fn required(params: &Params, name: &'static str) -> Result<String, OAuthError> {
+    let value = params
+        .get(name)
+        .ok_or_else(|| OAuthError::invalid_request(format!("The request is missing the {name} parameter.")))?;
+    if value.len() > MAX_TOKEN_LEN {
+        // Not one we issued: the grant is invalid, whatever it is.
+        return Err(OAuthError::invalid_grant(format!("The {name} is not valid.")));
+    }
+    Ok(value.to_owned())
 }
 
 /// A parsed token request: who is asking and for what.
@@ -102,12 +120,24 @@ impl TokenRequest {
             .ok_or_else(|| OAuthError::invalid_request("The request is missing the grant_type parameter."))?;
         let grant = match grant_type {
             "client_credentials" => GrantRequest::ClientCredentials { scope: requested_scope(params)? },
+            "authorization_code" => GrantRequest::AuthorizationCode {
+                code: required(params, "code")?,
+                redirect_uri: params.get("redirect_uri").map(str::to_owned),
+                code_verifier: params.get("code_verifier").map(str::to_owned),
+            },
+            "refresh_token" => GrantRequest::RefreshToken {
+                refresh_token: required(params, "refresh_token")?,
+                scope: match (params.get("scope"), params.get("scopes")) {
+                    (None, None) => None,
+                    _ => Some(requested_scope(params)?),
+                },
+            },
             other => {
                 return Err(OAuthError::new(
                     super::ErrorCode::UnsupportedGrantType,
                     format!("The grant type \"{}\" is not supported.", printable(other)),
                 )
-                .with_hint("Supported grant types: client_credentials."))
+                .with_hint("Supported grant types: client_credentials, authorization_code, refresh_token."))
             }
         };
         let client = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
@@ -143,7 +173,7 @@ mod tests {
         let req = TokenRequest::parse(&form, None).unwrap();
         assert_eq!(req.client.client_id, "app");
         assert_eq!(req.client.method, AuthMethod::ClientSecretPost);
-        let GrantRequest::ClientCredentials { scope } = req.grant;
+        let GrantRequest::ClientCredentials { scope } = req.grant else { panic!("{:?}", req.grant) };
         assert_eq!(scope.to_string(), "users:read");
     }
 
@@ -181,10 +211,30 @@ mod tests {
     #[test]
     fn scopes_is_accepted_as_oro_names_it() {
         let params = Params::from_form(b"grant_type=client_credentials&client_id=a&scopes=users%3Aread").unwrap();
-        let GrantRequest::ClientCredentials { scope } = TokenRequest::parse(&params, None).unwrap().grant;
+        let GrantRequest::ClientCredentials { scope } = TokenRequest::parse(&params, None).unwrap().grant else {
+            panic!("not client_credentials")
+        };
         assert!(scope.contains("users:read"));
         let params = Params::from_form(b"grant_type=client_credentials&client_id=a&scopes=x&scope=y").unwrap();
         assert_eq!(TokenRequest::parse(&params, None).unwrap_err().code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn code_and_refresh_grants_name_their_missing_parameter() {
+        let params = Params::from_form(b"grant_type=authorization_code&client_id=a").unwrap();
+        let err = TokenRequest::parse(&params, None).unwrap_err();
+        assert_eq!((err.code, err.description.as_ref()), (ErrorCode::InvalidRequest, "The request is missing the code parameter."));
+        let params = Params::from_form(b"grant_type=refresh_token&client_id=a").unwrap();
+        assert!(TokenRequest::parse(&params, None).unwrap_err().description.contains("refresh_token"));
+        let params = Params::from_form(b"grant_type=authorization_code&client_id=a&code=c&redirect_uri=https%3A%2F%2Fx&code_verifier=v").unwrap();
+        let req = TokenRequest::parse(&params, None).unwrap();
+        assert_eq!(req.client.method, AuthMethod::None);
+        assert_eq!(
+            req.grant,
+            GrantRequest::AuthorizationCode { code: "c".into(), redirect_uri: Some("https://x".into()), code_verifier: Some("v".into()) }
+        );
+        let params = Params::from_form(b"grant_type=refresh_token&client_id=a&refresh_token=r").unwrap();
+        assert_eq!(TokenRequest::parse(&params, None).unwrap().grant, GrantRequest::RefreshToken { refresh_token: "r".into(), scope: None });
     }
 
     #[test]

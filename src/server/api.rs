@@ -12,11 +12,23 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 const USERS_SCOPE: &str = "users:read";
+const PROFILE_SCOPE: &str = "profile";
 const DEFAULT_PAGE_SIZE: i64 = 25;
 const MAX_PAGE_SIZE: i64 = 100;
 
 /// Authenticates the request for the back-office API, refusing tokens in the query string.
 async fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Access, Response> {
+    authorize_for(state, headers, query, ClientKind::BackOffice, USERS_SCOPE).await
+}
+
+/// Authenticates the request for the API of `kind`, requiring `scope`.
+async fn authorize_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    kind: ClientKind,
+    scope: &'static str,
+) -> Result<Access, Response> {
     if query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some("access_token"))) {
         // RFC 9700 §2.5 / SPEC §6: bearer tokens only in the Authorization header.
         return Err(access_error(&AccessError::InvalidToken(
@@ -24,7 +36,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -
         )));
     }
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    access::authorize(state, authorization, ClientKind::BackOffice, USERS_SCOPE, crate::service::now())
+    access::authorize(state, authorization, kind, scope, crate::service::now())
         .await
         .map_err(|e| access_error(&e))
 }
@@ -133,6 +145,42 @@ pub async fn get_user(
         Ok(Some(user)) => {
             let base = &state.site.public_url;
             document(StatusCode::OK, json!({ "data": user_resource(base, &user) }))
+        }
+        Ok(None) => not_found(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /storefront/api/customerusers/mine`: the storefront customer user
+/// the token acts for (SPEC §6; the name follows Oro's storefront API).
+pub async fn my_customer_user(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let access = match authorize_for(&state, &headers, query.as_deref(), ClientKind::Storefront, PROFILE_SCOPE).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    let not_found = || json_api_error(StatusCode::NOT_FOUND, "Not found", "The token acts for no customer user.");
+    let Some(id) = access.customer_user_id else {
+        return not_found();
+    };
+    match store::customer_users::find(&state.db, id).await {
+        Ok(Some(customer)) => {
+            let base = &state.site.public_url;
+            document(
+                StatusCode::OK,
+                json!({ "data": {
+                    "type": "customerusers",
+                    "id": customer.id.to_string(),
+                    "attributes": {
+                        "username": customer.username,
+                        "email": customer.email,
+                        "organization": customer.organization,
+                        "language": customer.language,
+                        "enabled": customer.enabled,
+                        "createdAt": rfc3339(customer.created_at),
+                    },
+                    "links": { "self": format!("{base}/storefront/api/customerusers/mine") },
+                }}),
+            )
         }
         Ok(None) => not_found(),
         Err(e) => internal(e),

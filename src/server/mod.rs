@@ -2,6 +2,7 @@
 //! session middleware, and the mapping of errors to responses.
 
 pub mod api;
+pub mod authorize;
 pub mod error;
 pub mod session;
 pub mod token;
@@ -19,12 +20,17 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route(session::LOGIN_PATH, post(session::login))
         .route("/admin/logout", post(session::logout))
+        .route(session::STOREFRONT_LOGIN_PATH, post(session::customer_login))
+        .route("/logout", post(session::customer_logout))
+        .route("/admin/oauth2-token/authorize", get(authorize::backoffice).post(authorize::backoffice_decision))
+        .route("/oauth2-token/authorize", get(authorize::storefront).post(authorize::storefront_decision))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::layer));
     let protocol = Router::new()
         .route("/oauth2-token", post(token::token).fallback(token::method_not_allowed))
         .route("/api/users", get(api::list_users))
         .route("/api/users/{id}", get(api::get_user))
+        .route("/storefront/api/customerusers/mine", get(api::my_customer_user))
         .route("/healthz", get(health));
     protocol
         .merge(pages)

@@ -9,6 +9,7 @@
 
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
+use crate::store::customer_users::CustomerUser;
 use crate::store::users::User;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -20,10 +21,18 @@ use subtle::ConstantTimeEq;
 pub const SESSION_COOKIE: &str = "postern_session";
 pub const CSRF_COOKIE: &str = "postern_csrf";
 pub const LOGIN_PATH: &str = "/admin/login";
+pub const CUSTOMER_SESSION_COOKIE: &str = "postern_customer_session";
+pub const STOREFRONT_LOGIN_PATH: &str = "/login";
+/// Where a customer lands after signing in with nothing else to do.
+pub const STOREFRONT_HOME: &str = "/account/applications";
 
 /// The logged-in back-office user, if any (request extension).
 #[derive(Debug, Clone, Default)]
 pub struct CurrentUser(pub Option<User>);
+
+/// The logged-in storefront customer user, if any (request extension).
+#[derive(Debug, Clone, Default)]
+pub struct CurrentCustomer(pub Option<CustomerUser>);
 
 /// The CSRF token every form of this browser must echo (request extension).
 #[derive(Debug, Clone)]
@@ -65,7 +74,16 @@ fn is_csrf_token(value: &str) -> bool {
 
 /// True for a path under the back office that needs a login to view.
 fn needs_login(path: &str) -> bool {
-    (path == "/admin" || path.starts_with("/admin/")) && path != LOGIN_PATH && !path.starts_with("/admin/rpc/")
+    (path == "/admin" || path.starts_with("/admin/"))
+        && path != LOGIN_PATH
+        && !path.starts_with("/admin/rpc/")
+        // The authorization endpoint checks the request before asking anyone to log in.
+        && path != "/admin/oauth2-token/authorize"
+}
+
+/// True for a storefront page that needs a customer login to view.
+fn needs_customer_login(path: &str) -> bool {
+    path == "/account" || path.starts_with("/account/") || path == "/oauth2-token/consent"
 }
 
 /// A write from another site: the browser says so with `Sec-Fetch-Site`, or
@@ -99,38 +117,80 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         Some(value) => service::auth::session_user(&state, value).await.unwrap_or_default(),
         None => None,
     };
+    let customer = match cookie(req.headers(), CUSTOMER_SESSION_COOKIE) {
+        Some(value) => service::auth::customer_session_user(&state, value).await.unwrap_or_default(),
+        None => None,
+    };
     let path = req.uri().path().to_owned();
-    let mut response = if user.is_none() && needs_login(&path) && req.method() == Method::GET {
-        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/admin");
-        let location = format!("{LOGIN_PATH}?redirect={}", urlencode(target));
-        Redirect::to(&location).into_response()
-    } else if user.is_some() && path == LOGIN_PATH && req.method() == Method::GET {
-        Redirect::to("/admin").into_response()
+    let get = req.method() == Method::GET;
+    let target = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let redirect_param = query_value(req.uri().query(), "redirect");
+    let mut response = if get && user.is_none() && needs_login(&path) {
+        Redirect::to(&format!("{LOGIN_PATH}?redirect={}", urlencode(&target))).into_response()
+    } else if get && customer.is_none() && needs_customer_login(&path) {
+        Redirect::to(&format!("{STOREFRONT_LOGIN_PATH}?redirect={}", urlencode(&target))).into_response()
+    } else if get && user.is_some() && path == LOGIN_PATH {
+        Redirect::to(safe_redirect(redirect_param.as_deref())).into_response()
+    } else if get && customer.is_some() && path == STOREFRONT_LOGIN_PATH {
+        Redirect::to(safe_storefront_redirect(redirect_param.as_deref())).into_response()
     } else {
         req.extensions_mut().insert(CurrentUser(user));
+        req.extensions_mut().insert(CurrentCustomer(customer));
         req.extensions_mut().insert(csrf);
         next.run(req).await
     };
     if let Some(token) = new_csrf {
         response.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, None, state.site.secure_cookies));
     }
-    if path.starts_with("/admin") {
-        // Pages of a logged-in user must not be kept by shared caches or the back button.
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    if path.starts_with("/admin") || path.starts_with("/account") || path.starts_with("/oauth2-token") || path == STOREFRONT_LOGIN_PATH {
+        // Pages of a logged-in person must not be kept by shared caches or the back button.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    // No page of Postern may be framed (clickjacking of the login and consent forms).
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+    }
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
+}
+
+/// One parameter of a query string.
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|e| e[1..].to_owned()).unwrap_or_default()
 }
 
+/// A local path without tricks: no scheme-relative `//`, no backslash
+/// (browsers read it as `/`), in the path part.
+fn plain_local_path(target: &str) -> bool {
+    let path = target.split('?').next().unwrap_or("");
+    path.starts_with('/') && !path.contains("//") && !target.contains('\\') && !target.chars().any(char::is_control)
+}
+
 /// Only local back-office paths are followed after login (no open redirect).
-fn safe_redirect(target: Option<&str>) -> &str {
+pub fn safe_redirect(target: Option<&str>) -> &str {
     match target {
         Some(t) if (t == "/admin" || t.starts_with("/admin/") || t.starts_with("/admin?"))
-            && !t.contains("//") && !t.contains('\\') && !t.starts_with(LOGIN_PATH) => t,
+            && plain_local_path(t) && !t.starts_with(LOGIN_PATH) => t,
         _ => "/admin",
+    }
+}
+
+/// Only the storefront's own pages and authorization endpoint are followed
+/// after the storefront login.
+pub fn safe_storefront_redirect(target: Option<&str>) -> &str {
+    match target {
+        Some(t) if (t.starts_with("/oauth2-token/authorize?") || t.starts_with("/oauth2-token/consent?")
+            || t == "/account" || t.starts_with("/account/")) && plain_local_path(t) => t,
+        _ => STOREFRONT_HOME,
     }
 }
 
@@ -207,6 +267,61 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
 }
 
 
+fn back_to_storefront_login(error: &str, redirect: Option<&str>) -> Response {
+    let mut location = format!("{STOREFRONT_LOGIN_PATH}?error={error}");
+    if let Some(r) = redirect.filter(|r| safe_storefront_redirect(Some(r)) == *r) {
+        location.push_str("&redirect=");
+        location.push_str(&urlencode(r));
+    }
+    Redirect::to(&location).into_response()
+}
+
+/// `POST /login`: the storefront login form (customer users).
+pub async fn customer_login(State(state): State<AppState>, req: Request) -> Response {
+    let csrf = req.extensions().get::<CsrfToken>().cloned();
+    let Ok(body) = axum::body::to_bytes(req.into_body(), 8 * 1024).await else {
+        return back_to_storefront_login("invalid_request", None);
+    };
+    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
+        return back_to_storefront_login("invalid_request", None);
+    };
+    let redirect = form.redirect.as_deref();
+    if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
+        return back_to_storefront_login("csrf", redirect);
+    }
+    match service::auth::login_customer(&state, form.username.trim(), &form.password).await {
+        Ok(session) => {
+            let mut response = Redirect::to(safe_storefront_redirect(redirect)).into_response();
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(CUSTOMER_SESSION_COOKIE, &session.cookie_value, Some(session.max_age), state.site.secure_cookies),
+            );
+            response
+        }
+        Err(ServiceError::Invalid { .. }) => back_to_storefront_login("invalid_credentials", redirect),
+        Err(_) => back_to_storefront_login("unavailable", redirect),
+    }
+}
+
+/// `POST /logout`: ends the storefront session.
+pub async fn customer_logout(State(state): State<AppState>, req: Request) -> Response {
+    let csrf = req.extensions().get::<CsrfToken>().cloned();
+    let session = cookie(req.headers(), CUSTOMER_SESSION_COOKIE).map(str::to_owned);
+    let body = axum::body::to_bytes(req.into_body(), 4 * 1024).await.unwrap_or_default();
+    let form = serde_urlencoded::from_bytes::<LogoutForm>(&body).unwrap_or(LogoutForm { csrf_token: String::new() });
+    if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
+        return Redirect::to(STOREFRONT_HOME).into_response();
+    }
+    if let Some(value) = session {
+        let _ = service::auth::logout_customer(&state, &value).await;
+    }
+    let mut response = Redirect::to(&format!("{STOREFRONT_LOGIN_PATH}?logged_out=1")).into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(CUSTOMER_SESSION_COOKIE, "", Some(0), state.site.secure_cookies));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +331,13 @@ mod tests {
         assert_eq!(safe_redirect(Some("/admin/users?page=2")), "/admin/users?page=2");
         for evil in ["https://evil.example", "//evil.example", "/admin//evil", "/\\evil", "/adminevil", "/admin/login"] {
             assert_eq!(safe_redirect(Some(evil)), "/admin", "{evil}");
+        }
+        // An authorization request whose query carries an unencoded URI is still local.
+        let authorize = "/admin/oauth2-token/authorize?client_id=a&redirect_uri=https://app.example/cb";
+        assert_eq!(safe_redirect(Some(authorize)), authorize);
+        assert_eq!(safe_storefront_redirect(Some("/oauth2-token/authorize?client_id=a")), "/oauth2-token/authorize?client_id=a");
+        for evil in ["//evil.example/oauth2-token/authorize?", "/admin", "https://evil.example", "/account/\\evil"] {
+            assert_eq!(safe_storefront_redirect(Some(evil)), STOREFRONT_HOME, "{evil}");
         }
     }
 

@@ -4,7 +4,7 @@
 use super::{now, random, ServiceError};
 use crate::oauth::secret::hash_secret;
 use crate::state::AppState;
-use crate::store::{self, users::User};
+use crate::store::{self, customer_users::CustomerUser, users::User};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use std::sync::OnceLock;
@@ -57,20 +57,30 @@ pub struct NewSession {
     pub max_age: i64,
 }
 
-/// Checks the credentials and opens a session.
-pub async fn login(state: &AppState, username: &str, password: &str) -> Result<NewSession, ServiceError> {
-    let fail = || ServiceError::invalid("password", LOGIN_FAILED);
-    if username.is_empty() || username.len() > 255 || password.len() > 1024 {
-        return Err(fail());
-    }
-    let found = store::users::find_for_login(&state.db, username).await?;
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
+/// Checks a password against the account found (or a decoy when none was),
+/// so that failing takes as long whether or not the user name exists.
+async fn check_password<T>(found: Option<(T, String)>, password: &str) -> Result<Option<T>, ServiceError> {
+    let (account, hash) = match found {
+        Some((account, hash)) => (Some(account), hash),
         None => (None, tokio::task::spawn_blocking(decoy_hash).await.map_err(ServiceError::internal)?),
     };
     let ok = verify_password(password.to_owned(), hash).await;
-    let user = match user {
-        Some(user) if ok && user.enabled => user,
+    Ok(account.filter(|_| ok))
+}
+
+fn plausible(username: &str, password: &str) -> bool {
+    !username.is_empty() && username.len() <= 255 && password.len() <= 1024
+}
+
+/// Checks the credentials and opens a session.
+pub async fn login(state: &AppState, username: &str, password: &str) -> Result<NewSession, ServiceError> {
+    let fail = || ServiceError::invalid("password", LOGIN_FAILED);
+    if !plausible(username, password) {
+        return Err(fail());
+    }
+    let found = store::users::find_for_login(&state.db, username).await?;
+    let user = match check_password(found, password).await? {
+        Some(user) if user.enabled => user,
         _ => {
             tracing::info!(username = %username.chars().take(64).collect::<String>(), "back-office login failed");
             return Err(fail());
@@ -82,6 +92,48 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<N
     store::sessions::insert(&state.db, &hash_secret(&cookie_value), user.id, now, now + max_age).await?;
     tracing::info!(user_id = user.id, username = %user.username, "back-office login");
     Ok(NewSession { cookie_value, user, max_age })
+}
+
+/// A new storefront session.
+pub struct NewCustomerSession {
+    pub cookie_value: String,
+    pub customer: CustomerUser,
+    pub max_age: i64,
+}
+
+/// The storefront login (`/login`): the same rules for customer users.
+pub async fn login_customer(state: &AppState, username: &str, password: &str) -> Result<NewCustomerSession, ServiceError> {
+    let fail = || ServiceError::invalid("password", LOGIN_FAILED);
+    if !plausible(username, password) {
+        return Err(fail());
+    }
+    let found = store::customer_users::find_for_login(&state.db, username).await?;
+    let customer = match check_password(found, password).await? {
+        Some(customer) if customer.enabled => customer,
+        _ => {
+            tracing::info!(username = %username.chars().take(64).collect::<String>(), "storefront login failed");
+            return Err(fail());
+        }
+    };
+    let cookie_value = random::token(32);
+    let now = now();
+    let max_age = state.config.tokens.session_lifetime;
+    store::sessions::customer::insert(&state.db, &hash_secret(&cookie_value), customer.id, now, now + max_age).await?;
+    tracing::info!(customer_user_id = customer.id, username = %customer.username, "storefront login");
+    Ok(NewCustomerSession { cookie_value, customer, max_age })
+}
+
+/// The customer user of a storefront session cookie, if it is live.
+pub async fn customer_session_user(state: &AppState, cookie_value: &str) -> Result<Option<CustomerUser>, ServiceError> {
+    if cookie_value.len() > 128 {
+        return Ok(None);
+    }
+    Ok(store::sessions::customer::find_user(&state.db, &hash_secret(cookie_value), now()).await?)
+}
+
+pub async fn logout_customer(state: &AppState, cookie_value: &str) -> Result<(), ServiceError> {
+    store::sessions::customer::delete(&state.db, &hash_secret(cookie_value)).await?;
+    Ok(())
 }
 
 /// The user of a session cookie, if it is live.

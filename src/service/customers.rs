@@ -59,3 +59,41 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
     tracing::info!(customer_user_id = id, enabled, actor = actor.user_id, "customer user enabled/disabled");
     Ok(())
 }
+
+/// Creates a customer user from the command line (no actor): in the named
+/// organization, or the first one.
+pub async fn create_from_cli(
+    state: &AppState,
+    organization: Option<&str>,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<store::customer_users::CustomerUser, ServiceError> {
+    let username = username.trim();
+    validate_username(username)?;
+    validate_email(email.trim())?;
+    validate_password(password)?;
+    let org = match organization {
+        Some(name) => store::organizations::find_by_name(&state.db, name)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("organization", format!("There is no organization \"{name}\".")))?,
+        None => store::organizations::first(&state.db)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("organization", "There is no organization yet; start the server once or create a user first."))?,
+    };
+    let hash = hash_password(password.to_owned()).await?;
+    let new = store::customer_users::NewCustomerUser {
+        organization_id: org.id,
+        username,
+        email: email.trim(),
+        password_hash: &hash,
+        language: "en",
+    };
+    let id = match store::customer_users::insert(&state.db, &new, now()).await {
+        Ok(id) => id,
+        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(customer_user_id = id, "customer user created from the command line");
+    store::customer_users::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The customer user"))
+}

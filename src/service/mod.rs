@@ -5,6 +5,7 @@ pub mod access;
 pub mod actor;
 pub mod applications;
 pub mod auth;
+pub mod authorization;
 pub mod customers;
 pub mod mail;
 pub mod random;

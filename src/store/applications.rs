@@ -91,6 +91,35 @@ pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result
     .await
 }
 
+/// What the authorization endpoint and consent page need of an application.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuthorizingRecord {
+    pub id: i64,
+    pub client_id: String,
+    pub name: String,
+    pub organization: String,
+    pub active: bool,
+    pub grant_type: String,
+    pub kind: String,
+    pub confidential: bool,
+    pub skip_consent: bool,
+}
+
+pub async fn find_authorizing(
+    db: impl SqliteExecutor<'_>,
+    client_id: &str,
+) -> Result<Option<AuthorizingRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.id, a.client_id, a.name, o.name AS organization, a.active, a.grant_type, a.kind, a.confidential,
+                a.skip_consent
+         FROM oauth_applications a JOIN organizations o ON o.id = a.organization_id
+         WHERE a.client_id = ?",
+    )
+    .bind(client_id)
+    .fetch_optional(db)
+    .await
+}
+
 /// How stale `last_used_at` may get before it is written again.
 pub const LAST_USED_PRECISION: i64 = 60;
 

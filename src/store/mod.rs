@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod customer_users;
+pub mod grants;
 pub mod organizations;
 pub mod outbox;
 pub mod roles;

@@ -37,3 +37,49 @@ pub async fn delete(db: impl SqliteExecutor<'_>, token_hash: &[u8]) -> Result<()
     sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(db).await?;
     Ok(())
 }
+
+/// Storefront logins (`customer_sessions`), the same way.
+pub mod customer {
+    use crate::store::customer_users::{CustomerUser, SELECT};
+    use sqlx::SqliteExecutor;
+
+    pub async fn insert(
+        db: impl SqliteExecutor<'_>,
+        token_hash: &[u8],
+        customer_user_id: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO customer_sessions (token_hash, customer_user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(customer_user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    /// The enabled customer user of a live session.
+    pub async fn find_user(
+        db: impl SqliteExecutor<'_>,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<CustomerUser>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "{SELECT} JOIN customer_sessions s ON s.customer_user_id = c.id
+             WHERE s.token_hash = ? AND s.expires_at > ? AND c.enabled = 1"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(db)
+        .await
+    }
+
+    pub async fn delete(db: impl SqliteExecutor<'_>, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM customer_sessions WHERE token_hash = ?").bind(token_hash).execute(db).await?;
+        Ok(())
+    }
+}

@@ -11,13 +11,15 @@ pub struct NewAccessToken<'a> {
     pub scope: &'a str,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The grant (authorization code redemption) it came from, if any.
+    pub grant_id: Option<i64>,
 }
 
 pub async fn insert(db: impl SqliteExecutor<'_>, t: &NewAccessToken<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO oauth_access_tokens
-             (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at, grant_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(t.jti)
     .bind(t.application_id)
@@ -27,6 +29,7 @@ pub async fn insert(db: impl SqliteExecutor<'_>, t: &NewAccessToken<'_>) -> Resu
     .bind(t.scope)
     .bind(t.issued_at)
     .bind(t.expires_at)
+    .bind(t.grant_id)
     .execute(db)
     .await?;
     Ok(())

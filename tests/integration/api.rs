@@ -135,6 +135,7 @@ async fn forge(app: &TestApp, app_name: &str, edit: impl FnOnce(&mut AccessToken
             scope: &claims.scope,
             issued_at: claims.iat,
             expires_at: claims.exp,
+            grant_id: None,
         },
     )
     .await

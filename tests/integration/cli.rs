@@ -170,3 +170,55 @@ fn a_database_that_cannot_be_migrated_stops_the_server() {
     assert!(err.contains("did not start"), "{err}");
     assert!(!stdout(&output).contains("listening"));
 }
+
+#[test]
+fn authorization_code_apps_and_customer_users_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = run(dir.path(), &["user", "create", "--username", "erin", "--email", "erin@example.com", "--organization", "Shop Co"]);
+    assert!(user.status.success(), "{}", stderr(&user));
+
+    // A public back-office app that skips consent, with two redirect URIs.
+    let app = run(
+        dir.path(),
+        &[
+            "app", "create", "--owner", "erin", "--name", "Console", "--grant", "authorization_code",
+            "--redirect-uri", "https://console.example.com/cb", "--redirect-uri", "http://127.0.0.1/cb",
+            "--public", "--skip-consent", "--json",
+        ],
+    );
+    assert!(app.status.success(), "{}", stderr(&app));
+    let created: serde_json::Value = serde_json::from_str(&stdout(&app)).unwrap();
+    assert_eq!(created["grant_type"], "authorization_code");
+    assert_eq!(created["kind"], "backoffice");
+    assert!(created["client_secret"].is_null(), "a public client has no secret");
+    assert_eq!(created["redirect_uris"], serde_json::json!(["https://console.example.com/cb", "http://127.0.0.1/cb"]));
+
+    // authorization_code needs a redirect URI; the service's message says so.
+    let none = run(dir.path(), &["app", "create", "--owner", "erin", "--name", "No callback", "--grant", "authorization_code"]);
+    assert!(!none.status.success());
+    assert!(stderr(&none).contains("At least one redirect URL should be specified."), "{}", stderr(&none));
+
+    // A customer user, then a storefront app owned by them.
+    let customer = run(dir.path(), &["customer", "create", "--username", "frank", "--email", "frank@example.com"]);
+    assert!(customer.status.success(), "{}", stderr(&customer));
+    let out = stdout(&customer);
+    assert!(out.contains("Created storefront customer user \"frank\""), "{out}");
+    assert!(out.contains("Password: "), "a generated password is shown once: {out}");
+    let shop = run(
+        dir.path(),
+        &["app", "create", "--customer", "frank", "--name", "Shop app", "--grant", "authorization_code", "--redirect-uri", "https://shop.example.com/cb", "--json"],
+    );
+    assert!(shop.status.success(), "{}", stderr(&shop));
+    let shop: serde_json::Value = serde_json::from_str(&stdout(&shop)).unwrap();
+    assert_eq!(shop["kind"], "storefront");
+    assert_eq!(shop["organization"], "Shop Co");
+    assert_eq!(shop["client_secret"].as_str().unwrap().len(), 43, "confidential by default");
+
+    let both = run(dir.path(), &["app", "create", "--owner", "erin", "--customer", "frank", "--name", "X", "--grant", "client_credentials"]);
+    assert!(!both.status.success(), "one owner only");
+    let ghost = run(dir.path(), &["app", "create", "--customer", "ghost", "--name", "X", "--grant", "client_credentials"]);
+    assert!(stderr(&ghost).contains("no customer user \"ghost\""), "{}", stderr(&ghost));
+    let taken = run(dir.path(), &["customer", "create", "--username", "FRANK", "--email", "f2@example.com"]);
+    assert!(!taken.status.success());
+    assert!(stderr(&taken).contains("already exists"), "{}", stderr(&taken));
+}

@@ -3,6 +3,7 @@
 
 mod api;
 mod applications;
+mod authorization_code;
 mod cli;
 mod harness;
 mod pages;

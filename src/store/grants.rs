@@ -1,0 +1,401 @@
+//! The authorization code flow's tables: `oauth_authorization_codes`,
+//! `oauth_grants` (refresh token families), `oauth_refresh_tokens` and
+//! `oauth_consents`. Codes and refresh tokens are found by their SHA-256.
+
+use sqlx::{Sqlite, SqliteExecutor, Transaction};
+
+/// Who a code, grant or consent belongs to: a back-office user or a
+/// storefront customer user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    User(i64),
+    Customer(i64),
+}
+
+impl Subject {
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Subject::User(id) => Some(id),
+            Subject::Customer(_) => None,
+        }
+    }
+
+    pub fn customer_user_id(self) -> Option<i64> {
+        match self {
+            Subject::Customer(id) => Some(id),
+            Subject::User(_) => None,
+        }
+    }
+
+    /// The token's `sub` claim.
+    pub fn sub(self) -> String {
+        match self {
+            Subject::User(id) | Subject::Customer(id) => id.to_string(),
+        }
+    }
+
+    fn from_columns(user_id: Option<i64>, customer_user_id: Option<i64>) -> Option<Self> {
+        match (user_id, customer_user_id) {
+            (Some(id), None) => Some(Subject::User(id)),
+            (None, Some(id)) => Some(Subject::Customer(id)),
+            _ => None,
+        }
+    }
+}
+
+/// The SQL condition "belongs to this subject" on a table with the two columns.
+const SUBJECT_IS: &str = "user_id IS ? AND customer_user_id IS ?";
+
+// ---- authorization codes -------------------------------------------------
+
+pub struct NewCode<'a> {
+    pub code_hash: &'a [u8],
+    pub application_id: i64,
+    pub subject: Subject,
+    pub redirect_uri: &'a str,
+    pub redirect_uri_sent: bool,
+    pub scope: &'a str,
+    pub code_challenge: Option<&'a str>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert_code(db: impl SqliteExecutor<'_>, c: &NewCode<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oauth_authorization_codes (code_hash, application_id, user_id, customer_user_id, redirect_uri,
+             redirect_uri_sent, scope, code_challenge, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(c.code_hash)
+    .bind(c.application_id)
+    .bind(c.subject.user_id())
+    .bind(c.subject.customer_user_id())
+    .bind(c.redirect_uri)
+    .bind(c.redirect_uri_sent)
+    .bind(c.scope)
+    .bind(c.code_challenge)
+    .bind(c.created_at)
+    .bind(c.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A stored code with what the token endpoint needs to decide on it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CodeRecord {
+    pub application_id: i64,
+    pub client_id: String,
+    user_id: Option<i64>,
+    customer_user_id: Option<i64>,
+    pub redirect_uri: String,
+    pub redirect_uri_sent: bool,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    /// False when the user the code was issued to is now disabled.
+    pub subject_enabled: bool,
+}
+
+impl CodeRecord {
+    pub fn subject(&self) -> Option<Subject> {
+        Subject::from_columns(self.user_id, self.customer_user_id)
+    }
+}
+
+pub async fn find_code(db: impl SqliteExecutor<'_>, code_hash: &[u8]) -> Result<Option<CodeRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.application_id, a.client_id, c.user_id, c.customer_user_id, c.redirect_uri, c.redirect_uri_sent,
+                c.scope, c.code_challenge, c.expires_at, c.used_at, COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled
+         FROM oauth_authorization_codes c
+         JOIN oauth_applications a ON a.id = c.application_id
+         LEFT JOIN users u ON u.id = c.user_id
+         LEFT JOIN customer_users cu ON cu.id = c.customer_user_id
+         WHERE c.code_hash = ?",
+    )
+    .bind(code_hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// Marks the code used; false when it already was (or is gone). The first
+/// statement of the redeeming transaction, so that it takes the write lock
+/// before anything is read: of two concurrent redemptions exactly one wins.
+pub async fn claim_code(tx: &mut Transaction<'_, Sqlite>, code_hash: &[u8], now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE oauth_authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL")
+        .bind(now)
+        .bind(code_hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_code_grant(db: impl SqliteExecutor<'_>, code_hash: &[u8], grant_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE oauth_authorization_codes SET grant_id = ? WHERE code_hash = ?")
+        .bind(grant_id)
+        .bind(code_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The grant a used code started, if any.
+pub async fn grant_of_code(db: impl SqliteExecutor<'_>, code_hash: &[u8]) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT grant_id FROM oauth_authorization_codes WHERE code_hash = ?")
+        .bind(code_hash)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.and_then(|r| r.0))
+}
+
+// ---- grants and refresh tokens ------------------------------------------
+
+pub async fn insert_grant(
+    db: impl SqliteExecutor<'_>,
+    application_id: i64,
+    subject: Subject,
+    scope: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO oauth_grants (application_id, user_id, customer_user_id, scope, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(application_id)
+    .bind(subject.user_id())
+    .bind(subject.customer_user_id())
+    .bind(scope)
+    .bind(now)
+    .bind(expires_at)
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_refresh_token(
+    tx: &mut Transaction<'_, Sqlite>,
+    token_hash: &[u8],
+    grant_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO oauth_refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?, ?, ?, ?)")
+        .bind(token_hash)
+        .bind(grant_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE oauth_grants SET expires_at = MAX(expires_at, ?) WHERE id = ?")
+        .bind(expires_at)
+        .bind(grant_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A refresh token with its grant, application and subject.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshRecord {
+    pub grant_id: i64,
+    pub application_id: i64,
+    pub client_id: String,
+    user_id: Option<i64>,
+    customer_user_id: Option<i64>,
+    pub scope: String,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
+    pub grant_revoked: bool,
+    pub subject_enabled: bool,
+}
+
+impl RefreshRecord {
+    pub fn subject(&self) -> Option<Subject> {
+        Subject::from_columns(self.user_id, self.customer_user_id)
+    }
+}
+
+pub async fn find_refresh_token(
+    db: impl SqliteExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<RefreshRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.grant_id, g.application_id, a.client_id, g.user_id, g.customer_user_id, g.scope, r.expires_at,
+                r.rotated_at, g.revoked_at IS NOT NULL AS grant_revoked,
+                COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled
+         FROM oauth_refresh_tokens r
+         JOIN oauth_grants g ON g.id = r.grant_id
+         JOIN oauth_applications a ON a.id = g.application_id
+         LEFT JOIN users u ON u.id = g.user_id
+         LEFT JOIN customer_users cu ON cu.id = g.customer_user_id
+         WHERE r.token_hash = ?",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// Marks a refresh token rotated; false when it already was, or when its
+/// grant has been revoked meanwhile (first statement of the transaction, as
+/// [`claim_code`]).
+pub async fn claim_refresh_token(
+    tx: &mut Transaction<'_, Sqlite>,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE oauth_refresh_tokens SET rotated_at = ?
+         WHERE token_hash = ? AND rotated_at IS NULL AND expires_at > ?
+           AND grant_id IN (SELECT id FROM oauth_grants WHERE revoked_at IS NULL)",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes a grant and every access token issued from it; refresh tokens
+/// die with it (they are checked against the grant). Returns whether it was live.
+pub async fn revoke_grant(
+    tx: &mut Transaction<'_, Sqlite>,
+    grant_id: i64,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(grant_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL")
+        .bind(now)
+        .bind(grant_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes every grant `subject` gave `application_id`; returns how many were live.
+pub async fn revoke_grants_of(
+    tx: &mut Transaction<'_, Sqlite>,
+    application_id: i64,
+    subject: Subject,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<(i64,)> = sqlx::query_as(&format!(
+        "SELECT id FROM oauth_grants WHERE application_id = ? AND {SUBJECT_IS} AND revoked_at IS NULL"
+    ))
+    .bind(application_id)
+    .bind(subject.user_id())
+    .bind(subject.customer_user_id())
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id,) in &ids {
+        revoke_grant(tx, *id, "user", now).await?;
+    }
+    Ok(ids.len() as u64)
+}
+
+// ---- consents ------------------------------------------------------------
+
+/// The scope `subject` last granted `application_id`, if remembered.
+pub async fn consent(
+    db: impl SqliteExecutor<'_>,
+    application_id: i64,
+    subject: Subject,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as(&format!("SELECT scope FROM oauth_consents WHERE application_id = ? AND {SUBJECT_IS}"))
+            .bind(application_id)
+            .bind(subject.user_id())
+            .bind(subject.customer_user_id())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Remembers (replacing) the scope `subject` granted `application_id`.
+pub async fn save_consent(
+    tx: &mut Transaction<'_, Sqlite>,
+    application_id: i64,
+    subject: Subject,
+    scope: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    delete_consent(&mut **tx, application_id, subject).await?;
+    sqlx::query(
+        "INSERT INTO oauth_consents (application_id, user_id, customer_user_id, scope, granted_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(application_id)
+    .bind(subject.user_id())
+    .bind(subject.customer_user_id())
+    .bind(scope)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_consent(db: impl SqliteExecutor<'_>, application_id: i64, subject: Subject) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(&format!("DELETE FROM oauth_consents WHERE application_id = ? AND {SUBJECT_IS}"))
+        .bind(application_id)
+        .bind(subject.user_id())
+        .bind(subject.customer_user_id())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// An application a person has authorized: a remembered consent, a live
+/// grant (refresh tokens), or both.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Authorized {
+    pub application_id: i64,
+    pub name: String,
+    pub organization: String,
+    /// The remembered scope, or the union the live grants carry.
+    pub scope: String,
+    pub granted_at: i64,
+    pub last_used_at: Option<i64>,
+    pub remembered: bool,
+    pub live_grants: i64,
+}
+
+pub async fn authorized_by(db: impl SqliteExecutor<'_>, subject: Subject, now: i64) -> Result<Vec<Authorized>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "WITH live AS (
+             SELECT application_id, COUNT(*) AS n, MIN(created_at) AS first, GROUP_CONCAT(scope, ' ') AS scopes
+             FROM oauth_grants
+             WHERE {SUBJECT_IS} AND revoked_at IS NULL AND expires_at > ?
+             GROUP BY application_id
+         ),
+         mine AS (
+             SELECT application_id, scope, granted_at FROM oauth_consents WHERE {SUBJECT_IS}
+         ),
+         ids AS (SELECT application_id FROM live UNION SELECT application_id FROM mine)
+         SELECT a.id AS application_id, a.name, o.name AS organization,
+                COALESCE(mine.scope, live.scopes, '') AS scope,
+                COALESCE(mine.granted_at, live.first, 0) AS granted_at,
+                a.last_used_at, mine.application_id IS NOT NULL AS remembered, COALESCE(live.n, 0) AS live_grants
+         FROM ids
+         JOIN oauth_applications a ON a.id = ids.application_id
+         JOIN organizations o ON o.id = a.organization_id
+         LEFT JOIN live ON live.application_id = ids.application_id
+         LEFT JOIN mine ON mine.application_id = ids.application_id
+         ORDER BY a.name COLLATE NOCASE, a.id"
+    ))
+    .bind(subject.user_id())
+    .bind(subject.customer_user_id())
+    .bind(now)
+    .bind(subject.user_id())
+    .bind(subject.customer_user_id())
+    .fetch_all(db)
+    .await
+}
