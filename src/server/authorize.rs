@@ -85,7 +85,7 @@ fn respond(side: ClientKind, pairs: &[(String, String)], outcome: Result<Outcome
         Ok(Outcome::Page(message)) => error_page(StatusCode::BAD_REQUEST, &message),
         Ok(Outcome::NotFound) => error_page(StatusCode::NOT_FOUND, "There is nothing at this address."),
         Ok(Outcome::Redirect(location)) => Redirect::to(&location).into_response(),
-        Ok(Outcome::Login { .. }) => {
+        Ok(Outcome::Login) => {
             let back = format!("{}?{query}", paths.authorize);
             Redirect::to(&format!("{}?redirect={}", paths.login, urlencode(&back))).into_response()
         }
@@ -119,7 +119,7 @@ async fn decide(state: AppState, side: ClientKind, req: Request) -> Response {
     let pairs = authorization::request_pairs(&form);
     let Some(subject) = subject else {
         // The session ended while the page was open: sign in, then see the request again.
-        return respond(side, &pairs, Ok(Outcome::Login { application: String::new() }));
+        return respond(side, &pairs, Ok(Outcome::Login));
     };
     let approve = match field("decision") {
         Some("grant") => true,

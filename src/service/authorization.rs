@@ -20,8 +20,8 @@ pub enum Outcome {
     NotFound,
     /// Back to the client (a code, or an error with `state`).
     Redirect(String),
-    /// Nobody of this side is logged in: the login page, naming the application.
-    Login { application: String },
+    /// Nobody of this side is logged in: the login page (it names the application).
+    Login,
     /// Ask the person.
     Consent(Prompt),
 }
@@ -145,7 +145,7 @@ pub async fn authorize(
         Err(outcome) => return Ok(outcome),
     };
     let Some(subject) = subject else {
-        return Ok(Outcome::Login { application: checked.client.name.clone() });
+        return Ok(Outcome::Login);
     };
     if checked.client.skip_consent || remembered(state, &checked, subject).await? {
         return issue(state, &checked, subject, now).await.map(Outcome::Redirect);
