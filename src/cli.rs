@@ -265,20 +265,28 @@ fn service_fail(e: ServiceError) -> ExitCode {
     fail(&e.to_string())
 }
 
+/// The password to set: read from standard input, or generated (then the
+/// caller prints it once). `true` when generated.
+fn password(from_stdin: bool) -> Result<(String, bool), ExitCode> {
+    if !from_stdin {
+        return Ok((service::random::password(), true));
+    }
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        return Err(fail(&format!("cannot read the password from standard input: {e}")));
+    }
+    Ok((input.trim_end_matches(['\r', '\n']).to_owned(), false))
+}
+
 async fn user(config: Config, command: UserCommand) -> ExitCode {
     let state = match open_state(config, false).await {
         Ok(state) => state,
         Err(code) => return code,
     };
     let UserCommand::Create { username, email, admin, organization, password_stdin } = command;
-    let (password, generated) = if password_stdin {
-        let mut input = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-            return fail(&format!("cannot read the password from standard input: {e}"));
-        }
-        (input.trim_end_matches(['\r', '\n']).to_owned(), false)
-    } else {
-        (service::random::password(), true)
+    let (password, generated) = match password(password_stdin) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let input = service::users::NewUserInput {
         username: &username,
@@ -424,14 +432,9 @@ async fn customer(config: Config, command: CustomerCommand) -> ExitCode {
         Err(code) => return code,
     };
     let CustomerCommand::Create { username, email, organization, password_stdin } = command;
-    let (password, generated) = if password_stdin {
-        let mut input = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-            return fail(&format!("cannot read the password from standard input: {e}"));
-        }
-        (input.trim_end_matches(['\r', '\n']).to_owned(), false)
-    } else {
-        (service::random::password(), true)
+    let (password, generated) = match password(password_stdin) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     match service::customers::create_from_cli(&state, organization.as_deref(), &username, &email, &password).await {
         Ok(customer) => {

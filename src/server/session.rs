@@ -205,39 +205,95 @@ struct LoginForm {
     redirect: Option<String>,
 }
 
-fn back_to_login(error: &str, redirect: Option<&str>) -> Response {
-    let mut location = format!("{LOGIN_PATH}?error={error}");
-    if let Some(r) = redirect.filter(|r| safe_redirect(Some(r)) == *r) {
-        location.push_str("&redirect=");
-        location.push_str(&urlencode(r));
-    }
-    Redirect::to(&location).into_response()
+/// The two login forms: the back office's and the storefront's.
+#[derive(Debug, Clone, Copy)]
+enum Door {
+    BackOffice,
+    Storefront,
 }
 
-/// `POST /admin/login`: the login form.
+impl Door {
+    fn login_path(self) -> &'static str {
+        match self {
+            Door::BackOffice => LOGIN_PATH,
+            Door::Storefront => STOREFRONT_LOGIN_PATH,
+        }
+    }
+
+    fn cookie(self) -> &'static str {
+        match self {
+            Door::BackOffice => SESSION_COOKIE,
+            Door::Storefront => CUSTOMER_SESSION_COOKIE,
+        }
+    }
+
+    /// Where a login goes next: the local page it came from, or home.
+    fn next(self, target: Option<&str>) -> &str {
+        match self {
+            Door::BackOffice => safe_redirect(target),
+            Door::Storefront => safe_storefront_redirect(target),
+        }
+    }
+
+    fn back_to_login(self, error: &str, redirect: Option<&str>) -> Response {
+        let mut location = format!("{}?error={error}", self.login_path());
+        if let Some(r) = redirect.filter(|r| self.next(Some(r)) == *r) {
+            location.push_str("&redirect=");
+            location.push_str(&urlencode(r));
+        }
+        Redirect::to(&location).into_response()
+    }
+
+    /// Checks the credentials; the new session's cookie value and lifetime.
+    async fn sign_in(self, state: &AppState, username: &str, password: &str) -> Result<(String, i64), ServiceError> {
+        match self {
+            Door::BackOffice => service::auth::login(state, username, password).await.map(|s| (s.cookie_value, s.max_age)),
+            Door::Storefront => {
+                service::auth::login_customer(state, username, password).await.map(|s| (s.cookie_value, s.max_age))
+            }
+        }
+    }
+
+    async fn sign_out(self, state: &AppState, cookie_value: &str) -> Result<(), ServiceError> {
+        match self {
+            Door::BackOffice => service::auth::logout(state, cookie_value).await,
+            Door::Storefront => service::auth::logout_customer(state, cookie_value).await,
+        }
+    }
+}
+
+/// `POST /admin/login`: the back-office login form.
 pub async fn login(State(state): State<AppState>, req: Request) -> Response {
+    form_login(&state, req, Door::BackOffice).await
+}
+
+/// `POST /login`: the storefront login form (customer users).
+pub async fn customer_login(State(state): State<AppState>, req: Request) -> Response {
+    form_login(&state, req, Door::Storefront).await
+}
+
+async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
     let Ok(body) = axum::body::to_bytes(req.into_body(), 8 * 1024).await else {
-        return back_to_login("invalid_request", None);
+        return door.back_to_login("invalid_request", None);
     };
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return back_to_login("invalid_request", None);
+        return door.back_to_login("invalid_request", None);
     };
     let redirect = form.redirect.as_deref();
     if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
-        return back_to_login("csrf", redirect);
+        return door.back_to_login("csrf", redirect);
     }
-    match service::auth::login(&state, form.username.trim(), &form.password).await {
-        Ok(session) => {
-            let mut response = Redirect::to(safe_redirect(redirect)).into_response();
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(SESSION_COOKIE, &session.cookie_value, Some(session.max_age), state.site.secure_cookies),
-            );
+    match door.sign_in(state, form.username.trim(), &form.password).await {
+        Ok((cookie_value, max_age)) => {
+            let mut response = Redirect::to(door.next(redirect)).into_response();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, set_cookie(door.cookie(), &cookie_value, Some(max_age), state.site.secure_cookies));
             response
         }
-        Err(ServiceError::Invalid { .. }) => back_to_login("invalid_credentials", redirect),
-        Err(_) => back_to_login("unavailable", redirect),
+        Err(ServiceError::Invalid { .. }) => door.back_to_login("invalid_credentials", redirect),
+        Err(_) => door.back_to_login("unavailable", redirect),
     }
 }
 
@@ -247,78 +303,31 @@ struct LogoutForm {
     csrf_token: String,
 }
 
-/// `POST /admin/logout`: ends the session.
+/// `POST /admin/logout`: ends the back-office session.
 pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
-    let csrf = req.extensions().get::<CsrfToken>().cloned();
-    let session = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned);
-    let body = axum::body::to_bytes(req.into_body(), 4 * 1024).await.unwrap_or_default();
-    let form = serde_urlencoded::from_bytes::<LogoutForm>(&body).unwrap_or(LogoutForm { csrf_token: String::new() });
-    if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
-        return Redirect::to("/admin").into_response();
-    }
-    if let Some(value) = session {
-        let _ = service::auth::logout(&state, &value).await;
-    }
-    let mut response = Redirect::to(&format!("{LOGIN_PATH}?logged_out=1")).into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), state.site.secure_cookies));
-    response
-}
-
-
-fn back_to_storefront_login(error: &str, redirect: Option<&str>) -> Response {
-    let mut location = format!("{STOREFRONT_LOGIN_PATH}?error={error}");
-    if let Some(r) = redirect.filter(|r| safe_storefront_redirect(Some(r)) == *r) {
-        location.push_str("&redirect=");
-        location.push_str(&urlencode(r));
-    }
-    Redirect::to(&location).into_response()
-}
-
-/// `POST /login`: the storefront login form (customer users).
-pub async fn customer_login(State(state): State<AppState>, req: Request) -> Response {
-    let csrf = req.extensions().get::<CsrfToken>().cloned();
-    let Ok(body) = axum::body::to_bytes(req.into_body(), 8 * 1024).await else {
-        return back_to_storefront_login("invalid_request", None);
-    };
-    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return back_to_storefront_login("invalid_request", None);
-    };
-    let redirect = form.redirect.as_deref();
-    if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
-        return back_to_storefront_login("csrf", redirect);
-    }
-    match service::auth::login_customer(&state, form.username.trim(), &form.password).await {
-        Ok(session) => {
-            let mut response = Redirect::to(safe_storefront_redirect(redirect)).into_response();
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(CUSTOMER_SESSION_COOKIE, &session.cookie_value, Some(session.max_age), state.site.secure_cookies),
-            );
-            response
-        }
-        Err(ServiceError::Invalid { .. }) => back_to_storefront_login("invalid_credentials", redirect),
-        Err(_) => back_to_storefront_login("unavailable", redirect),
-    }
+    form_logout(&state, req, Door::BackOffice).await
 }
 
 /// `POST /logout`: ends the storefront session.
 pub async fn customer_logout(State(state): State<AppState>, req: Request) -> Response {
+    form_logout(&state, req, Door::Storefront).await
+}
+
+async fn form_logout(state: &AppState, req: Request, door: Door) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
-    let session = cookie(req.headers(), CUSTOMER_SESSION_COOKIE).map(str::to_owned);
+    let session = cookie(req.headers(), door.cookie()).map(str::to_owned);
     let body = axum::body::to_bytes(req.into_body(), 4 * 1024).await.unwrap_or_default();
     let form = serde_urlencoded::from_bytes::<LogoutForm>(&body).unwrap_or(LogoutForm { csrf_token: String::new() });
     if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
-        return Redirect::to(STOREFRONT_HOME).into_response();
+        return Redirect::to(door.next(None)).into_response();
     }
     if let Some(value) = session {
-        let _ = service::auth::logout_customer(&state, &value).await;
+        let _ = door.sign_out(state, &value).await;
     }
-    let mut response = Redirect::to(&format!("{STOREFRONT_LOGIN_PATH}?logged_out=1")).into_response();
+    let mut response = Redirect::to(&format!("{}?logged_out=1", door.login_path())).into_response();
     response
         .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(CUSTOMER_SESSION_COOKIE, "", Some(0), state.site.secure_cookies));
+        .append(header::SET_COOKIE, set_cookie(door.cookie(), "", Some(0), state.site.secure_cookies));
     response
 }
 
