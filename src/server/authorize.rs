@@ -4,7 +4,7 @@
 //! …/authorize` takes the consent page's answer. Back office under the
 //! `/admin` prefix, storefront at the root.
 
-use super::session::{CsrfToken, CurrentCustomer, CurrentUser, LOGIN_PATH, STOREFRONT_LOGIN_PATH};
+use super::session::{urlencode, CsrfToken, CurrentCustomer, CurrentUser, LOGIN_PATH, STOREFRONT_LOGIN_PATH};
 use crate::oauth::scope::ClientKind;
 use crate::service::authorization::{self, Outcome};
 use crate::service::{self, ServiceError};
@@ -64,10 +64,6 @@ fn subject(req: &Request, side: ClientKind) -> Option<Subject> {
 
 fn encode(pairs: &[(String, String)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|e| e[1..].to_owned()).unwrap_or_default()
 }
 
 async fn authorize(state: AppState, side: ClientKind, req: Request) -> Response {

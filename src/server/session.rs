@@ -164,7 +164,8 @@ fn query_value(query: Option<&str>, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn urlencode(s: &str) -> String {
+/// One value, percent-encoded for a query string.
+pub(crate) fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|e| e[1..].to_owned()).unwrap_or_default()
 }
 

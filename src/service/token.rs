@@ -52,7 +52,7 @@ pub async fn exchange(
         return Err(OAuthError::invalid_client());
     }
 
-    match request.grant {
+    let response = match request.grant {
         GrantRequest::ClientCredentials { scope } => {
             let ctx = client_credentials::TokenContext {
                 issuer: state.site.issuer(client.kind),
@@ -79,7 +79,6 @@ pub async fn exchange(
             )
             .await
             .map_err(internal)?;
-            touch(state, &record, now).await?;
             tracing::info!(client_id = %claims.client_id, sub = %claims.sub, jti = %claims.jti, grant = "client_credentials", "access token issued");
             Ok(TokenResponse {
                 token_type: "Bearer",
@@ -96,17 +95,15 @@ pub async fn exchange(
                 redirect_uri: redirect_uri.as_deref(),
                 code_verifier: code_verifier.as_deref(),
             };
-            let response = redeem_code(state, &key, &record, &client, &code, &redemption, now).await?;
-            touch(state, &record, now).await?;
-            Ok(response)
+            redeem_code(state, &key, &record, &client, &code, &redemption, now).await
         }
         GrantRequest::RefreshToken { refresh_token, scope } => {
             require_code_grant(&client)?;
-            let response = refresh(state, &key, &record, &client, &refresh_token, scope, now).await?;
-            touch(state, &record, now).await?;
-            Ok(response)
+            refresh(state, &key, &record, &client, &refresh_token, scope, now).await
         }
-    }
+    }?;
+    touch(state, &record, now).await?;
+    Ok(response)
 }
 
 async fn touch(state: &AppState, record: &store::applications::ClientRecord, now: i64) -> Result<(), OAuthError> {

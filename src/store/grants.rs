@@ -282,25 +282,35 @@ pub async fn revoke_grant(
     Ok(done.rows_affected() == 1)
 }
 
-/// Revokes every grant `subject` gave `application_id`; returns how many were live.
+/// Revokes every grant `subject` gave `application_id`, with their access
+/// tokens; returns how many grants were live.
 pub async fn revoke_grants_of(
     tx: &mut Transaction<'_, Sqlite>,
     application_id: i64,
     subject: Subject,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    let ids: Vec<(i64,)> = sqlx::query_as(&format!(
-        "SELECT id FROM oauth_grants WHERE application_id = ? AND {SUBJECT_IS} AND revoked_at IS NULL"
+    let grants = format!("SELECT id FROM oauth_grants WHERE application_id = ? AND {SUBJECT_IS}");
+    sqlx::query(&format!(
+        "UPDATE oauth_access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND grant_id IN ({grants})"
     ))
+    .bind(now)
     .bind(application_id)
     .bind(subject.user_id())
     .bind(subject.customer_user_id())
-    .fetch_all(&mut **tx)
+    .execute(&mut **tx)
     .await?;
-    for (id,) in &ids {
-        revoke_grant(tx, *id, "user", now).await?;
-    }
-    Ok(ids.len() as u64)
+    let done = sqlx::query(&format!(
+        "UPDATE oauth_grants SET revoked_at = ?, revoked_reason = 'user'
+         WHERE revoked_at IS NULL AND id IN ({grants})"
+    ))
+    .bind(now)
+    .bind(application_id)
+    .bind(subject.user_id())
+    .bind(subject.customer_user_id())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 // ---- consents ------------------------------------------------------------
