@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `keys generate`, `user create`,
-//! `customer create`, `app create`. Messages are for people: what happened, what to do next.
+//! The command line: `serve` (the default), `keys generate`, `keys rotate`,
+//! `user create`, `customer create`, `app create`, `cleanup`. Messages are for people: what happened, what to do next.
 
 use crate::config::Config;
 use crate::keys::{self, KeyStore};
@@ -47,6 +47,9 @@ pub enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Remove expired authorization codes, tokens, grants, sessions and
+    /// retired keys now (the server also does it every hour). The audit log stays.
+    Cleanup,
 }
 
 #[derive(Subcommand, Debug)]
@@ -57,6 +60,10 @@ pub enum KeysCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Make a new key the signing key; the old public key keeps verifying
+    /// (and stays in the JWKS) until the tokens it signed have expired.
+    /// A running server switches within seconds, without a restart.
+    Rotate,
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,7 +161,9 @@ pub fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
-            Command::Keys { command: KeysCommand::Generate { force } } => keys_generate(&config, force),
+            Command::Keys { command: KeysCommand::Generate { force } } => keys_generate(config, force).await,
+            Command::Keys { command: KeysCommand::Rotate } => keys_rotate(config).await,
+            Command::Cleanup => cleanup(config).await,
             Command::User { command } => user(config, command).await,
             Command::Customer { command } => customer(config, command).await,
             Command::App { command } => app(config, command).await,
@@ -224,7 +233,8 @@ async fn serve(config: Config) -> ExitCode {
             ))
         }
     };
-    let app = crate::server::router(state);
+    service::cleanup::spawn_periodic(state.clone());
+    let app = crate::server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     println!("Postern is listening on http://{addr}  (back office: {base}/admin, token endpoint: {base}/oauth2-token)");
     tracing::info!(%addr, "listening");
     let shutdown = async {
@@ -248,16 +258,69 @@ async fn serve(config: Config) -> ExitCode {
     }
 }
 
-fn keys_generate(config: &Config, force: bool) -> ExitCode {
+async fn keys_generate(config: Config, force: bool) -> ExitCode {
     match keys::generate(&config.keys, force) {
         Ok(kid) => {
             println!("Generated an RSA-2048 key pair (kid {kid}):");
             println!("  private key  {}  (mode 0600)", config.keys.private_key.display());
             println!("  public key   {}", config.keys.public_key.display());
             println!("A running server picks the keys up within a few seconds.");
+            let detail = format!("kid {kid}{}", if force { " (replaced the previous key)" } else { "" });
+            audit_key_event(config, service::audit::AuditEvent::KeyGenerated, &detail).await;
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+async fn keys_rotate(config: Config) -> ExitCode {
+    let now = service::now();
+    match keys::rotate(&config.keys, now) {
+        Ok(rotation) => {
+            println!("The new signing key is {}.", rotation.new_kid);
+            let detail = match (&rotation.retired_kid, &rotation.retired_file) {
+                (Some(old), Some(file)) => {
+                    let until = now + config.tokens.access_token_lifetime + config.maintenance.key_reload_interval as i64 + 60;
+                    println!("The old key {old} still verifies the tokens it signed, and stays in the JWKS,");
+                    println!("until {} (then `postern cleanup` or the server removes it).", crate::server::api::rfc3339(until));
+                    println!("  retired public key  {}", file.display());
+                    format!("new kid {}; retired kid {old}", rotation.new_kid)
+                }
+                _ => {
+                    println!("There was no usable key before; nothing was retired.");
+                    format!("new kid {}; no previous key", rotation.new_kid)
+                }
+            };
+            println!("A running server signs with the new key within {} seconds; no restart is needed.", config.maintenance.key_reload_interval);
+            audit_key_event(config, service::audit::AuditEvent::KeyRotated, &detail).await;
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Records a key event in the audit log; the keys are written either way.
+async fn audit_key_event(config: Config, event: service::audit::AuditEvent, detail: &str) {
+    match open_state(config, false).await {
+        Ok(state) => {
+            let entry = store::audit::NewEntry { detail, ..service::audit::entry(event, service::now()) };
+            service::audit::note(&state.db, &entry).await;
+        }
+        Err(_) => eprintln!("postern: warning: the key change could not be written to the audit log (database unavailable)"),
+    }
+}
+
+async fn cleanup(config: Config) -> ExitCode {
+    let state = match open_state(config, false).await {
+        Ok(state) => state,
+        Err(code) => return code,
+    };
+    match service::cleanup::run(&state, service::now()).await {
+        Ok(report) => {
+            println!("Removed {report}.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("the cleanup failed: {e}; nothing was lost, run it again")),
     }
 }
 

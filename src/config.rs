@@ -18,6 +18,8 @@ pub struct Config {
     pub tokens: TokenConfig,
     pub site: SiteConfig,
     pub smtp: SmtpConfig,
+    pub rate_limits: RateLimitConfig,
+    pub maintenance: MaintenanceConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -29,6 +31,13 @@ pub struct ServerConfig {
     /// `/admin` the back-office issuer (SPEC §7). Defaults to
     /// `http://<site_addr>`. Env: `POSTERN_PUBLIC_URL`.
     pub public_url: Option<String>,
+    /// Origins (`https://app.example.com`) whose browser scripts may call
+    /// the token, revocation endpoints (CORS). Env: `POSTERN_CORS_ORIGINS`,
+    /// comma-separated.
+    pub cors_origins: Vec<String>,
+    /// Take the client's address from the last `X-Forwarded-For` entry
+    /// (only behind a reverse proxy that sets it). Env: `POSTERN_TRUST_FORWARDED_FOR`.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -46,6 +55,73 @@ pub struct KeysConfig {
     pub private_key: PathBuf,
     /// Env: `POSTERN_PUBLIC_KEY`.
     pub public_key: PathBuf,
+    /// Where `postern keys rotate` keeps the public keys it retired, until
+    /// the tokens they signed have expired. Default: `retired_keys/` beside
+    /// the private key. Env: `POSTERN_RETIRED_KEYS_DIR`.
+    pub retired_dir: Option<PathBuf>,
+}
+
+impl KeysConfig {
+    pub fn retired_dir(&self) -> PathBuf {
+        self.retired_dir.clone().unwrap_or_else(|| {
+            self.private_key.parent().unwrap_or_else(|| Path::new("")).join("retired_keys")
+        })
+    }
+}
+
+/// One rate limit: `burst` requests at once, then `per_minute` a minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub burst: u32,
+    pub per_minute: u32,
+}
+
+/// Rate limits (SPEC §7). Refused requests answer 429 with `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Env: `POSTERN_RATE_LIMITS` (`on`/`off`).
+    pub enabled: bool,
+    /// Token, revocation and introspection requests of one authenticated client.
+    pub token_per_client: Limit,
+    /// Token, revocation and introspection requests from one IP address.
+    pub token_per_ip: Limit,
+    /// Failed sign-ins to one account (back office or storefront).
+    pub login_per_account: Limit,
+    /// Sign-in attempts from one IP address.
+    pub login_per_ip: Limit,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token_per_client: Limit { burst: 100, per_minute: 1200 },
+            token_per_ip: Limit { burst: 200, per_minute: 2400 },
+            login_per_account: Limit { burst: 10, per_minute: 6 },
+            login_per_ip: Limit { burst: 30, per_minute: 60 },
+        }
+    }
+}
+
+/// Periodic housekeeping.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaintenanceConfig {
+    /// Seconds between two runs of the cleanup of expired codes, tokens,
+    /// sessions and retired keys (`postern cleanup` does one at once).
+    /// Env: `POSTERN_CLEANUP_INTERVAL`.
+    pub cleanup_interval: u64,
+    /// Seconds between two looks at the key files, so that `postern keys
+    /// rotate` takes effect without a restart.
+    pub key_reload_interval: u64,
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        Self { cleanup_interval: 3600, key_reload_interval: 5 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -147,7 +223,12 @@ impl Default for SmtpConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)), public_url: None }
+        Self {
+            site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: None,
+            cors_origins: Vec::new(),
+            trust_forwarded_for: false,
+        }
     }
 }
 
@@ -159,7 +240,11 @@ impl Default for DatabaseConfig {
 
 impl Default for KeysConfig {
     fn default() -> Self {
-        Self { private_key: "var/oauth_private.key".into(), public_key: "var/oauth_public.key".into() }
+        Self {
+            private_key: "var/oauth_private.key".into(),
+            public_key: "var/oauth_public.key".into(),
+            retired_dir: None,
+        }
     }
 }
 
@@ -237,6 +322,22 @@ impl Config {
         if let Some(v) = var("POSTERN_PUBLIC_KEY") {
             self.keys.public_key = v.into();
         }
+        if let Some(v) = var("POSTERN_RETIRED_KEYS_DIR") {
+            self.keys.retired_dir = Some(v.into());
+        }
+        if let Some(v) = var("POSTERN_CORS_ORIGINS") {
+            self.server.cors_origins =
+                v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
+        }
+        if let Some(v) = var("POSTERN_TRUST_FORWARDED_FOR") {
+            self.server.trust_forwarded_for = on_off("POSTERN_TRUST_FORWARDED_FOR", v)?;
+        }
+        if let Some(v) = var("POSTERN_RATE_LIMITS") {
+            self.rate_limits.enabled = on_off("POSTERN_RATE_LIMITS", v)?;
+        }
+        if let Some(v) = var("POSTERN_CLEANUP_INTERVAL") {
+            self.maintenance.cleanup_interval = parsed("POSTERN_CLEANUP_INTERVAL", v)?;
+        }
         if let Some(v) = var("POSTERN_ACCESS_TOKEN_LIFETIME") {
             self.tokens.access_token_lifetime = parsed("POSTERN_ACCESS_TOKEN_LIFETIME", v)?;
         }
@@ -301,6 +402,29 @@ impl Config {
         if !self.smtp.host.is_empty() && !self.smtp.from.contains('@') {
             return Err(ConfigError::Invalid(format!("smtp.from must be an email address, not {:?}", self.smtp.from)));
         }
+        for origin in &self.server.cors_origins {
+            if !is_origin(origin) {
+                return Err(ConfigError::Invalid(format!(
+                    "server.cors_origins: {origin:?} is not an origin like https://app.example.com (scheme, host, optional port; no path)"
+                )));
+            }
+        }
+        let limits = &self.rate_limits;
+        for (name, limit) in [
+            ("token_per_client", limits.token_per_client),
+            ("token_per_ip", limits.token_per_ip),
+            ("login_per_account", limits.login_per_account),
+            ("login_per_ip", limits.login_per_ip),
+        ] {
+            if limit.burst == 0 || limit.per_minute == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "rate_limits.{name} needs burst and per_minute of at least 1 (set rate_limits.enabled = false to turn limits off)"
+                )));
+            }
+        }
+        if self.maintenance.cleanup_interval == 0 || self.maintenance.key_reload_interval == 0 {
+            return Err(ConfigError::Invalid("maintenance intervals must be at least 1 second".into()));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
         }
@@ -321,6 +445,20 @@ impl Config {
             .env(leptos::config::Env::PROD)
             .build()
     }
+}
+
+fn on_off(name: &'static str, value: String) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err(ConfigError::Env { name, value, message: "expected on or off".into() }),
+    }
+}
+
+/// `scheme://host[:port]`, as browsers send it in `Origin`.
+fn is_origin(s: &str) -> bool {
+    let Ok(url) = url::Url::parse(s) else { return false };
+    matches!(url.scheme(), "http" | "https") && url.host_str().is_some() && url.origin().ascii_serialization() == s
 }
 
 #[cfg(test)]
@@ -379,5 +517,30 @@ mod tests {
         assert!(err.contains("access_token_lifetme"), "{err}");
         let config = Config::parse("[tokens]\naccess_token_lifetime = 0\n").unwrap();
         assert!(config.validate().unwrap_err().to_string().contains("access_token_lifetime"));
+        let config = Config::parse("[server]\ncors_origins = [\"https://app.example.com/cb\"]\n").unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("https://app.example.com/cb"));
+        let config = Config::parse("[rate_limits]\nlogin_per_ip = { burst = 0, per_minute = 5 }\n").unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("login_per_ip"));
+        let err = Config::default().apply_env(|n| (n == "POSTERN_RATE_LIMITS").then(|| "maybe".into())).unwrap_err();
+        assert!(err.to_string().contains("POSTERN_RATE_LIMITS"), "{err}");
+    }
+
+    #[test]
+    fn cors_origins_and_limits_from_file_and_environment() {
+        let mut config = Config::parse(
+            "[server]\ncors_origins = [\"https://spa.example.com\", \"http://localhost:5173\"]\n\
+             [rate_limits]\ntoken_per_ip = { burst = 5, per_minute = 30 }\n",
+        )
+        .unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.server.cors_origins, ["https://spa.example.com", "http://localhost:5173"]);
+        assert_eq!(config.rate_limits.token_per_ip, Limit { burst: 5, per_minute: 30 });
+        assert_eq!(config.rate_limits.login_per_ip, RateLimitConfig::default().login_per_ip);
+        let env: HashMap<&str, &str> =
+            [("POSTERN_CORS_ORIGINS", "https://a.example, https://b.example"), ("POSTERN_RATE_LIMITS", "off")].into();
+        config.apply_env(|n| env.get(n).map(|v| v.to_string())).unwrap();
+        assert_eq!(config.server.cors_origins, ["https://a.example", "https://b.example"]);
+        assert!(!config.rate_limits.enabled);
+        assert_eq!(config.keys.retired_dir(), PathBuf::from("var/retired_keys"));
     }
 }

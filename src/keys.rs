@@ -2,18 +2,15 @@
 //! telling the back office when they are missing or too open.
 
 use crate::config::KeysConfig;
-use crate::oauth::jwt::{KeyError, SigningKey};
+use crate::oauth::jwt::{KeyError, SigningKey, VerifyingKey};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::SystemTime;
 
 /// The warning shown on the back office when there is no usable key (SPEC §3, verbatim).
 pub const MISSING_KEYS_WARNING: &str = "OAuth authorization is not available as encryption keys configuration was not complete. Please contact your administrator.";
-
-/// How often a server without keys looks for them again.
-const RETRY_EVERY: Duration = Duration::from_secs(5);
 
 /// What the back office shows about the keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,20 +23,53 @@ pub struct KeyHealth {
     pub private_key_exposed: bool,
 }
 
-/// The loaded signing key. Without one the server still runs, answers
-/// `no_encryption_key`, and looks for the files again now and then, so that
-/// `postern keys generate` takes effect without a restart.
+/// A public key that no longer signs, kept to verify the tokens it signed.
+#[derive(Debug, Clone)]
+pub struct RetiredKey {
+    pub key: VerifyingKey,
+    /// When `postern keys rotate` replaced it (Unix seconds).
+    pub retired_at: i64,
+}
+
+/// The keys in use: the one that signs, and the retired ones that may still
+/// verify live tokens.
+#[derive(Debug, Default)]
+pub struct Ring {
+    pub active: Option<Arc<SigningKey>>,
+    pub retired: Vec<RetiredKey>,
+}
+
+impl Ring {
+    /// The keys that may have signed a token still alive at `now`: the
+    /// active one, and the retired ones whose tokens cannot all have expired
+    /// (`window`: the longest a token lives, plus slack).
+    pub fn verifying(&self, now: i64, window: i64) -> impl Iterator<Item = &VerifyingKey> {
+        self.active
+            .iter()
+            .map(|k| &k.verifying)
+            .chain(self.retired.iter().filter(move |r| r.retired_at + window > now).map(|r| &r.key))
+    }
+}
+
+/// The loaded keys. Without a signing key the server still runs and answers
+/// `no_encryption_key`. [`KeyStore::reload_if_changed`], called every few
+/// seconds by the server, picks up `postern keys generate` and `postern keys
+/// rotate` without a restart.
 pub struct KeyStore {
     paths: KeysConfig,
-    current: RwLock<Option<Arc<SigningKey>>>,
+    ring: RwLock<Arc<Ring>>,
     problem: RwLock<Option<String>>,
-    last_attempt: Mutex<Instant>,
+    /// What the key files looked like when last loaded.
+    seen: Mutex<Option<Fingerprint>>,
 }
+
+/// Size and modification time of every key file, to notice a change cheaply.
+type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
 impl KeyStore {
     pub fn load(paths: &KeysConfig) -> Self {
         let store = Self::unloaded(paths);
-        store.try_load();
+        store.reload_if_changed();
         store
     }
 
@@ -47,43 +77,59 @@ impl KeyStore {
     pub fn unloaded(paths: &KeysConfig) -> Self {
         Self {
             paths: paths.clone(),
-            current: RwLock::new(None),
+            ring: RwLock::new(Arc::new(Ring::default())),
             problem: RwLock::new(None),
-            last_attempt: Mutex::new(Instant::now()),
+            seen: Mutex::new(None),
         }
     }
 
-    fn try_load(&self) {
-        match read_pair(&self.paths.private_key, &self.paths.public_key) {
+    /// Reads the key files again if any of them changed; true if the keys
+    /// in use changed. A pair that does not load (half-written by a rotation
+    /// in progress, or removed) leaves the loaded signing key in use.
+    pub fn reload_if_changed(&self) -> bool {
+        let fingerprint = fingerprint(&self.paths);
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.as_ref() == Some(&fingerprint) {
+            return false;
+        }
+        let retired = read_retired(&self.paths.retired_dir());
+        let current = Arc::clone(&read(&self.ring));
+        let active = match read_pair(&self.paths.private_key, &self.paths.public_key) {
             Ok(key) => {
-                tracing::info!(kid = key.kid(), private_key = %self.paths.private_key.display(), "signing key loaded");
-                *write(&self.current) = Some(Arc::new(key));
+                if current.active.as_ref().is_none_or(|k| k.kid() != key.kid()) {
+                    tracing::info!(kid = key.kid(), private_key = %self.paths.private_key.display(), "signing key loaded");
+                }
                 *write(&self.problem) = None;
+                *seen = Some(fingerprint);
+                Some(Arc::new(key))
             }
             Err(problem) => {
-                tracing::warn!(%problem, "no signing key: the token endpoint answers no_encryption_key until keys exist (run `postern keys generate`)");
+                match &current.active {
+                    Some(key) => tracing::warn!(%problem, kid = key.kid(), "the key files do not load; still signing with the loaded key"),
+                    None => tracing::warn!(%problem, "no signing key: the token endpoint answers no_encryption_key until keys exist (run `postern keys generate`)"),
+                }
                 *write(&self.problem) = Some(problem);
+                // Not remembered as seen: look again next time.
+                current.active.clone()
             }
-        }
+        };
+        let active_kid = active.as_ref().map(|k| k.kid().to_owned());
+        let retired: Vec<RetiredKey> =
+            retired.into_iter().filter(|r| Some(r.key.kid()) != active_kid.as_deref()).collect();
+        let changed = active_kid.as_deref() != current.active.as_ref().map(|k| k.kid())
+            || retired.iter().map(|r| r.key.kid()).ne(current.retired.iter().map(|r| r.key.kid()));
+        *write(&self.ring) = Arc::new(Ring { active, retired });
+        changed
     }
 
     /// The key that signs new tokens, if there is one.
     pub fn signing_key(&self) -> Option<Arc<SigningKey>> {
-        if let Some(key) = read(&self.current).as_ref() {
-            return Some(Arc::clone(key));
-        }
-        let retry = {
-            let mut last = self.last_attempt.lock().unwrap_or_else(|e| e.into_inner());
-            let due = last.elapsed() >= RETRY_EVERY;
-            if due {
-                *last = Instant::now();
-            }
-            due
-        };
-        if retry {
-            self.try_load();
-        }
-        read(&self.current).clone()
+        read(&self.ring).active.clone()
+    }
+
+    /// The active and retired keys.
+    pub fn ring(&self) -> Arc<Ring> {
+        Arc::clone(&read(&self.ring))
     }
 
     pub fn health(&self) -> KeyHealth {
@@ -94,6 +140,54 @@ impl KeyStore {
             private_key_exposed: readable_by_others(&self.paths.private_key),
         }
     }
+}
+
+fn fingerprint(paths: &KeysConfig) -> Fingerprint {
+    let mut files = vec![paths.private_key.clone(), paths.public_key.clone()];
+    if let Ok(entries) = fs::read_dir(paths.retired_dir()) {
+        let mut retired: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        retired.sort();
+        files.extend(retired);
+    }
+    files
+        .into_iter()
+        .map(|path| {
+            let meta = fs::metadata(&path).ok();
+            let len = meta.as_ref().map_or(u64::MAX, |m| m.len());
+            let modified = meta.and_then(|m| m.modified().ok());
+            (path, len, modified)
+        })
+        .collect()
+}
+
+/// The retired public keys: files named `<retired_at>-<kid>.pem`. A file
+/// that does not parse is reported and skipped.
+fn read_retired(dir: &Path) -> Vec<RetiredKey> {
+    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let mut keys: Vec<RetiredKey> = entries
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let retired_at = retired_at(&path)?;
+            match fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|pem| {
+                VerifyingKey::from_public_pem(&pem).map_err(|e| e.to_string())
+            }) {
+                Ok(key) => Some(RetiredKey { key, retired_at }),
+                Err(problem) => {
+                    tracing::warn!(file = %path.display(), %problem, "ignoring a retired key that does not load");
+                    None
+                }
+            }
+        })
+        .collect();
+    keys.sort_by(|a, b| b.retired_at.cmp(&a.retired_at).then_with(|| a.key.kid().cmp(b.key.kid())));
+    keys
+}
+
+fn retired_at(path: &Path) -> Option<i64> {
+    let name = path.file_name()?.to_str()?.strip_suffix(".pem")?;
+    let (at, kid) = name.split_once('-')?;
+    (!kid.is_empty()).then_some(())?;
+    at.parse().ok()
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -126,7 +220,7 @@ fn readable_by_others(_path: &Path) -> bool {
 /// Why `postern keys generate` did not write keys.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    #[error("{0} already exists; pass --force to replace it (tokens signed with the old key stop verifying)")]
+    #[error("{0} already exists; use `postern keys rotate` to replace the key while tokens it signed keep verifying (or --force to replace it at once: they stop verifying)")]
     Exists(PathBuf),
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
@@ -137,20 +231,71 @@ pub enum GenerateError {
 /// Generates an RSA-2048 key pair: private key PKCS#8 PEM with mode 0600,
 /// public key SPKI PEM. Returns the new key's `kid`.
 pub fn generate(paths: &KeysConfig, force: bool) -> Result<String, GenerateError> {
-    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
     for path in [&paths.private_key, &paths.public_key] {
         if !force && path.exists() {
             return Err(GenerateError::Exists(path.clone()));
         }
     }
+    let (private_pem, public_pem, kid) = new_pair()?;
+    write_file(&paths.private_key, private_pem.as_bytes(), 0o600)?;
+    write_file(&paths.public_key, public_pem.as_bytes(), 0o644)?;
+    Ok(kid)
+}
+
+/// What `postern keys rotate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The key that stopped signing, kept for verification; `None` when
+    /// there was no usable key (the rotation then only generated one).
+    pub retired_kid: Option<String>,
+    pub retired_file: Option<PathBuf>,
+    pub new_kid: String,
+}
+
+/// Makes a new signing key active and keeps the old public key in the
+/// retired folder, so that tokens it signed verify until they expire. The
+/// retired key is written first and the private key last: a crash in
+/// between leaves the old pair in use, never a lost key.
+pub fn rotate(paths: &KeysConfig, now: i64) -> Result<Rotation, GenerateError> {
+    let old = read_pair(&paths.private_key, &paths.public_key).ok();
+    let mut retired_file = None;
+    if let Some(old) = &old {
+        let pem = fs::read(&paths.public_key).map_err(|source| GenerateError::Write { path: paths.public_key.clone(), source })?;
+        let file = paths.retired_dir().join(format!("{now}-{}.pem", old.kid()));
+        write_file(&file, &pem, 0o644)?;
+        retired_file = Some(file);
+    }
+    let (private_pem, public_pem, new_kid) = new_pair()?;
+    write_file(&paths.public_key, public_pem.as_bytes(), 0o644)?;
+    write_file(&paths.private_key, private_pem.as_bytes(), 0o600)?;
+    Ok(Rotation { retired_kid: old.map(|k| k.kid().to_owned()), retired_file, new_kid })
+}
+
+/// Removes retired keys whose tokens have all expired (`window` as in
+/// [`Ring::verifying`]); returns how many.
+pub fn remove_expired_retired(paths: &KeysConfig, now: i64, window: i64) -> usize {
+    let Ok(entries) = fs::read_dir(paths.retired_dir()) else { return 0 };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|path| retired_at(path).is_some_and(|at| at + window <= now))
+        .filter(|path| match fs::remove_file(path) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot remove an expired retired key");
+                false
+            }
+        })
+        .count()
+}
+
+fn new_pair() -> Result<(String, String, String), GenerateError> {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
     let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| GenerateError::Rsa(e.to_string()))?;
     let private_pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|e| GenerateError::Rsa(e.to_string()))?;
     let public_pem =
         private.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| GenerateError::Rsa(e.to_string()))?;
-    write_file(&paths.private_key, private_pem.as_bytes(), 0o600)?;
-    write_file(&paths.public_key, public_pem.as_bytes(), 0o644)?;
     let key = SigningKey::from_pem(&private_pem, &public_pem).map_err(|e| GenerateError::Rsa(e.to_string()))?;
-    Ok(key.kid().to_owned())
+    Ok((private_pem.to_string(), public_pem, key.kid().to_owned()))
 }
 
 /// Writes through a temporary file and a rename, so a crash never leaves half a key.
@@ -183,7 +328,7 @@ mod tests {
     use super::*;
 
     fn paths(dir: &Path) -> KeysConfig {
-        KeysConfig { private_key: dir.join("var/private.key"), public_key: dir.join("var/public.key") }
+        KeysConfig { private_key: dir.join("var/private.key"), public_key: dir.join("var/public.key"), retired_dir: None }
     }
 
     #[test]
@@ -220,5 +365,51 @@ mod tests {
         generate(&paths, false).unwrap();
         fs::set_permissions(&paths.private_key, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(KeyStore::load(&paths).health().private_key_exposed);
+    }
+
+    #[test]
+    fn rotate_keeps_the_old_public_key_and_a_running_store_picks_the_new_one_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = paths(dir.path());
+        let first = generate(&paths, false).unwrap();
+        let store = KeyStore::load(&paths);
+        assert!(!store.reload_if_changed(), "nothing changed yet");
+        let rotation = rotate(&paths, 1_000).unwrap();
+        assert_eq!(rotation.retired_kid.as_deref(), Some(first.as_str()));
+        assert_ne!(rotation.new_kid, first);
+        assert_eq!(rotation.retired_file.unwrap(), dir.path().join(format!("var/retired_keys/1000-{first}.pem")));
+
+        assert_eq!(store.signing_key().unwrap().kid(), first, "loaded keys stay until the store looks again");
+        assert!(store.reload_if_changed());
+        let ring = store.ring();
+        assert_eq!(ring.active.as_ref().unwrap().kid(), rotation.new_kid);
+        let kids = |now| ring.verifying(now, 3_600).map(|k| k.kid().to_owned()).collect::<Vec<_>>();
+        assert_eq!(kids(4_599), [rotation.new_kid.clone(), first.clone()]);
+        assert_eq!(kids(4_600), [rotation.new_kid.clone()], "gone once its tokens have expired");
+
+        assert_eq!(remove_expired_retired(&paths, 4_599, 3_600), 0);
+        assert_eq!(remove_expired_retired(&paths, 4_600, 3_600), 1);
+        assert!(store.reload_if_changed());
+        assert!(store.ring().retired.is_empty());
+    }
+
+    #[test]
+    fn a_half_written_pair_leaves_the_loaded_key_signing() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = paths(dir.path());
+        let first = generate(&keys, false).unwrap();
+        let store = KeyStore::load(&keys);
+        // A new public key without its private key, as in the middle of a rotation.
+        let other = tempfile::tempdir().unwrap();
+        generate(&KeysConfig { private_key: other.path().join("k"), public_key: other.path().join("p"), retired_dir: None }, false).unwrap();
+        fs::copy(other.path().join("p"), &keys.public_key).unwrap();
+        store.reload_if_changed();
+        assert_eq!(store.signing_key().unwrap().kid(), first);
+        // Without any loaded key, a rotation just makes the first one.
+        let fresh = tempfile::tempdir().unwrap();
+        let fresh_paths = paths(fresh.path());
+        let rotation = rotate(&fresh_paths, 5).unwrap();
+        assert_eq!(rotation.retired_kid, None);
+        assert_eq!(KeyStore::load(&fresh_paths).signing_key().unwrap().kid(), rotation.new_kid);
     }
 }

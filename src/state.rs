@@ -13,6 +13,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub keys: Arc<KeyStore>,
+    pub limits: Arc<crate::limits::RateLimits>,
     pub leptos_options: LeptosOptions,
     pub site: Arc<Site>,
     /// SMTP delivery; `None` keeps emails in the outbox only.
@@ -71,7 +72,8 @@ impl AppState {
                 None
             }
         };
-        Self { db, config: Arc::new(config), keys: Arc::new(keys), leptos_options, site, mailer }
+        let limits = Arc::new(crate::limits::RateLimits::new(&config.rate_limits));
+        Self { db, config: Arc::new(config), keys: Arc::new(keys), limits, leptos_options, site, mailer }
     }
 }
 

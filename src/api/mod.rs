@@ -3,6 +3,7 @@
 //! session and permission itself, first thing.
 
 pub mod applications;
+pub mod audit;
 pub mod configuration;
 pub mod dashboard;
 pub mod oauth;
@@ -134,7 +135,12 @@ pub(crate) mod guard {
             set_status(axum::http::StatusCode::UNAUTHORIZED);
             return Err(AppError::Unauthenticated);
         };
-        crate::service::actor::Actor::load(&state()?, &user).await.map_err(service_error)
+        crate::service::actor::Actor::load(&state()?, &user, client_ip()).await.map_err(service_error)
+    }
+
+    /// The address of the browser, as the HTTP layer found it.
+    pub fn client_ip() -> Option<String> {
+        use_context::<Parts>().and_then(|p| p.extensions.get::<crate::server::ClientIp>().map(|ip| ip.0.to_string()))
     }
 
     /// Refuses (403) unless `allowed`.

@@ -1,7 +1,7 @@
 //! The frame of every back-office page: sidebar navigation, top bar with
 //! the user menu (My User, Log out), and the page below.
 
-use super::icons::{BuildingIcon, ChevronDown, CogIcon, HomeIcon, KeyIcon, Logo, MailIcon, MenuIcon, ShieldIcon, UserIcon, UsersIcon};
+use super::icons::{AuditIcon, BuildingIcon, ChevronDown, CogIcon, HomeIcon, KeyIcon, Logo, MailIcon, MenuIcon, ShieldIcon, UserIcon, UsersIcon};
 use crate::permissions::GridScope;
 use crate::api::session::{get_viewer, Viewer};
 use leptos::prelude::*;
@@ -66,6 +66,7 @@ pub fn AdminLayout() -> impl IntoView {
                                 {admin.then(|| view! {
                                     <NavLink href="/admin/system/configuration" label="Configuration"><CogIcon/></NavLink>
                                     <NavLink href="/admin/system/outbox" label="Email Outbox"><MailIcon/></NavLink>
+                                    <NavLink href="/admin/system/audit-log" label="Audit Log"><AuditIcon/></NavLink>
                                 })}
                             }
                         })}

@@ -2,6 +2,7 @@
 //! the browser. Data comes from the server functions in `crate::api`.
 
 mod applications;
+mod audit;
 mod components;
 mod configuration;
 mod dashboard;
@@ -19,6 +20,8 @@ use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::headers::page_csp();
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
@@ -72,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system/oauth-applications") view=applications::SystemApplicationsPage ssr=SsrMode::Async/>
                     <Route path=path!("system/configuration") view=configuration::ConfigurationPage ssr=SsrMode::Async/>
                     <Route path=path!("system/outbox") view=configuration::OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("system/audit-log") view=audit::AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("customers/users") view=people::CustomerUsersPage ssr=SsrMode::Async/>
                     <Route path=path!("customers/oauth-applications") view=applications::StorefrontApplicationsPage ssr=SsrMode::Async/>
                 </ParentRoute>

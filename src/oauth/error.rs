@@ -25,6 +25,11 @@ pub enum ErrorCode {
     NoEncryptionKey,
     /// Something failed on our side; the description never says what.
     ServerError,
+    /// RFC 6749 §4.1.2.1's code for a server that cannot take the request
+    /// now: answered with 429 and `Retry-After` when a rate limit is reached.
+    TemporarilyUnavailable,
+    /// RFC 7009 §2.2.1: `token_type_hint` names a type this server does not revoke.
+    UnsupportedTokenType,
 }
 
 impl ErrorCode {
@@ -40,6 +45,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::NoEncryptionKey => "no_encryption_key",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 }
@@ -57,11 +64,13 @@ pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
     pub hint: Option<Cow<'static, str>>,
+    /// Seconds until a rate-limited client may try again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, description: description.into(), hint: None }
+        Self { code, description: description.into(), hint: None, retry_after: None }
     }
 
     pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
@@ -93,6 +102,16 @@ impl OAuthError {
             "The authorization server has no signing key configured.",
         )
         .with_hint("Ask the administrator to run `postern keys generate`.")
+    }
+
+    /// A rate limit was reached; try again in `seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        let mut err = Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            format!("Too many requests; try again in {seconds} second{}.", if seconds == 1 { "" } else { "s" }),
+        );
+        err.retry_after = Some(seconds);
+        err
     }
 
     pub fn server_error() -> Self {

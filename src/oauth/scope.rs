@@ -51,6 +51,11 @@ pub const SCOPES: &[ScopeDefinition] = &[
     },
 ];
 
+/// The names of the scopes of one side (RFC 8414 `scopes_supported`).
+pub fn names(kind: ClientKind) -> Vec<&'static str> {
+    SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name).collect()
+}
+
 /// A set of scope tokens, kept sorted so that equal sets print equally.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope(BTreeSet<String>);

@@ -145,6 +145,23 @@ pub fn escape(text: &str) -> String {
 /// application (RFC 6749 §4.1.2.1: never redirect to an untrusted URI).
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     let title = if status == StatusCode::NOT_FOUND { "Page not found" } else { "Authorization failed" };
+    message_page(
+        status,
+        title,
+        message,
+        "If an application sent you here, go back to it and try again, or tell its developers.",
+        None,
+    )
+}
+
+/// A page with a status, a title, a message, a note and an optional link
+/// (`(href, text)`), without any script. Everything is escaped here.
+pub fn message_page(status: StatusCode, title: &str, message: &str, note: &str, link: Option<(&str, &str)>) -> Response {
+    let link = link
+        .map(|(href, text)| {
+            format!(r#"<a class="mt-6 text-sm font-semibold text-indigo-600 hover:text-indigo-500" href="{}">{}</a>"#, escape(href), escape(text))
+        })
+        .unwrap_or_default();
     let html = format!(
         r#"<!DOCTYPE html><html lang="en" class="h-full bg-slate-50"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · Postern</title>
@@ -153,10 +170,12 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 <p class="text-sm font-semibold text-red-600">{code}</p>
 <h1 class="mt-2 text-2xl font-bold tracking-tight text-slate-900">{title}</h1>
 <p role="alert" class="mt-4 max-w-md text-slate-600">{message}</p>
-<p class="mt-6 max-w-md text-sm text-slate-500">If an application sent you here, go back to it and try again, or tell its developers.</p>
+<p class="mt-6 max-w-md text-sm text-slate-500">{note}</p>{link}
 </main></body></html>"#,
         code = status.as_u16(),
+        title = escape(title),
         message = escape(message),
+        note = escape(note),
     );
     let mut response = (status, html).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));

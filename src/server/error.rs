@@ -13,6 +13,7 @@ pub fn oauth_error(err: &OAuthError, basic_auth: bool) -> Response {
     let status = match err.code {
         ErrorCode::InvalidClient | ErrorCode::NoEncryptionKey => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut body = json!({ "error": err.code.as_str(), "error_description": err.description });
@@ -20,6 +21,9 @@ pub fn oauth_error(err: &OAuthError, basic_auth: bool) -> Response {
         body["hint"] = json!(hint);
     }
     let mut response = (status, no_store(), axum::Json(body)).into_response();
+    if let Some(seconds) = err.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     if err.code == ErrorCode::InvalidClient && basic_auth {
         response
             .headers_mut()

@@ -3,9 +3,13 @@
 
 pub mod api;
 pub mod authorize;
+pub mod discovery;
 pub mod error;
+pub mod headers;
 pub mod session;
 pub mod token;
+
+pub use headers::ClientIp;
 
 use crate::app::{shell, App};
 use crate::state::AppState;
@@ -26,8 +30,20 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth2-token/authorize", get(authorize::storefront).post(authorize::storefront_decision))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::layer));
+    // Browser applications of the configured origins may call these (CORS).
+    let cors = Router::new()
+        .route(discovery::TOKEN_PATH, post(token::token).fallback(token::method_not_allowed))
+        .route(discovery::REVOKE_PATH, post(token::revoke).fallback(token::method_not_allowed))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), headers::cors));
+    let public = Router::new()
+        .route(discovery::METADATA_PATH, get(discovery::storefront_metadata))
+        .route(&format!("{}/admin", discovery::METADATA_PATH), get(discovery::backoffice_metadata))
+        .route(discovery::JWKS_PATH, get(discovery::jwks))
+        .layer(axum::middleware::from_fn(headers::public_cors));
     let protocol = Router::new()
-        .route("/oauth2-token", post(token::token).fallback(token::method_not_allowed))
+        .merge(cors)
+        .merge(public)
+        .route(discovery::INTROSPECT_PATH, post(token::introspect).fallback(token::method_not_allowed))
         .route("/api/users", get(api::list_users))
         .route("/api/users/{id}", get(api::get_user))
         .route("/storefront/api/customerusers/mine", get(api::my_customer_user))
@@ -35,6 +51,7 @@ pub fn router(state: AppState) -> Router {
     protocol
         .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), headers::layer))
         .with_state(state)
 }
 

@@ -7,7 +7,9 @@
 //! `POST /admin/logout` are plain form handlers, so they work without
 //! JavaScript.
 
+use crate::service::audit::{self, AuditEvent};
 use crate::service::{self, ServiceError};
+use crate::store::audit::NewEntry;
 use crate::state::AppState;
 use crate::store::customer_users::CustomerUser;
 use crate::store::users::User;
@@ -147,11 +149,6 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         // Pages of a logged-in person must not be kept by shared caches or the back button.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    // No page of Postern may be framed (clickjacking of the login and consent forms).
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
-    }
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
@@ -193,6 +190,14 @@ pub fn safe_storefront_redirect(target: Option<&str>) -> &str {
             || t == "/account" || t.starts_with("/account/")) && plain_local_path(t) => t,
         _ => STOREFRONT_HOME,
     }
+}
+
+/// A successful sign-in.
+struct SignedIn {
+    cookie_value: String,
+    max_age: i64,
+    user_id: Option<i64>,
+    customer_user_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -245,14 +250,44 @@ impl Door {
         Redirect::to(&location).into_response()
     }
 
-    /// Checks the credentials; the new session's cookie value and lifetime.
-    async fn sign_in(self, state: &AppState, username: &str, password: &str) -> Result<(String, i64), ServiceError> {
-        match self {
-            Door::BackOffice => service::auth::login(state, username, password).await.map(|s| (s.cookie_value, s.max_age)),
-            Door::Storefront => {
-                service::auth::login_customer(state, username, password).await.map(|s| (s.cookie_value, s.max_age))
+    /// Checks the credentials and opens a session.
+    async fn sign_in(self, state: &AppState, username: &str, password: &str) -> Result<SignedIn, ServiceError> {
+        Ok(match self {
+            Door::BackOffice => {
+                let s = service::auth::login(state, username, password).await?;
+                SignedIn { cookie_value: s.cookie_value, max_age: s.max_age, user_id: Some(s.user.id), customer_user_id: None }
             }
+            Door::Storefront => {
+                let s = service::auth::login_customer(state, username, password).await?;
+                SignedIn { cookie_value: s.cookie_value, max_age: s.max_age, user_id: None, customer_user_id: Some(s.customer.id) }
+            }
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Door::BackOffice => "back office",
+            Door::Storefront => "storefront",
         }
+    }
+
+    /// The rate-limit key of an account at this door.
+    fn account_key(self, username: &str) -> String {
+        format!("{}:{}", self.name(), username.to_lowercase())
+    }
+
+    /// 429 with `Retry-After`, as a page a person can read.
+    fn too_many_attempts(self, wait: crate::limits::RetryAfter) -> Response {
+        let seconds = wait.seconds();
+        let mut response = super::authorize::message_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts",
+            &format!("Too many sign-in attempts. Try again in {seconds} second{}.", if seconds == 1 { "" } else { "s" }),
+            "Sign-in attempts are limited per account and per network address to stop password guessing.",
+            Some((self.login_path(), "Back to sign-in")),
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response
     }
 
     async fn sign_out(self, state: &AppState, cookie_value: &str) -> Result<(), ServiceError> {
@@ -275,6 +310,7 @@ pub async fn customer_login(State(state): State<AppState>, req: Request) -> Resp
 
 async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
+    let ip = req.extensions().get::<super::ClientIp>().copied();
     let Ok(body) = axum::body::to_bytes(req.into_body(), 8 * 1024).await else {
         return door.back_to_login("invalid_request", None);
     };
@@ -285,15 +321,54 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
     if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
         return door.back_to_login("csrf", redirect);
     }
-    match door.sign_in(state, form.username.trim(), &form.password).await {
-        Ok((cookie_value, max_age)) => {
+    let username = form.username.trim();
+    let now = std::time::Instant::now();
+    let ip_text = ip.map(|ip| ip.0.to_string());
+    let failed = |detail: String| {
+        let ip_text = ip_text.clone();
+        let username = audit::clip(username).to_owned();
+        async move {
+            let entry = NewEntry {
+                username: Some(&username),
+                ip: ip_text.as_deref(),
+                detail: &detail,
+                ..audit::entry(AuditEvent::LoginFailed, service::now())
+            };
+            audit::note(&state.db, &entry).await;
+        }
+    };
+    // Every attempt counts against the address; only failures against the account.
+    let limited = match ip {
+        Some(ip) => state.limits.login_per_ip.check(&ip.key(), now),
+        None => Ok(()),
+    }
+    .and_then(|()| state.limits.login_per_account.peek(&door.account_key(username), now));
+    if let Err(wait) = limited {
+        tracing::warn!(username = %audit::clip(username), ip = ip_text.as_deref().unwrap_or(""), door = door.name(), "sign-in refused: rate limit reached");
+        failed(format!("{}: refused without checking the password (too many attempts)", door.name())).await;
+        return door.too_many_attempts(wait);
+    }
+    match door.sign_in(state, username, &form.password).await {
+        Ok(signed_in) => {
+            let detail = door.name().to_owned();
+            let entry = NewEntry {
+                user_id: signed_in.user_id,
+                customer_user_id: signed_in.customer_user_id,
+                ip: ip_text.as_deref(),
+                detail: &detail,
+                ..audit::entry(AuditEvent::LoginSucceeded, service::now())
+            };
+            audit::note(&state.db, &entry).await;
             let mut response = Redirect::to(door.next(redirect)).into_response();
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, set_cookie(door.cookie(), &cookie_value, Some(max_age), state.site.secure_cookies));
+            let cookie = set_cookie(door.cookie(), &signed_in.cookie_value, Some(signed_in.max_age), state.site.secure_cookies);
+            response.headers_mut().append(header::SET_COOKIE, cookie);
             response
         }
-        Err(ServiceError::Invalid { .. }) => door.back_to_login("invalid_credentials", redirect),
+        Err(ServiceError::Invalid { .. }) => {
+            let _ = state.limits.login_per_account.check(&door.account_key(username), now);
+            failed(format!("{}: wrong user name or password, or the account is disabled", door.name())).await;
+            door.back_to_login("invalid_credentials", redirect)
+        }
         Err(_) => door.back_to_login("unavailable", redirect),
     }
 }
@@ -317,13 +392,27 @@ pub async fn customer_logout(State(state): State<AppState>, req: Request) -> Res
 async fn form_logout(state: &AppState, req: Request, door: Door) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
     let session = cookie(req.headers(), door.cookie()).map(str::to_owned);
+    let user_id = req.extensions().get::<CurrentUser>().map(|u| u.0.as_ref().map(|u| u.id));
+    let customer_user_id = req.extensions().get::<CurrentCustomer>().map(|c| c.0.as_ref().map(|c| c.id));
+    let ip = req.extensions().get::<super::ClientIp>().map(|ip| ip.0.to_string());
     let body = axum::body::to_bytes(req.into_body(), 4 * 1024).await.unwrap_or_default();
     let form = serde_urlencoded::from_bytes::<LogoutForm>(&body).unwrap_or(LogoutForm { csrf_token: String::new() });
     if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
         return Redirect::to(door.next(None)).into_response();
     }
     if let Some(value) = session {
-        let _ = door.sign_out(state, &value).await;
+        if door.sign_out(state, &value).await.is_ok() {
+            let entry = NewEntry {
+                user_id: user_id.flatten().filter(|_| matches!(door, Door::BackOffice)),
+                customer_user_id: customer_user_id.flatten().filter(|_| matches!(door, Door::Storefront)),
+                ip: ip.as_deref(),
+                detail: door.name(),
+                ..audit::entry(AuditEvent::Logout, service::now())
+            };
+            if entry.user_id.is_some() || entry.customer_user_id.is_some() {
+                audit::note(&state.db, &entry).await;
+            }
+        }
     }
     let mut response = Redirect::to(&format!("{}?logged_out=1", door.login_path())).into_response();
     response

@@ -42,6 +42,13 @@ impl From<TokenError> for AccessError {
     }
 }
 
+/// How long a retired key keeps verifying after its rotation: the longest
+/// an access token it signed can live, plus the time the server may take to
+/// notice the rotation, plus a minute of clock slack.
+pub fn key_window(state: &AppState) -> i64 {
+    state.config.tokens.access_token_lifetime + state.config.maintenance.key_reload_interval as i64 + 60
+}
+
 /// Extracts the token from an `Authorization` header value.
 pub fn bearer(header: Option<&str>) -> Result<&str, AccessError> {
     let header = header.ok_or(AccessError::Missing)?;
@@ -65,9 +72,9 @@ pub async fn authorize(
     now: i64,
 ) -> Result<Access, AccessError> {
     let token = bearer(authorization)?;
-    let key = state.keys.signing_key().ok_or(AccessError::InvalidToken("The access token signature is invalid."))?;
     let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind), kind };
-    let claims = jwt::verify(token, [&key.verifying], &expect, now)?;
+    let ring = state.keys.ring();
+    let claims = jwt::verify(token, ring.verifying(now, key_window(state)), &expect, now)?;
 
     let status = store::tokens::status(&state.db, &claims.jti).await.map_err(|e| {
         tracing::error!(error = %e, "API: token lookup failed");

@@ -9,14 +9,23 @@ use crate::store::{self, users::User};
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: i64,
+    pub username: String,
+    /// The address the request came from, for the audit log.
+    pub ip: Option<String>,
     pub permissions: Permissions,
     pub organization_ids: Vec<i64>,
 }
 
 impl Actor {
-    pub async fn load(state: &AppState, user: &User) -> Result<Actor, ServiceError> {
+    pub async fn load(state: &AppState, user: &User, ip: Option<String>) -> Result<Actor, ServiceError> {
         let organization_ids = store::organizations::of_user(&state.db, user.id).await?.into_iter().map(|o| o.id).collect();
-        Ok(Actor { user_id: user.id, permissions: user.permissions(), organization_ids })
+        Ok(Actor {
+            user_id: user.id,
+            username: user.username.clone(),
+            ip,
+            permissions: user.permissions(),
+            organization_ids,
+        })
     }
 
     /// The organization a new record goes to: the one asked for if it is

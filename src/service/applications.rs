@@ -3,6 +3,8 @@
 //! regenerate secret), each checked against the actor's permissions.
 
 use super::actor::Actor;
+use super::audit::{self, AuditEvent};
+use crate::store::audit::NewEntry;
 use super::{mail, now, random, ServiceError};
 use crate::permissions::{Action, GridScope};
 use crate::store::applications::{ApplicationChanges, ApplicationSummary};
@@ -106,8 +108,14 @@ pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
     Ok(name)
 }
 
-/// Creates the application in one transaction and returns its credentials.
+/// Creates the application in one transaction and returns its credentials
+/// (from the command line: the audit log names no person).
 pub async fn create(state: &AppState, input: NewApplicationInput) -> Result<CreatedApplication, ServiceError> {
+    create_as(state, input, None).await
+}
+
+/// Creates the application, recording who did it in the same transaction.
+async fn create_as(state: &AppState, input: NewApplicationInput, actor: Option<&Actor>) -> Result<CreatedApplication, ServiceError> {
     let name = validate(&input)?;
     let kind = input.kind;
     let client_id = random::client_id();
@@ -138,6 +146,16 @@ pub async fn create(state: &AppState, input: NewApplicationInput) -> Result<Crea
         Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", NAME_TAKEN)),
         Err(e) => return Err(e.into()),
     };
+    let detail = format!(
+        "{} application \"{}\", grant {}, {}{}",
+        kind.as_str(),
+        new.name,
+        new.grant_type,
+        if new.confidential { "confidential" } else { "public" },
+        if actor.is_none() { "; from the command line" } else { "" }
+    );
+    let entry = NewEntry { application_id: Some(id), detail: &detail, ..audit_entry(actor, AuditEvent::ApplicationCreated) };
+    audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id = id, client_id = %client_id, "OAuth application created");
     // SPEC §2: tell the owner. Never blocks or fails the creation.
@@ -211,7 +229,7 @@ pub async fn create_in(
         GrantType::AuthorizationCode => parse_redirect_uris(&request.redirect_uris),
         GrantType::ClientCredentials => Vec::new(),
     };
-    create(
+    create_as(
         state,
         NewApplicationInput {
             organization_id,
@@ -224,8 +242,17 @@ pub async fn create_in(
             skip_consent: request.skip_consent && grant_type == GrantType::AuthorizationCode,
             redirect_uris,
         },
+        Some(actor),
     )
     .await
+}
+
+/// An entry by `actor`, or by nobody in particular (the command line).
+fn audit_entry(actor: Option<&Actor>, event: AuditEvent) -> NewEntry<'_> {
+    match actor {
+        Some(actor) => audit::by(actor, event, now()),
+        None => audit::entry(event, now()),
+    }
 }
 
 /// The application `id` if the actor may do `action` to it: one they cannot
@@ -269,6 +296,15 @@ pub async fn update(
         Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", NAME_TAKEN)),
         Err(e) => return Err(e.into()),
     }
+    let detail = format!(
+        "name \"{}\", {}, redirect URIs: {}{}",
+        changes.name,
+        if changes.active { "active" } else { "inactive" },
+        if changes.redirect_uris.is_empty() { "none".to_owned() } else { changes.redirect_uris.join(" ") },
+        if changes.skip_consent { ", skips consent" } else { "" }
+    );
+    let entry = NewEntry { application_id: Some(id), detail: &detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
+    audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application edited");
     Ok(())
@@ -278,19 +314,36 @@ pub async fn update(
 /// at once: the APIs check the application on every request.
 pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) -> Result<(), ServiceError> {
     authorize(state, actor, id, Action::Edit).await?;
-    if !store::applications::set_active(&state.db, id, active, now()).await? {
+    let mut tx = state.db.begin().await?;
+    if !store::applications::set_active(&mut *tx, id, active, now()).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
+    let detail = if active { "activated" } else { "deactivated" };
+    let entry = NewEntry { application_id: Some(id), detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
+    audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
     tracing::info!(application_id = id, active, actor = actor.user_id, "OAuth application activation changed");
     Ok(())
 }
 
 /// Deletes the application and, with it, the records of its tokens.
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
-    authorize(state, actor, id, Action::Delete).await?;
-    if !store::applications::delete(&state.db, id).await? {
+    let app = authorize(state, actor, id, Action::Delete).await?;
+    let mut tx = state.db.begin().await?;
+    // Written first, while the application's name can still be looked up.
+    let detail = format!("\"{}\" and the records of its tokens", app.name);
+    let entry = NewEntry {
+        application_id: Some(id),
+        application_name: Some(&app.name),
+        client_id: Some(&app.client_id),
+        detail: &detail,
+        ..audit::by(actor, AuditEvent::ApplicationDeleted, now())
+    };
+    audit::record(&mut *tx, &entry).await?;
+    if !store::applications::delete(&mut *tx, id).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
+    tx.commit().await?;
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application deleted");
     Ok(())
 }
@@ -303,9 +356,17 @@ pub async fn regenerate_secret(state: &AppState, actor: &Actor, id: i64) -> Resu
         return Err(ServiceError::invalid("confidential", "A public client has no secret."));
     }
     let secret = ClientSecret::new(random::client_secret());
-    if !store::applications::set_secret_hash(&state.db, id, &secret.hash(), now()).await? {
+    let mut tx = state.db.begin().await?;
+    if !store::applications::set_secret_hash(&mut *tx, id, &secret.hash(), now()).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
+    let entry = NewEntry {
+        application_id: Some(id),
+        detail: "client secret regenerated",
+        ..audit::by(actor, AuditEvent::ApplicationUpdated, now())
+    };
+    audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application secret regenerated");
     Ok((app, secret))
 }

@@ -2,6 +2,8 @@
 //! person to the login page or the consent page, remember consent, and issue
 //! single-use codes (stored only as their SHA-256).
 
+use super::audit::{self, AuditEvent};
+use crate::store::audit::NewEntry;
 use super::{random, ServiceError};
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizingClient, RawRequest};
 use crate::oauth::grant::GrantType;
@@ -194,6 +196,15 @@ pub async fn decide(
     }
     let mut tx = state.db.begin().await?;
     store::grants::save_consent(&mut tx, checked.application_id, subject, &scope.to_string(), now).await?;
+    let detail = format!("scope \"{}\" (now remembered: \"{scope}\")", checked.request.scope);
+    let entry = NewEntry {
+        user_id: subject.user_id(),
+        customer_user_id: subject.customer_user_id(),
+        application_id: Some(checked.application_id),
+        detail: &detail,
+        ..audit::entry(AuditEvent::ConsentGranted, now)
+    };
+    audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(client_id = %checked.client.client_id, ?subject, scope = %scope, "consent granted");
     issue(state, &checked, subject, now).await.map(Outcome::Redirect)
@@ -279,6 +290,15 @@ pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now
     if revoked == 0 && !forgotten {
         return Err(ServiceError::NotFound("The authorized application"));
     }
+    let detail = format!("consent forgotten; {revoked} grant(s) and their tokens revoked");
+    let entry = NewEntry {
+        user_id: subject.user_id(),
+        customer_user_id: subject.customer_user_id(),
+        application_id: Some(application_id),
+        detail: &detail,
+        ..audit::entry(AuditEvent::ConsentRevoked, now)
+    };
+    audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id, ?subject, grants = revoked, "authorization revoked by the user");
     Ok(())

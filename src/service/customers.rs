@@ -2,6 +2,8 @@
 //! office (Customers → Customer Users).
 
 use super::actor::Actor;
+use super::audit::{self, AuditEvent};
+use crate::store::audit::NewEntry;
 use super::auth::hash_password;
 use super::users::{validate_email, validate_password, validate_username};
 use super::{mail, now, ServiceError};
@@ -37,14 +39,17 @@ pub async fn create(state: &AppState, actor: &Actor, form: CustomerForm) -> Resu
         password_hash: &hash,
         language: &form.language,
     };
-    match store::customer_users::insert(&state.db, &new, now()).await {
-        Ok(id) => {
-            tracing::info!(customer_user_id = id, actor = actor.user_id, "customer user created");
-            Ok(id)
-        }
-        Err(e) if store::is_unique_violation(&e) => Err(ServiceError::invalid("username", USERNAME_TAKEN)),
-        Err(e) => Err(e.into()),
-    }
+    let mut tx = state.db.begin().await?;
+    let id = match store::customer_users::insert(&mut *tx, &new, now()).await {
+        Ok(id) => id,
+        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
+        Err(e) => return Err(e.into()),
+    };
+    let detail = format!("customer user \"{username}\" (id {id})");
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserCreated, now()) }).await?;
+    tx.commit().await?;
+    tracing::info!(customer_user_id = id, actor = actor.user_id, "customer user created");
+    Ok(id)
 }
 
 /// Enables or disables a customer user of the administrator's organizations;
@@ -55,7 +60,11 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
         Some(c) if actor.organization_ids.contains(&c.organization_id) => {}
         _ => return Err(ServiceError::NotFound("The customer user")),
     }
-    store::customer_users::set_enabled(&state.db, id, enabled, now()).await?;
+    let mut tx = state.db.begin().await?;
+    store::customer_users::set_enabled(&mut *tx, id, enabled, now()).await?;
+    let detail = format!("customer user id {id} {}", if enabled { "enabled" } else { "disabled" });
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) }).await?;
+    tx.commit().await?;
     tracing::info!(customer_user_id = id, enabled, actor = actor.user_id, "customer user enabled/disabled");
     Ok(())
 }
@@ -89,11 +98,16 @@ pub async fn create_from_cli(
         password_hash: &hash,
         language: "en",
     };
-    let id = match store::customer_users::insert(&state.db, &new, now()).await {
+    let mut tx = state.db.begin().await?;
+    let id = match store::customer_users::insert(&mut *tx, &new, now()).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
         Err(e) => return Err(e.into()),
     };
+    let detail = format!("customer user \"{username}\" (id {id}); from the command line");
+    let entry = NewEntry { customer_user_id: Some(id), detail: &detail, ..audit::entry(AuditEvent::CustomerUserCreated, now()) };
+    audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
     tracing::info!(customer_user_id = id, "customer user created from the command line");
     store::customer_users::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The customer user"))
 }

@@ -4,9 +4,12 @@
 pub mod access;
 pub mod actor;
 pub mod applications;
+pub mod audit;
 pub mod auth;
+pub mod cleanup;
 pub mod authorization;
 pub mod customers;
+pub mod lifecycle;
 pub mod mail;
 pub mod random;
 pub mod token;

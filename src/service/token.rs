@@ -10,6 +10,9 @@ use crate::oauth::scope::{ClientKind, Scope};
 use crate::oauth::secret::hash_secret;
 use crate::oauth::token_request::{GrantRequest, Params, TokenRequest};
 use crate::oauth::{ErrorCode, OAuthError};
+use crate::oauth::client_auth::ClientCredentials;
+use crate::service::audit::{self, AuditEvent};
+use crate::store::audit::NewEntry;
 use crate::store::grants::Subject;
 use crate::state::AppState;
 use crate::store;
@@ -41,16 +44,7 @@ pub async fn exchange(
     let request = TokenRequest::parse(params, authorization)?;
     let key = state.keys.signing_key().ok_or_else(OAuthError::no_encryption_key)?;
 
-    let record = store::applications::find_client(&state.db, &request.client.client_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(OAuthError::invalid_client)?;
-    let client = registered_client(&record);
-    client_credentials::authenticate(&client, &request.client)?;
-    if !record.owner_enabled {
-        // The owner's account is disabled: nothing may act as it.
-        return Err(OAuthError::invalid_client());
-    }
+    let (record, client) = authenticate(state, &request.client).await?;
 
     let response = match request.grant {
         GrantRequest::ClientCredentials { scope } => {
@@ -63,8 +57,9 @@ pub async fn exchange(
             };
             let claims = client_credentials::grant(&client, &scope, ctx)?;
             let access_token = key.sign(&claims)?;
+            let mut tx = state.db.begin().await.map_err(internal)?;
             store::tokens::insert(
-                &state.db,
+                &mut *tx,
                 &store::tokens::NewAccessToken {
                     jti: &claims.jti,
                     application_id: record.id,
@@ -79,6 +74,14 @@ pub async fn exchange(
             )
             .await
             .map_err(internal)?;
+            let detail = format!("grant client_credentials; scope \"{}\"; jti {}", claims.scope, claims.jti);
+            let entry = NewEntry {
+                user_id: record.owner_user_id,
+                customer_user_id: record.owner_customer_user_id,
+                ..issued(&record, &claims, &detail)
+            };
+            audit::record(&mut *tx, &entry).await.map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
             tracing::info!(client_id = %claims.client_id, sub = %claims.sub, jti = %claims.jti, grant = "client_credentials", "access token issued");
             Ok(TokenResponse {
                 token_type: "Bearer",
@@ -104,6 +107,39 @@ pub async fn exchange(
     }?;
     touch(state, &record, now).await?;
     Ok(response)
+}
+
+/// Authenticates the client of a token, revocation or introspection
+/// request (RFC 6749 §2.3) and counts the request against its rate limit.
+pub async fn authenticate(
+    state: &AppState,
+    credentials: &ClientCredentials,
+) -> Result<(store::applications::ClientRecord, RegisteredClient), OAuthError> {
+    let record = store::applications::find_client(&state.db, &credentials.client_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(OAuthError::invalid_client)?;
+    let client = registered_client(&record);
+    client_credentials::authenticate(&client, credentials)?;
+    if !record.owner_enabled {
+        // The owner's account is disabled: nothing may act as it.
+        return Err(OAuthError::invalid_client());
+    }
+    state
+        .limits
+        .token_per_client
+        .check(&record.client_id, std::time::Instant::now())
+        .map_err(|wait| OAuthError::rate_limited(wait.seconds()))?;
+    Ok((record, client))
+}
+
+/// The audit entry of an issued access token (never the token: its jti).
+fn issued<'a>(record: &store::applications::ClientRecord, claims: &AccessTokenClaims, detail: &'a str) -> NewEntry<'a> {
+    NewEntry {
+        application_id: Some(record.id),
+        detail,
+        ..audit::entry(AuditEvent::TokenIssued, claims.iat)
+    }
 }
 
 async fn touch(state: &AppState, record: &store::applications::ClientRecord, now: i64) -> Result<(), OAuthError> {
@@ -162,7 +198,15 @@ async fn store_pair(
     refresh_token: &str,
     grant_id: i64,
     refresh_expires_at: i64,
+    grant: &str,
 ) -> Result<(), sqlx::Error> {
+    let detail = format!("grant {grant}; scope \"{}\"; jti {}; grant id {grant_id}", claims.scope, claims.jti);
+    let entry = NewEntry {
+        user_id: issue.subject.user_id(),
+        customer_user_id: issue.subject.customer_user_id(),
+        ..issued(issue.record, claims, &detail)
+    };
+    audit::record(&mut **tx, &entry).await?;
     store::tokens::insert(
         &mut **tx,
         &store::tokens::NewAccessToken {
@@ -203,9 +247,29 @@ async fn revoke_code_grant(state: &AppState, code_hash: &[u8], now: i64) -> Resu
     if let Some(grant_id) = store::grants::grant_of_code(&mut *tx, code_hash).await.map_err(internal)? {
         if store::grants::revoke_grant(&mut tx, grant_id, "code_replay", now).await.map_err(internal)? {
             tracing::warn!(grant_id, "authorization code replayed: its tokens are revoked");
+            let detail = format!("authorization code used twice; grant id {grant_id} and its tokens revoked");
+            reuse_entry(&mut tx, grant_id, &detail, now).await.map_err(internal)?;
         }
     }
     tx.commit().await.map_err(internal)
+}
+
+/// Records `token.reuse_detected` for the grant `grant_id`.
+async fn reuse_entry(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    grant_id: i64,
+    detail: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let Some(grant) = store::grants::find_grant(&mut **tx, grant_id).await? else { return Ok(()) };
+    let entry = NewEntry {
+        user_id: grant.user_id,
+        customer_user_id: grant.customer_user_id,
+        application_id: Some(grant.application_id),
+        detail,
+        ..audit::entry(AuditEvent::TokenReuseDetected, now)
+    };
+    audit::record(&mut **tx, &entry).await
 }
 
 /// RFC 6749 §4.1.3: exchanges a code for an access token and a refresh token.
@@ -259,7 +323,9 @@ async fn redeem_code(
         .await
         .map_err(internal)?;
     store::grants::set_code_grant(&mut *tx, &code_hash, grant_id).await.map_err(internal)?;
-    store_pair(&mut tx, &issue, &claims, &refresh_token, grant_id, refresh_expires_at).await.map_err(internal)?;
+    store_pair(&mut tx, &issue, &claims, &refresh_token, grant_id, refresh_expires_at, "authorization_code")
+        .await
+        .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     tracing::info!(client_id = %claims.client_id, sub = %claims.sub, jti = %claims.jti, grant_id, grant = "authorization_code", "access token issued");
     Ok(response(claims, access_token, refresh_token))
@@ -294,6 +360,8 @@ async fn refresh(
             let mut tx = state.db.begin().await.map_err(internal)?;
             if store::grants::revoke_grant(&mut tx, grant_id, "refresh_reuse", now).await.map_err(internal)? {
                 tracing::warn!(grant_id, "a rotated refresh token was presented again: the grant is revoked");
+                let detail = format!("spent refresh token presented again; grant id {grant_id} and its tokens revoked");
+                reuse_entry(&mut tx, grant_id, &detail, now).await.map_err(internal)?;
             }
             tx.commit().await.map_err(internal)?;
             Err::<TokenResponse, _>(OAuthError::invalid_grant(
@@ -333,7 +401,7 @@ async fn refresh(
             _ => Err(OAuthError::invalid_grant("The refresh token has been revoked.")),
         };
     }
-    store_pair(&mut tx, &issue, &claims, &new_refresh_token, stored.grant_id, refresh_expires_at)
+    store_pair(&mut tx, &issue, &claims, &new_refresh_token, stored.grant_id, refresh_expires_at, "refresh_token")
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;

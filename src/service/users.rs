@@ -2,6 +2,8 @@
 //! line, the first admin, and what administrators do in User Management.
 
 use super::actor::Actor;
+use super::audit::{self, AuditEvent};
+use crate::store::audit::NewEntry;
 use super::auth::hash_password;
 use super::{mail, now, random, ServiceError};
 use crate::permissions::Level;
@@ -95,6 +97,9 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
         Err(e) => return Err(e.into()),
     };
     store::organizations::add_member(&mut *tx, organization_id, id).await?;
+    let detail = format!("user \"{}\" (id {id}); from the command line or the first start", input.username);
+    let entry = NewEntry { user_id: Some(id), detail: &detail, ..audit::entry(AuditEvent::UserCreated, now) };
+    audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     store::users::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The user"))
 }
@@ -191,6 +196,8 @@ pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) ->
         .await?;
     }
     store::organizations::set_memberships(&mut tx, id, &form.organization_ids).await?;
+    let detail = format!("user \"{username}\" (id {id}){}", if form.enabled { "" } else { ", disabled" });
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserCreated, now) }).await?;
     tx.commit().await?;
     tracing::info!(user_id = id, actor = actor.user_id, "back-office user created");
     Ok(id)
@@ -229,6 +236,14 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
         // Dropping the transaction rolls everything back.
         return Err(ServiceError::invalid(if form.enabled { "role_id" } else { "enabled" }, LAST_ADMIN));
     }
+    let detail = format!(
+        "user id {id}: email {}, role {}, {}{}",
+        changes.email,
+        form.role_id.map_or("none".to_owned(), |r| r.to_string()),
+        if form.enabled { "enabled" } else { "disabled" },
+        if hash.is_some() { ", password changed" } else { "" }
+    );
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserUpdated, now) }).await?;
     tx.commit().await?;
     tracing::info!(user_id = id, actor = actor.user_id, "back-office user edited");
     Ok(())

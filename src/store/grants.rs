@@ -205,10 +205,13 @@ pub struct RefreshRecord {
     user_id: Option<i64>,
     customer_user_id: Option<i64>,
     pub scope: String,
+    pub issued_at: i64,
     pub expires_at: i64,
     pub rotated_at: Option<i64>,
     pub grant_revoked: bool,
     pub subject_enabled: bool,
+    pub application_active: bool,
+    pub kind: String,
 }
 
 impl RefreshRecord {
@@ -222,9 +225,9 @@ pub async fn find_refresh_token(
     token_hash: &[u8],
 ) -> Result<Option<RefreshRecord>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT r.grant_id, g.application_id, a.client_id, g.user_id, g.customer_user_id, g.scope, r.expires_at,
-                r.rotated_at, g.revoked_at IS NOT NULL AS grant_revoked,
-                COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled
+        "SELECT r.grant_id, g.application_id, a.client_id, g.user_id, g.customer_user_id, g.scope, r.issued_at,
+                r.expires_at, r.rotated_at, g.revoked_at IS NOT NULL AS grant_revoked,
+                COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled, a.active AS application_active, a.kind
          FROM oauth_refresh_tokens r
          JOIN oauth_grants g ON g.id = r.grant_id
          JOIN oauth_applications a ON a.id = g.application_id
@@ -256,6 +259,21 @@ pub async fn claim_refresh_token(
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whose a grant is.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GrantOwner {
+    pub application_id: i64,
+    pub user_id: Option<i64>,
+    pub customer_user_id: Option<i64>,
+}
+
+pub async fn find_grant(db: impl SqliteExecutor<'_>, grant_id: i64) -> Result<Option<GrantOwner>, sqlx::Error> {
+    sqlx::query_as("SELECT application_id, user_id, customer_user_id FROM oauth_grants WHERE id = ?")
+        .bind(grant_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Revokes a grant and every access token issued from it; refresh tokens

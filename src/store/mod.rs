@@ -2,6 +2,8 @@
 //! This is the only place SQL is written.
 
 pub mod applications;
+pub mod audit;
+pub mod cleanup;
 pub mod customer_users;
 pub mod grants;
 pub mod organizations;

@@ -173,7 +173,7 @@ async fn a_token_signed_by_another_key_is_refused() {
     let (token, _) = app.access_token("Real").await;
     let claims: AccessTokenClaims = serde_json::from_value(crate::harness::claims(&token)).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let paths = postern::config::KeysConfig { private_key: dir.path().join("k"), public_key: dir.path().join("p") };
+    let paths = postern::config::KeysConfig { private_key: dir.path().join("k"), public_key: dir.path().join("p"), retired_dir: None };
     postern::keys::generate(&paths, false).unwrap();
     let other = SigningKey::from_pem(
         &std::fs::read_to_string(&paths.private_key).unwrap(),

@@ -38,11 +38,11 @@ pub async fn rpc_form(app: &TestApp, cookies: &str, endpoint: &str, body: &str) 
     .await
 }
 
-async fn create(app: &TestApp, cookies: &str, form: Value) -> crate::harness::Response {
+pub(crate) async fn create(app: &TestApp, cookies: &str, form: Value) -> crate::harness::Response {
     rpc_json(app, cookies, "create_application", json!({ "form": form })).await
 }
 
-fn form(csrf: &str, name: &str) -> Value {
+pub(crate) fn form(csrf: &str, name: &str) -> Value {
     json!({
         "csrf_token": csrf, "scope": "Mine", "organization_id": null, "owner_id": null, "name": name, "active": true,
         "grant_type": "client_credentials", "redirect_uris": "", "confidential": true, "skip_consent": false
@@ -67,7 +67,7 @@ async fn count(app: &TestApp) -> i64 {
     sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM oauth_applications").fetch_one(&app.state.db).await.unwrap().0
 }
 
-async fn id_of(app: &TestApp, client_id: &str) -> i64 {
+pub(crate) async fn id_of(app: &TestApp, client_id: &str) -> i64 {
     sqlx::query_as::<_, (i64,)>("SELECT id FROM oauth_applications WHERE client_id = ?")
         .bind(client_id)
         .fetch_one(&app.state.db)

@@ -19,13 +19,13 @@ use postern::service::applications::{NewApplicationInput, Owner};
 use tower::ServiceExt;
 
 const BASE: &str = "http://postern.test";
-const CALLBACK: &str = "https://app.example.com/callback";
-const CUSTOMER_PASSWORD: &str = "customer password 1";
+pub(crate) const CALLBACK: &str = "https://app.example.com/callback";
+pub(crate) const CUSTOMER_PASSWORD: &str = "customer password 1";
 
-type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+pub(crate) type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// The oauth2 crate's HTTP client: requests go through the router in process.
-fn http(app: &TestApp) -> impl Fn(oauth2::HttpRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, std::io::Error>> + Send>> {
+pub(crate) fn http(app: &TestApp) -> impl Fn(oauth2::HttpRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, std::io::Error>> + Send>> {
     let router = app.router.clone();
     move |request: oauth2::HttpRequest| {
         let router = router.clone();
@@ -48,14 +48,14 @@ fn http(app: &TestApp) -> impl Fn(oauth2::HttpRequest) -> std::pin::Pin<Box<dyn 
     }
 }
 
-struct App {
-    client_id: String,
-    secret: Option<String>,
+pub(crate) struct App {
+    pub(crate) client_id: String,
+    pub(crate) secret: Option<String>,
     side: ClientKind,
 }
 
 impl App {
-    fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         let authorize = match self.side {
             ClientKind::BackOffice => "/admin/oauth2-token/authorize",
             ClientKind::Storefront => "/oauth2-token/authorize",
@@ -71,7 +71,7 @@ impl App {
     }
 }
 
-struct AppSpec<'a> {
+pub(crate) struct AppSpec<'a> {
     name: &'a str,
     side: ClientKind,
     owner: Owner,
@@ -80,7 +80,7 @@ struct AppSpec<'a> {
     redirect_uris: Vec<String>,
 }
 
-async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
+pub(crate) async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
     let organization_id = match spec.owner {
         Owner::CustomerUser(id) => postern::store::customer_users::find(&app.state.db, id).await.unwrap().unwrap().organization_id,
         Owner::User(_) => app.organization_id,
@@ -108,7 +108,7 @@ async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
     }
 }
 
-async fn backoffice_app(app: &TestApp, name: &str) -> App {
+pub(crate) async fn backoffice_app(app: &TestApp, name: &str) -> App {
     create_app(
         app,
         AppSpec {
@@ -123,14 +123,14 @@ async fn backoffice_app(app: &TestApp, name: &str) -> App {
     .await
 }
 
-async fn customer(app: &TestApp, username: &str) -> i64 {
+pub(crate) async fn customer(app: &TestApp, username: &str) -> i64 {
     postern::service::customers::create_from_cli(&app.state, None, username, &format!("{username}@example.com"), CUSTOMER_PASSWORD)
         .await
         .unwrap()
         .id
 }
 
-async fn storefront_public_app(app: &TestApp, owner: i64, name: &str) -> App {
+pub(crate) async fn storefront_public_app(app: &TestApp, owner: i64, name: &str) -> App {
     create_app(
         app,
         AppSpec {
@@ -145,11 +145,11 @@ async fn storefront_public_app(app: &TestApp, owner: i64, name: &str) -> App {
     .await
 }
 
-async fn get(app: &TestApp, uri: &str, cookies: &str) -> crate::harness::Response {
+pub(crate) async fn get(app: &TestApp, uri: &str, cookies: &str) -> crate::harness::Response {
     app.send(Request::get(uri).header(header::COOKIE, cookies).body(Body::empty()).unwrap()).await
 }
 
-async fn post_form(app: &TestApp, uri: &str, cookies: &str, body: &str) -> crate::harness::Response {
+pub(crate) async fn post_form(app: &TestApp, uri: &str, cookies: &str, body: &str) -> crate::harness::Response {
     app.send(
         Request::post(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -161,7 +161,7 @@ async fn post_form(app: &TestApp, uri: &str, cookies: &str, body: &str) -> crate
 }
 
 /// Logs a customer user in on `/login`; returns the Cookie header.
-async fn customer_login(app: &TestApp, username: &str) -> String {
+pub(crate) async fn customer_login(app: &TestApp, username: &str) -> String {
     let page = app.get("/login").await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = page.set_cookie("postern_csrf").unwrap().split(';').next().unwrap().to_owned();
@@ -178,7 +178,7 @@ fn text(html: &str) -> String {
     html.replace("<!>", "").replace("&quot;", "\"")
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).unwrap()[1..].to_owned()
 }
 
@@ -186,20 +186,20 @@ fn path_of(url: &str) -> String {
     url.strip_prefix(BASE).unwrap_or(url).to_owned()
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     let url = url::Url::parse(url).unwrap();
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// What the browser ends on after GET of an authorization URL.
-enum Landing {
+pub(crate) enum Landing {
     /// The consent page: its path and query, and its hidden fields.
     Consent { page: crate::harness::Response, fields: Vec<(String, String)> },
     /// Redirected back to the application.
     Back(String),
 }
 
-async fn visit(app: &TestApp, authorize_url: &str, cookies: &str) -> Landing {
+pub(crate) async fn visit(app: &TestApp, authorize_url: &str, cookies: &str) -> Landing {
     let response = get(app, &path_of(authorize_url), cookies).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     let location = response.header("location").unwrap().to_owned();
@@ -225,7 +225,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
 }
 
 /// Answers the consent page; returns where the browser is sent.
-async fn answer(app: &TestApp, side: ClientKind, fields: &[(String, String)], decision: &str, cookies: &str) -> String {
+pub(crate) async fn answer(app: &TestApp, side: ClientKind, fields: &[(String, String)], decision: &str, cookies: &str) -> String {
     let mut form = fields.to_vec();
     form.push(("decision".into(), decision.into()));
     let action = match side {
@@ -238,7 +238,7 @@ async fn answer(app: &TestApp, side: ClientKind, fields: &[(String, String)], de
 }
 
 /// Authorize → consent → Grant; returns the code (after checking `state`).
-async fn authorize_and_grant(app: &TestApp, url: &str, state: &CsrfToken, side: ClientKind, cookies: &str) -> String {
+pub(crate) async fn authorize_and_grant(app: &TestApp, url: &str, state: &CsrfToken, side: ClientKind, cookies: &str) -> String {
     let back = match visit(app, url, cookies).await {
         Landing::Consent { fields, .. } => answer(app, side, &fields, "grant", cookies).await,
         Landing::Back(location) => location,
@@ -248,7 +248,7 @@ async fn authorize_and_grant(app: &TestApp, url: &str, state: &CsrfToken, side: 
     query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"))
 }
 
-fn grant_error<T>(result: Result<T, RequestTokenError<impl std::error::Error, oauth2::basic::BasicErrorResponse>>) -> BasicErrorResponseType {
+pub(crate) fn grant_error<T>(result: Result<T, RequestTokenError<impl std::error::Error, oauth2::basic::BasicErrorResponse>>) -> BasicErrorResponseType {
     match result {
         Err(RequestTokenError::ServerResponse(e)) => e.error().clone(),
         Err(other) => panic!("expected an OAuth error response, got {other:?}"),
@@ -279,7 +279,8 @@ async fn backoffice_code_flow_with_pkce_then_refresh_rotation_and_reuse_detectio
     };
     assert!(text(&page.body).contains("\"Reporting tool\" wants to access your account."), "{}", page.body);
     assert!(page.body.contains("Read the users of your organization"), "the scope in plain words");
-    assert_eq!(page.header("content-security-policy"), Some("frame-ancestors 'none'"));
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self' 'nonce-"), "{policy}");
     let back = answer(&app, ClientKind::BackOffice, &fields, "grant", &cookies).await;
     assert_eq!(query_param(&back, "state").as_deref(), Some(state.secret().as_str()));
     assert_eq!(query_param(&back, "iss").as_deref(), Some("http://postern.test/admin"), "RFC 9207 issuer");
@@ -693,7 +694,8 @@ async fn storefront_login_failures_look_the_same_and_the_page_works_without_java
     let page = app.get("/login").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("action=\"/login\""), "a plain form: {}", page.body);
-    assert_eq!(page.header("content-security-policy"), Some("frame-ancestors 'none'"));
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self' 'nonce-"), "{policy}");
     let csrf = page.set_cookie("postern_csrf").unwrap().split(';').next().unwrap().to_owned();
     let token = csrf.trim_start_matches("postern_csrf=").to_owned();
     let mut locations = Vec::new();

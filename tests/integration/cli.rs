@@ -222,3 +222,38 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
     assert!(!taken.status.success());
     assert!(stderr(&taken).contains("already exists"), "{}", stderr(&taken));
 }
+
+#[test]
+fn keys_rotate_keeps_the_old_public_key_and_cleanup_reports_what_it_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let rotate_first = run(dir.path(), &["keys", "rotate"]);
+    assert!(rotate_first.status.success(), "{}", stderr(&rotate_first));
+    assert!(stdout(&rotate_first).contains("There was no usable key before"), "{}", stdout(&rotate_first));
+    let public = dir.path().join("var/oauth_public.key");
+    let before = std::fs::read_to_string(&public).unwrap();
+
+    let rotated = run(dir.path(), &["keys", "rotate"]);
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    let out = stdout(&rotated);
+    assert!(out.contains("still verifies the tokens it signed, and stays in the JWKS"), "{out}");
+    assert!(out.contains("no restart is needed"), "{out}");
+    let retired: Vec<_> = std::fs::read_dir(dir.path().join("var/retired_keys")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(retired.len(), 1);
+    assert_eq!(std::fs::read_to_string(&retired[0]).unwrap(), before, "the old public key, kept as it was");
+    assert_ne!(std::fs::read_to_string(&public).unwrap(), before);
+
+    let cleanup = run(dir.path(), &["cleanup"]);
+    assert!(cleanup.status.success(), "{}", stderr(&cleanup));
+    assert!(stdout(&cleanup).contains("0 access tokens") && stdout(&cleanup).contains("0 retired keys"), "{}", stdout(&cleanup));
+    assert_eq!(std::fs::read_dir(dir.path().join("var/retired_keys")).unwrap().count(), 1, "its tokens may still be alive");
+
+    // Both rotations are in the audit log.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = postern::store::open(&format!("sqlite://{}", dir.path().join("var/postern.db").display()), 1).await.unwrap();
+        let filter = postern::store::audit::Filter { event: Some("key.rotated"), ..Default::default() };
+        let (rows, total) = postern::store::audit::search(&db, &filter, 10, 0).await.unwrap();
+        assert_eq!(total, 2);
+        assert!(rows[0].detail.contains("retired kid"), "{:?}", rows[0]);
+    });
+}

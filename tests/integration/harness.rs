@@ -24,6 +24,7 @@ fn shared_keys() -> &'static (PathBuf, PathBuf) {
         let paths = postern::config::KeysConfig {
             private_key: dir.join("oauth_private.key"),
             public_key: dir.join("oauth_public.key"),
+            retired_dir: None,
         };
         postern::keys::generate(&paths, false).unwrap();
         (paths.private_key, paths.public_key)

@@ -6,6 +6,7 @@ mod applications;
 mod authorization_code;
 mod cli;
 mod harness;
+mod lifecycle;
 mod pages;
 mod people;
 mod token;

@@ -1,0 +1,96 @@
+//! What a client reads to configure itself (SPEC §7): RFC 8414 metadata
+//! for each issuer, and the JWKS (RFC 7517) of every key that may still
+//! verify a live token.
+
+use crate::oauth::scope::ClientKind;
+use crate::service::access::key_window;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+pub const TOKEN_PATH: &str = "/oauth2-token";
+pub const REVOKE_PATH: &str = "/oauth2-token/revoke";
+pub const INTROSPECT_PATH: &str = "/oauth2-token/introspect";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+
+/// RFC 8414 §2, exactly what Postern does.
+#[derive(Debug, Serialize)]
+pub struct Metadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub revocation_endpoint: String,
+    pub introspection_endpoint: String,
+    pub scopes_supported: Vec<&'static str>,
+    pub response_types_supported: [&'static str; 1],
+    pub response_modes_supported: [&'static str; 1],
+    pub grant_types_supported: [&'static str; 3],
+    pub token_endpoint_auth_methods_supported: [&'static str; 3],
+    pub revocation_endpoint_auth_methods_supported: [&'static str; 3],
+    pub introspection_endpoint_auth_methods_supported: [&'static str; 2],
+    pub code_challenge_methods_supported: [&'static str; 1],
+    /// RFC 9207: authorization responses carry `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+    pub service_documentation: String,
+}
+
+pub fn metadata(state: &AppState, kind: ClientKind) -> Metadata {
+    let base = &state.site.public_url;
+    let authorize = match kind {
+        ClientKind::BackOffice => "/admin/oauth2-token/authorize",
+        ClientKind::Storefront => "/oauth2-token/authorize",
+    };
+    let client_auth = ["client_secret_basic", "client_secret_post", "none"];
+    Metadata {
+        issuer: state.site.issuer(kind).to_owned(),
+        authorization_endpoint: format!("{base}{authorize}"),
+        token_endpoint: format!("{base}{TOKEN_PATH}"),
+        jwks_uri: format!("{base}{JWKS_PATH}"),
+        revocation_endpoint: format!("{base}{REVOKE_PATH}"),
+        introspection_endpoint: format!("{base}{INTROSPECT_PATH}"),
+        scopes_supported: crate::oauth::scope::names(kind),
+        response_types_supported: ["code"],
+        response_modes_supported: ["query"],
+        grant_types_supported: ["authorization_code", "client_credentials", "refresh_token"],
+        token_endpoint_auth_methods_supported: client_auth,
+        revocation_endpoint_auth_methods_supported: client_auth,
+        introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+        code_challenge_methods_supported: ["S256"],
+        authorization_response_iss_parameter_supported: true,
+        service_documentation: format!("{base}/admin"),
+    }
+}
+
+fn cacheable(max_age: u32, body: impl Serialize) -> Response {
+    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}")).unwrap_or(HeaderValue::from_static("no-cache"));
+    ([(header::CACHE_CONTROL, cache)], axum::Json(body)).into_response()
+}
+
+/// `GET /.well-known/oauth-authorization-server`: the storefront issuer.
+pub async fn storefront_metadata(State(state): State<AppState>) -> Response {
+    cacheable(300, metadata(&state, ClientKind::Storefront))
+}
+
+/// `GET /.well-known/oauth-authorization-server/admin`: the back-office
+/// issuer (RFC 8414 §3.1: the issuer's path after the well-known name).
+pub async fn backoffice_metadata(State(state): State<AppState>) -> Response {
+    cacheable(300, metadata(&state, ClientKind::BackOffice))
+}
+
+#[derive(Serialize)]
+struct Jwks<'a> {
+    keys: Vec<&'a crate::oauth::jwt::PublicJwk>,
+}
+
+/// `GET /.well-known/jwks.json`: the signing key, then the retired keys
+/// whose tokens may still be alive. Cached a minute: a client that meets an
+/// unknown `kid` after a rotation fetches it again.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let ring = state.keys.ring();
+    let keys = ring.verifying(crate::service::now(), key_window(&state)).map(|k| &k.jwk).collect();
+    cacheable(60, Jwks { keys })
+}

@@ -1,0 +1,264 @@
+//! RFC 7009 token revocation and RFC 7662 token introspection (SPEC §7),
+//! with the client authentication of the token endpoint. A client learns
+//! about, and revokes, only the tokens issued to it.
+
+use super::access::key_window;
+use super::audit::{self, AuditEvent};
+use super::token::authenticate;
+use crate::oauth::client_auth::client_credentials;
+use crate::oauth::jwt::{self, Expectations};
+use crate::oauth::secret::hash_secret;
+use crate::oauth::token_request::Params;
+use crate::oauth::{ErrorCode, OAuthError};
+use crate::state::AppState;
+use crate::store;
+use crate::store::audit::NewEntry;
+use serde::Serialize;
+
+/// RFC 7009 §2.1 / RFC 7662 §2.1 `token_type_hint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hint {
+    AccessToken,
+    RefreshToken,
+}
+
+/// Longest token looked at: our access tokens are about 1 KB, refresh tokens 43 characters.
+const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+fn parse<'a>(params: &'a Params, strict_hint: bool) -> Result<(&'a str, Option<Hint>), OAuthError> {
+    let token = params
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("The request is missing the token parameter."))?;
+    let hint = match params.get("token_type_hint") {
+        None | Some("") => None,
+        Some("access_token") => Some(Hint::AccessToken),
+        Some("refresh_token") => Some(Hint::RefreshToken),
+        // RFC 7662 §2.1: an introspection endpoint MAY ignore an unknown hint.
+        Some(_) if !strict_hint => None,
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedTokenType,
+                "token_type_hint must be access_token or refresh_token.",
+            ))
+        }
+    };
+    Ok((token, hint))
+}
+
+/// What a token turned out to be, if it is one of the caller's.
+enum Found {
+    Access { claims: jwt::AccessTokenClaims, status: store::tokens::TokenStatus },
+    Refresh(store::grants::RefreshRecord),
+}
+
+/// Looks the token up as the hint says first, then as the other type
+/// (RFC 7009 §2.1). Tokens of other clients are not found.
+async fn find(
+    state: &AppState,
+    client: &crate::oauth::grant::RegisteredClient,
+    token: &str,
+    hint: Option<Hint>,
+    now: i64,
+) -> Result<Option<Found>, OAuthError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Ok(None);
+    }
+    let order = match hint {
+        Some(Hint::RefreshToken) => [Hint::RefreshToken, Hint::AccessToken],
+        _ => [Hint::AccessToken, Hint::RefreshToken],
+    };
+    for kind in order {
+        let found = match kind {
+            Hint::AccessToken => find_access(state, client, token, now).await?,
+            Hint::RefreshToken => find_refresh(state, client, token).await?,
+        };
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+async fn find_access(
+    state: &AppState,
+    client: &crate::oauth::grant::RegisteredClient,
+    token: &str,
+    now: i64,
+) -> Result<Option<Found>, OAuthError> {
+    if token.bytes().filter(|b| *b == b'.').count() != 2 {
+        return Ok(None);
+    }
+    let kind = client.kind;
+    let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind), kind };
+    let ring = state.keys.ring();
+    let Ok(claims) = jwt::verify(token, ring.verifying(now, key_window(state)), &expect, now) else {
+        return Ok(None);
+    };
+    if claims.client_id != client.client_id {
+        return Ok(None);
+    }
+    let status = store::tokens::status(&state.db, &claims.jti).await.map_err(internal)?;
+    Ok(status.map(|status| Found::Access { claims, status }))
+}
+
+async fn find_refresh(
+    state: &AppState,
+    client: &crate::oauth::grant::RegisteredClient,
+    token: &str,
+) -> Result<Option<Found>, OAuthError> {
+    let record = store::grants::find_refresh_token(&state.db, &hash_secret(token)).await.map_err(internal)?;
+    Ok(record.filter(|r| r.client_id == client.client_id).map(Found::Refresh))
+}
+
+fn internal(err: sqlx::Error) -> OAuthError {
+    tracing::error!(error = %err, "revocation/introspection: database error");
+    OAuthError::server_error()
+}
+
+/// RFC 7009: revokes an access token (that one only) or a refresh token
+/// (its whole grant: every refresh and access token issued from it). An
+/// unknown, expired or foreign token is answered like a revoked one.
+pub async fn revoke(state: &AppState, params: &Params, authorization: Option<&str>, now: i64) -> Result<(), OAuthError> {
+    let (token, hint) = parse(params, true)?;
+    let credentials = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
+    let (record, client) = authenticate(state, &credentials).await?;
+    let Some(found) = find(state, &client, token, hint, now).await? else {
+        tracing::info!(client_id = %client.client_id, "revocation: token unknown, expired or not this client's");
+        return Ok(());
+    };
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    let (detail, user_id, customer_user_id) = match &found {
+        Found::Access { claims, status } => {
+            if !store::tokens::revoke(&mut *tx, &claims.jti, now).await.map_err(internal)? {
+                return Ok(());
+            }
+            (format!("access token jti {}", claims.jti), status.user_id, status.customer_user_id)
+        }
+        Found::Refresh(r) => {
+            if !store::grants::revoke_grant(&mut tx, r.grant_id, "client", now).await.map_err(internal)? {
+                return Ok(());
+            }
+            let subject = r.subject();
+            (
+                format!("refresh token; grant id {} and its tokens revoked", r.grant_id),
+                subject.and_then(|s| s.user_id()),
+                subject.and_then(|s| s.customer_user_id()),
+            )
+        }
+    };
+    let entry = NewEntry {
+        user_id,
+        customer_user_id,
+        application_id: Some(record.id),
+        detail: &detail,
+        ..audit::entry(AuditEvent::TokenRevoked, now)
+    };
+    audit::record(&mut *tx, &entry).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    tracing::info!(client_id = %client.client_id, %detail, "token revoked by its client");
+    Ok(())
+}
+
+/// RFC 7662 §2.2 response. Inactive tokens get `{"active": false}` only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+/// RFC 7662: what a confidential client may know about one of its tokens.
+pub async fn introspect(
+    state: &AppState,
+    params: &Params,
+    authorization: Option<&str>,
+    now: i64,
+) -> Result<Introspection, OAuthError> {
+    let (token, hint) = parse(params, false)?;
+    let credentials = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
+    let (_, client) = authenticate(state, &credentials).await?;
+    if !client.confidential {
+        // RFC 7662 §4: the endpoint must not become a token-scanning oracle
+        // for anyone who knows a public client_id.
+        return Err(OAuthError::new(ErrorCode::InvalidClient, "Only confidential clients may use introspection."));
+    }
+    let inactive = Introspection::default();
+    let Some(found) = find(state, &client, token, hint, now).await? else { return Ok(inactive) };
+    Ok(match found {
+        Found::Access { claims, status } => {
+            let kind_ok = status.kind == client.kind.as_str();
+            if status.revoked || !status.application_active || !status.subject_enabled || !kind_ok {
+                return Ok(inactive);
+            }
+            Introspection {
+                active: true,
+                scope: Some(claims.scope),
+                client_id: Some(claims.client_id),
+                token_type: Some("Bearer"),
+                exp: Some(claims.exp),
+                iat: Some(claims.iat),
+                nbf: Some(claims.nbf),
+                sub: Some(claims.sub),
+                aud: Some(claims.aud),
+                iss: Some(claims.iss),
+                jti: Some(claims.jti),
+            }
+        }
+        Found::Refresh(r) => {
+            let live = r.rotated_at.is_none()
+                && !r.grant_revoked
+                && now < r.expires_at
+                && r.subject_enabled
+                && r.application_active;
+            let Some(subject) = r.subject().filter(|_| live) else { return Ok(inactive) };
+            Introspection {
+                active: true,
+                scope: Some(r.scope),
+                client_id: Some(r.client_id),
+                token_type: Some("refresh_token"),
+                exp: Some(r.expires_at),
+                iat: Some(r.issued_at),
+                sub: Some(subject.sub()),
+                iss: Some(state.site.issuer(client.kind).to_owned()),
+                ..Introspection::default()
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(body: &str) -> Params {
+        Params::from_form(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn token_is_required_and_hints_are_checked_for_revocation_only() {
+        assert_eq!(parse(&params("token_type_hint=access_token"), true).unwrap_err().code, ErrorCode::InvalidRequest);
+        assert_eq!(parse(&params("token="), true).unwrap_err().code, ErrorCode::InvalidRequest);
+        assert_eq!(parse(&params("token=a&token_type_hint=refresh_token"), true).unwrap(), ("a", Some(Hint::RefreshToken)));
+        assert_eq!(parse(&params("token=a&token_type_hint=id_token"), true).unwrap_err().code, ErrorCode::UnsupportedTokenType);
+        assert_eq!(parse(&params("token=a&token_type_hint=id_token"), false).unwrap(), ("a", None));
+    }
+}
