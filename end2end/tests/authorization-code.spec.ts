@@ -1,9 +1,7 @@
 import { test, expect, Page, Browser, APIRequestContext } from "@playwright/test";
-import { execFileSync } from "child_process";
 import * as crypto from "crypto";
-import * as path from "path";
-import { ADMIN_PASSWORD, ROOT, WITH_KEYS } from "../playwright.config";
-import { hydrated, screenshot } from "./helpers";
+import { ADMIN_PASSWORD } from "../playwright.config";
+import { hydrated, postern, screenshot } from "./helpers";
 
 // The authorization code flow in a real browser, against the release
 // binary: a third-party application sends the person to Postern, they sign
@@ -14,20 +12,6 @@ test.describe.configure({ mode: "serial" });
 
 const CALLBACK = "http://127.0.0.1:3199/callback";
 const CUSTOMER = { username: "e2e-shopper", password: "e2e shopper password" };
-
-function postern(args: string[], input?: string): string {
-  return execFileSync(path.join(ROOT, "target/release/postern"), args, {
-    cwd: ROOT,
-    input,
-    env: {
-      ...process.env,
-      POSTERN_DATABASE_URL: `sqlite://${WITH_KEYS.dir}/postern.db`,
-      POSTERN_PRIVATE_KEY: `${WITH_KEYS.dir}/oauth_private.key`,
-      POSTERN_PUBLIC_KEY: `${WITH_KEYS.dir}/oauth_public.key`,
-      POSTERN_LOG: "warn",
-    },
-  }).toString();
-}
 
 type App = { client_id: string; client_secret: string | null };
 const apps: Record<string, App> = {};

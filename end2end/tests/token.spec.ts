@@ -1,22 +1,9 @@
 import { test, expect } from "@playwright/test";
-import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT, WITH_KEYS } from "../playwright.config";
-
-/** Creates an application with the real CLI against the running server's database. */
-function createApp(name: string): { client_id: string; client_secret: string } {
-  const out = execFileSync(
-    path.join(ROOT, "target/release/postern"),
-    ["app", "create", "--owner", "admin", "--name", name, "--grant", "client_credentials", "--json"],
-    {
-      cwd: ROOT,
-      env: { ...process.env, POSTERN_DATABASE_URL: `sqlite://${WITH_KEYS.dir}/postern.db`, POSTERN_LOG: "warn" },
-    },
-  );
-  return JSON.parse(out.toString());
-}
+import { WITH_KEYS } from "../playwright.config";
+import { createApp } from "./helpers";
 
 /** Verifies an RS256 JWT with nothing but the public key file. */
 function verifyJwt(token: string): { header: any; claims: any } {
