@@ -31,24 +31,15 @@ pub fn AuditLogPage() -> impl IntoView {
     });
     let error_of = move |field: &'static str| move || last.with(|r| field_error(r, field));
 
-    let text_filter = move |id: &'static str, label: &'static str, placeholder: &'static str, get: fn(&AuditQuery) -> String, set: fn(&mut AuditQuery, String)| {
+    // One filter field: a text search or a date, with its error beside it.
+    let filter = move |id: &'static str, label: &'static str, kind: &'static str, placeholder: &'static str,
+                       get: fn(&AuditQuery) -> String, set: fn(&mut AuditQuery, String)| {
         view! {
-            <div class="w-full sm:w-48">
+            <div class=if kind == "date" { "w-full sm:w-40" } else { "w-full sm:w-48" }>
                 <label for=id class="block text-xs font-medium text-slate-600">{label}</label>
-                <input id=id type="search" placeholder=placeholder class=INPUT
+                <input id=id type=kind placeholder=placeholder class=INPUT
                     prop:value=move || query.with(get)
                     on:input=move |ev| query.update(|q| { set(q, event_target_value(&ev)); q.page = 1; })/>
-                <p class="mt-1 text-xs text-red-600" role="alert">{error_of(id.trim_start_matches("audit-"))}</p>
-            </div>
-        }
-    };
-    let date_filter = move |id: &'static str, label: &'static str, get: fn(&AuditQuery) -> String, set: fn(&mut AuditQuery, String)| {
-        view! {
-            <div class="w-full sm:w-40">
-                <label for=id class="block text-xs font-medium text-slate-600">{label}</label>
-                <input id=id type="date" class=INPUT
-                    prop:value=move || query.with(get)
-                    on:change=move |ev| query.update(|q| { set(q, event_target_value(&ev)); q.page = 1; })/>
                 <p class="mt-1 text-xs text-red-600" role="alert">{error_of(id.trim_start_matches("audit-"))}</p>
             </div>
         }
@@ -78,8 +69,8 @@ pub fn AuditLogPage() -> impl IntoView {
             </Transition>
             <section class="mt-6" aria-label="Audit log">
                 <div class="flex flex-wrap items-start gap-3">
-                    {date_filter("audit-from", "From", |q| q.from.clone(), |q, v| q.from = v)}
-                    {date_filter("audit-to", "To", |q| q.to.clone(), |q, v| q.to = v)}
+                    {filter("audit-from", "From", "date", "", |q| q.from.clone(), |q, v| q.from = v)}
+                    {filter("audit-to", "To", "date", "", |q| q.to.clone(), |q, v| q.to = v)}
                     <div class="w-full sm:w-60">
                         <label for="audit-event" class="block text-xs font-medium text-slate-600">"Type"</label>
                         <select id="audit-event" class=INPUT
@@ -99,8 +90,8 @@ pub fn AuditLogPage() -> impl IntoView {
                         </select>
                         <p class="mt-1 text-xs text-red-600" role="alert">{error_of("event")}</p>
                     </div>
-                    {text_filter("audit-user", "User", "User name", |q| q.user.clone(), |q, v| q.user = v)}
-                    {text_filter("audit-application", "Application", "Name or client ID", |q| q.application.clone(), |q, v| q.application = v)}
+                    {filter("audit-user", "User", "search", "User name", |q| q.user.clone(), |q, v| q.user = v)}
+                    {filter("audit-application", "Application", "search", "Name or client ID", |q| q.application.clone(), |q, v| q.application = v)}
                 </div>
                 <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading…"</p> }>
                     {move || Suspend::new(async move {
@@ -134,7 +125,7 @@ pub fn AuditLogPage() -> impl IntoView {
                                                             <td class="px-4 py-2 text-slate-900">{r.user}</td>
                                                             <td class="px-4 py-2 text-slate-700">{r.application}</td>
                                                             <td class="whitespace-nowrap px-4 py-2 font-mono text-xs text-slate-600">{r.ip}</td>
-                                                            <td class="px-4 py-2 text-slate-600">{r.detail}</td>
+                                                            <td class="min-w-64 break-all px-4 py-2 text-slate-600">{r.detail}</td>
                                                         </tr>
                                                     }
                                                 }).collect_view()}

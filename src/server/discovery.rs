@@ -35,7 +35,6 @@ pub struct Metadata {
     pub code_challenge_methods_supported: [&'static str; 1],
     /// RFC 9207: authorization responses carry `iss`.
     pub authorization_response_iss_parameter_supported: bool,
-    pub service_documentation: String,
 }
 
 pub fn metadata(state: &AppState, kind: ClientKind) -> Metadata {
@@ -61,7 +60,6 @@ pub fn metadata(state: &AppState, kind: ClientKind) -> Metadata {
         introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
         code_challenge_methods_supported: ["S256"],
         authorization_response_iss_parameter_supported: true,
-        service_documentation: format!("{base}/admin"),
     }
 }
 

@@ -273,7 +273,7 @@ impl Door {
 
     /// The rate-limit key of an account at this door.
     fn account_key(self, username: &str) -> String {
-        format!("{}:{}", self.name(), username.to_lowercase())
+        format!("{}:{}", self.name(), audit::clip(username).to_lowercase())
     }
 
     /// 429 with `Retry-After`, as a page a person can read.
