@@ -6,7 +6,9 @@ use super::scope::ClientKind;
 use super::OAuthError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use ring::rand::SystemRandom;
+use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::traits::PublicKeyParts;
@@ -101,9 +103,12 @@ fn thumbprint(n: &str, e: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-/// A private key that signs tokens, with its public half.
+/// A private key that signs tokens, with its public half. The key is
+/// parsed once, here; signing only does the RSA operation.
 pub struct SigningKey {
-    encoding: EncodingKey,
+    pair: RsaKeyPair,
+    /// The base64url JOSE header of every token it signs (RS256, `at+jwt`, its `kid`).
+    header: String,
     pub verifying: VerifyingKey,
 }
 
@@ -124,8 +129,15 @@ impl SigningKey {
         if derived.jwk != verifying.jwk {
             return Err(KeyError::Mismatch);
         }
-        let encoding = EncodingKey::from_rsa_pem(private_pem.as_bytes()).map_err(|_| KeyError::BadPrivateKey)?;
-        Ok(Self { encoding, verifying })
+        // ring keeps the parsed key (with its CRT values and Montgomery
+        // constants); jsonwebtoken 9 would parse the DER again for every token.
+        let der = rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&private).map_err(|_| KeyError::BadPrivateKey)?;
+        let pair = RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|_| KeyError::BadPrivateKey)?;
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
+        header.kid = Some(verifying.kid().to_owned());
+        let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|_| KeyError::BadPrivateKey)?);
+        Ok(Self { pair, header, verifying })
     }
 
     pub fn kid(&self) -> &str {
@@ -134,10 +146,19 @@ impl SigningKey {
 
     /// Signs an access token: RS256, `typ: at+jwt`, this key's `kid`.
     pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, OAuthError> {
-        let mut header = Header::new(Algorithm::RS256);
-        header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
-        header.kid = Some(self.kid().to_owned());
-        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|_| OAuthError::server_error())
+        let claims = serde_json::to_vec(claims).map_err(|_| OAuthError::server_error())?;
+        let modulus = self.pair.public().modulus_len();
+        let mut token = String::with_capacity(self.header.len() + claims.len() * 4 / 3 + modulus * 4 / 3 + 8);
+        token.push_str(&self.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
+        let mut signature = vec![0u8; modulus];
+        self.pair
+            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), token.as_bytes(), &mut signature)
+            .map_err(|_| OAuthError::server_error())?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+        Ok(token)
     }
 }
 
@@ -199,7 +220,12 @@ pub fn verify<'k>(
             _ => TokenError::Malformed,
         }
     })?;
-    let claims = data.claims;
+    check(&data.claims, expect, now)?;
+    Ok(data.claims)
+}
+
+/// The checks of a token's claims at time `now` (after its signature).
+pub fn check(claims: &AccessTokenClaims, expect: &Expectations<'_>, now: i64) -> Result<(), TokenError> {
     if claims.iss != expect.issuer {
         return Err(TokenError::WrongIssuer);
     }
@@ -212,7 +238,12 @@ pub fn verify<'k>(
     if claims.nbf > now + NBF_LEEWAY {
         return Err(TokenError::NotYetValid);
     }
-    Ok(claims)
+    Ok(())
+}
+
+/// The `kid` in a token's header, unchecked.
+pub fn kid_of(token: &str) -> Option<String> {
+    jsonwebtoken::decode_header(token).ok()?.kid
 }
 
 #[cfg(test)]
@@ -263,6 +294,20 @@ pub(crate) mod tests {
         assert_eq!(got, claims(1_000));
         assert_eq!(verify(&token, [&key.verifying], &expect(), 4_599).unwrap().jti, "jti-1");
         assert_eq!(verify(&token, [&key.verifying], &expect(), 4_600), Err(TokenError::Expired));
+    }
+
+    /// RSASSA-PKCS1-v1_5 is deterministic: the token must be byte for byte
+    /// what jsonwebtoken makes from the same key, header and claims.
+    #[test]
+    fn signing_matches_jsonwebtoken_byte_for_byte() {
+        let (private_pem, _) = test_pems();
+        let key = key();
+        let claims = claims(1_700_000_000);
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
+        header.kid = Some(key.kid().to_owned());
+        let reference = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap()).unwrap();
+        assert_eq!(key.sign(&claims).unwrap(), reference);
     }
 
     #[test]

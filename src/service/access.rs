@@ -2,6 +2,7 @@
 //! signature, issuer, audience, expiry, and its record in the database.
 
 use crate::oauth::jwt::{self, AccessTokenClaims, Expectations, TokenError};
+use std::sync::Arc;
 use crate::oauth::scope::ClientKind;
 use crate::state::AppState;
 use crate::store;
@@ -42,6 +43,50 @@ impl From<TokenError> for AccessError {
     }
 }
 
+/// Tokens whose signature has been verified, by the SHA-256 of the token.
+/// The RSA verification is the dearest part of an API call and a client
+/// sends the same token for its whole life; the claims are still checked
+/// (expiry, issuer, audience) and the record looked up on every call, and an
+/// entry counts only while the key that signed it is in the key ring.
+#[derive(Default)]
+pub struct VerifiedTokens {
+    map: std::sync::RwLock<std::collections::HashMap<[u8; 32], Arc<(AccessTokenClaims, String)>>>,
+}
+
+/// At most this many tokens are remembered; then the memory starts afresh.
+const VERIFIED_CAPACITY: usize = 20_000;
+
+impl VerifiedTokens {
+    pub fn verify(&self, state: &AppState, token: &str, expect: &Expectations<'_>, now: i64) -> Result<AccessTokenClaims, TokenError> {
+        use sha2::Digest;
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let ring = state.keys.ring();
+        let window = key_window(state);
+        let known = self.map.read().unwrap_or_else(|e| e.into_inner()).get(&digest).cloned();
+        if let Some(entry) = known {
+            let (claims, kid) = &*entry;
+            if ring.verifying(now, window).any(|k| k.kid() == kid) {
+                jwt::check(claims, expect, now)?;
+                return Ok(claims.clone());
+            }
+        }
+        let claims = jwt::verify(token, ring.verifying(now, window), expect, now)?;
+        if let Some(kid) = jwt::kid_of(token) {
+            let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= VERIFIED_CAPACITY {
+                map.clear();
+            }
+            map.insert(digest, Arc::new((claims.clone(), kid)));
+        }
+        Ok(claims)
+    }
+
+    /// Forgets the tokens that have expired.
+    pub fn remove_expired(&self, now: i64) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).retain(|_, entry| entry.0.exp > now);
+    }
+}
+
 /// How long a retired key keeps verifying after its rotation: the longest
 /// an access token it signed can live, plus the time the server may take to
 /// notice the rotation, plus a minute of clock slack.
@@ -73,8 +118,7 @@ pub async fn authorize(
 ) -> Result<Access, AccessError> {
     let token = bearer(authorization)?;
     let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind), kind };
-    let ring = state.keys.ring();
-    let claims = jwt::verify(token, ring.verifying(now, key_window(state)), &expect, now)?;
+    let claims = state.verified.verify(state, token, &expect, now)?;
 
     let status = store::tokens::status(&state.db, &claims.jti).await.map_err(|e| {
         tracing::error!(error = %e, "API: token lookup failed");

@@ -52,6 +52,7 @@ pub fn spawn_periodic(state: AppState) {
         loop {
             tick.tick().await;
             state.limits.retain_recent(std::time::Instant::now());
+            state.verified.remove_expired(super::now());
             match run(&state, super::now()).await {
                 Ok(report) if report.removed.total() > 0 || report.retired_keys > 0 => {
                     tracing::info!(%report, "cleanup: removed expired records")

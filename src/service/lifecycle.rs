@@ -127,10 +127,10 @@ pub async fn revoke(state: &AppState, params: &Params, authorization: Option<&st
         tracing::info!(client_id = %client.client_id, "revocation: token unknown, expired or not this client's");
         return Ok(());
     };
-    let mut tx = state.db.begin().await.map_err(internal)?;
+    let mut tx = state.begin_write().await.map_err(internal)?;
     let (detail, user_id, customer_user_id) = match &found {
         Found::Access { claims, status } => {
-            if !store::tokens::revoke(&mut *tx, &claims.jti, now).await.map_err(internal)? {
+            if !store::tokens::revoke(&mut **tx, &claims.jti, now).await.map_err(internal)? {
                 return Ok(());
             }
             (format!("access token jti {}", claims.jti), status.user_id, status.customer_user_id)
@@ -154,7 +154,7 @@ pub async fn revoke(state: &AppState, params: &Params, authorization: Option<&st
         detail: &detail,
         ..audit::entry(AuditEvent::TokenRevoked, now)
     };
-    audit::record(&mut *tx, &entry).await.map_err(internal)?;
+    audit::record(&mut **tx, &entry).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     tracing::info!(client_id = %client.client_id, %detail, "token revoked by its client");
     Ok(())

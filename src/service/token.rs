@@ -57,9 +57,9 @@ pub async fn exchange(
             };
             let claims = client_credentials::grant(&client, &scope, ctx)?;
             let access_token = key.sign(&claims)?;
-            let mut tx = state.db.begin().await.map_err(internal)?;
+            let mut tx = state.begin_write().await.map_err(internal)?;
             store::tokens::insert(
-                &mut *tx,
+                &mut **tx,
                 &store::tokens::NewAccessToken {
                     jti: &claims.jti,
                     application_id: record.id,
@@ -80,7 +80,7 @@ pub async fn exchange(
                 customer_user_id: record.owner_customer_user_id,
                 ..issued(&record, &claims, &detail)
             };
-            audit::record(&mut *tx, &entry).await.map_err(internal)?;
+            audit::record(&mut **tx, &entry).await.map_err(internal)?;
             tx.commit().await.map_err(internal)?;
             tracing::info!(client_id = %claims.client_id, sub = %claims.sub, jti = %claims.jti, grant = "client_credentials", "access token issued");
             Ok(TokenResponse {
@@ -237,14 +237,14 @@ fn response(claims: AccessTokenClaims, access_token: String, refresh_token: Stri
 
 /// A replayed code: revoke what its first redemption issued (RFC 6749 §4.1.2).
 async fn revoke_code_grant(state: &AppState, code_hash: &[u8], now: i64) -> Result<(), OAuthError> {
-    let mut tx = state.db.begin().await.map_err(internal)?;
+    let mut tx = state.begin_write().await.map_err(internal)?;
     // Lock first (a write), then read the grant the first redemption stored.
     sqlx::query("UPDATE oauth_authorization_codes SET used_at = used_at WHERE code_hash = ?")
         .bind(code_hash)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(internal)?;
-    if let Some(grant_id) = store::grants::grant_of_code(&mut *tx, code_hash).await.map_err(internal)? {
+    if let Some(grant_id) = store::grants::grant_of_code(&mut **tx, code_hash).await.map_err(internal)? {
         if store::grants::revoke_grant(&mut tx, grant_id, "code_replay", now).await.map_err(internal)? {
             tracing::warn!(grant_id, "authorization code replayed: its tokens are revoked");
             let detail = format!("authorization code used twice; grant id {grant_id} and its tokens revoked");
@@ -310,7 +310,7 @@ async fn redeem_code(
     let (claims, access_token, refresh_token) = mint(state, key, &issue, now)?;
     let refresh_expires_at = now + state.config.tokens.refresh_token_lifetime;
 
-    let mut tx = state.db.begin().await.map_err(internal)?;
+    let mut tx = state.begin_write().await.map_err(internal)?;
     if !store::grants::claim_code(&mut tx, &code_hash, now).await.map_err(internal)? {
         // Another request redeemed it between our read and now.
         drop(tx);
@@ -319,10 +319,10 @@ async fn redeem_code(
             "The authorization code has already been used; the tokens issued for it are revoked.",
         ));
     }
-    let grant_id = store::grants::insert_grant(&mut *tx, record.id, subject, &issue.scope, now, refresh_expires_at)
+    let grant_id = store::grants::insert_grant(&mut **tx, record.id, subject, &issue.scope, now, refresh_expires_at)
         .await
         .map_err(internal)?;
-    store::grants::set_code_grant(&mut *tx, &code_hash, grant_id).await.map_err(internal)?;
+    store::grants::set_code_grant(&mut **tx, &code_hash, grant_id).await.map_err(internal)?;
     store_pair(&mut tx, &issue, &claims, &refresh_token, grant_id, refresh_expires_at, "authorization_code")
         .await
         .map_err(internal)?;
@@ -357,7 +357,7 @@ async fn refresh(
         let grant_id = stored.grant_id;
         let state = state.clone();
         async move {
-            let mut tx = state.db.begin().await.map_err(internal)?;
+            let mut tx = state.begin_write().await.map_err(internal)?;
             if store::grants::revoke_grant(&mut tx, grant_id, "refresh_reuse", now).await.map_err(internal)? {
                 tracing::warn!(grant_id, "a rotated refresh token was presented again: the grant is revoked");
                 let detail = format!("spent refresh token presented again; grant id {grant_id} and its tokens revoked");
@@ -391,7 +391,7 @@ async fn refresh(
     let (claims, access_token, new_refresh_token) = mint(state, key, &issue, now)?;
     let refresh_expires_at = now + state.config.tokens.refresh_token_lifetime;
 
-    let mut tx = state.db.begin().await.map_err(internal)?;
+    let mut tx = state.begin_write().await.map_err(internal)?;
     if !store::grants::claim_refresh_token(&mut tx, &token_hash, now).await.map_err(internal)? {
         drop(tx);
         // Spent by a concurrent request (reuse), or revoked meanwhile.
