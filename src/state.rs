@@ -18,6 +18,12 @@ pub struct AppState {
     pub verified: Arc<crate::service::access::VerifiedTokens>,
     /// Whose turn it is to write (see [`AppState::begin_write`]).
     writes: Arc<tokio::sync::Mutex<()>>,
+    /// Applications the token endpoint authenticates, kept in memory.
+    pub clients: Arc<crate::service::clients::Clients>,
+    /// Whether API tokens are revoked, their application active …, kept in memory.
+    pub token_statuses: Arc<crate::service::access::TokenStatuses>,
+    /// Group commit of client_credentials tokens.
+    pub token_writer: Arc<crate::service::token_writer::TokenWriter>,
     pub leptos_options: LeptosOptions,
     pub site: Arc<Site>,
     /// SMTP delivery; `None` keeps emails in the outbox only.
@@ -79,7 +85,23 @@ impl AppState {
         let limits = Arc::new(crate::limits::RateLimits::new(&config.rate_limits));
         let writes = Arc::new(tokio::sync::Mutex::new(()));
         let verified = Arc::default();
-        Self { db, config: Arc::new(config), keys: Arc::new(keys), limits, verified, writes, leptos_options, site, mailer }
+        let clients = Arc::default();
+        let token_statuses = Arc::default();
+        let token_writer = Arc::new(crate::service::token_writer::TokenWriter::new(db.clone(), Arc::clone(&writes)));
+        Self {
+            db,
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            limits,
+            verified,
+            writes,
+            clients,
+            token_statuses,
+            token_writer,
+            leptos_options,
+            site,
+            mailer,
+        }
     }
 }
 
@@ -117,6 +139,17 @@ impl AppState {
     pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
         let turn = Arc::clone(&self.writes).lock_owned().await;
         Ok(WriteTx { tx: self.db.begin().await?, _turn: turn })
+    }
+}
+
+impl AppState {
+    /// Call after committing anything that can make a client or a token
+    /// unusable or usable again: a revocation, an application changed,
+    /// deactivated or deleted, a person disabled or enabled. What was kept
+    /// in memory of clients and tokens is read from the database again.
+    pub fn access_changed(&self) {
+        self.clients.forget_all();
+        self.token_statuses.forget_all();
     }
 }
 

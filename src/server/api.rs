@@ -104,12 +104,8 @@ pub async fn list_users(State(state): State<AppState>, headers: HeaderMap, RawQu
         Err(detail) => return json_api_error(StatusCode::BAD_REQUEST, "Invalid query", &detail),
     };
     let org = access.organization_id;
-    let users = match store::users::list_in_organization(&state.db, org, size, (number - 1) * size).await {
-        Ok(users) => users,
-        Err(e) => return internal(e),
-    };
-    let total = match store::users::count_in_organization(&state.db, org).await {
-        Ok(total) => total,
+    let (users, total) = match store::users::page_in_organization(&state.db, org, size, (number - 1) * size).await {
+        Ok(page) => page,
         Err(e) => return internal(e),
     };
     let base = &state.site.public_url;

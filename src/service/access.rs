@@ -1,7 +1,9 @@
 //! Checking a bearer token presented to the APIs (RFC 6750, RFC 9068 §4):
-//! signature, issuer, audience, expiry, and its record in the database.
+//! signature, issuer, audience, expiry, and its record in the database
+//! (both remembered between calls, see [`VerifiedTokens`] and [`TokenStatuses`]).
 
 use crate::oauth::jwt::{self, AccessTokenClaims, Expectations, TokenError};
+use super::memo::Memo;
 use std::sync::Arc;
 use crate::oauth::scope::ClientKind;
 use crate::state::AppState;
@@ -46,44 +48,79 @@ impl From<TokenError> for AccessError {
 /// Tokens whose signature has been verified, by the SHA-256 of the token.
 /// The RSA verification is the dearest part of an API call and a client
 /// sends the same token for its whole life; the claims are still checked
-/// (expiry, issuer, audience) and the record looked up on every call, and an
-/// entry counts only while the key that signed it is in the key ring.
-#[derive(Default)]
-pub struct VerifiedTokens {
-    map: std::sync::RwLock<std::collections::HashMap<[u8; 32], Arc<(AccessTokenClaims, String)>>>,
+/// (expiry, issuer, audience) on every call, and an entry counts only while
+/// the key that signed it is in the key ring.
+pub struct VerifiedTokens(Memo<[u8; 32], Arc<(AccessTokenClaims, String)>>);
+
+impl Default for VerifiedTokens {
+    fn default() -> Self {
+        Self(Memo::new(REMEMBERED_TOKENS))
+    }
 }
 
-/// At most this many tokens are remembered; then the memory starts afresh.
-const VERIFIED_CAPACITY: usize = 20_000;
+/// At most this many tokens are remembered (each table); then it starts afresh.
+const REMEMBERED_TOKENS: usize = 20_000;
 
 impl VerifiedTokens {
+    /// [`jwt::verify`] against the state's key ring, remembered.
     pub fn verify(&self, state: &AppState, token: &str, expect: &Expectations<'_>, now: i64) -> Result<AccessTokenClaims, TokenError> {
         use sha2::Digest;
         let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
         let ring = state.keys.ring();
         let window = key_window(state);
-        let known = self.map.read().unwrap_or_else(|e| e.into_inner()).get(&digest).cloned();
-        if let Some(entry) = known {
+        if let Some(entry) = self.0.get(&digest) {
             let (claims, kid) = &*entry;
             if ring.verifying(now, window).any(|k| k.kid() == kid) {
                 jwt::check(claims, expect, now)?;
                 return Ok(claims.clone());
             }
         }
-        let claims = jwt::verify(token, ring.verifying(now, window), expect, now)?;
-        if let Some(kid) = jwt::kid_of(token) {
-            let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-            if map.len() >= VERIFIED_CAPACITY {
-                map.clear();
-            }
-            map.insert(digest, Arc::new((claims.clone(), kid)));
-        }
+        let (claims, kid) = jwt::verify_keyed(token, ring.verifying(now, window), expect, now)?;
+        // Nothing makes a valid signature invalid: no generation to respect.
+        self.0.put(self.0.generation(), digest, Arc::new((claims.clone(), kid)));
         Ok(claims)
     }
 
-    /// Forgets the tokens that have expired.
+    /// Forgets tokens that have expired (periodic pruning).
     pub fn remove_expired(&self, now: i64) {
-        self.map.write().unwrap_or_else(|e| e.into_inner()).retain(|_, entry| entry.0.exp > now);
+        self.0.retain(|_, entry| entry.0.exp > now);
+    }
+}
+
+/// The database's word on tokens (revoked? application active? user
+/// enabled?), by `jti`. Every change that can make a token unusable —
+/// revocation, a deactivated or deleted application, a disabled person —
+/// empties it after its commit ([`AppState::access_changed`]), so the next
+/// call reads the database again; until then an API call needs no query to
+/// know its token is still good.
+pub struct TokenStatuses(Memo<String, (i64, store::tokens::TokenStatus)>);
+
+impl Default for TokenStatuses {
+    fn default() -> Self {
+        Self(Memo::new(REMEMBERED_TOKENS))
+    }
+}
+
+impl TokenStatuses {
+    pub async fn get(&self, db: &store::Db, claims: &AccessTokenClaims) -> Result<Option<store::tokens::TokenStatus>, sqlx::Error> {
+        if let Some((_, status)) = self.0.get(&claims.jti) {
+            return Ok(Some(status));
+        }
+        let as_of = self.0.generation();
+        let status = store::tokens::status(db, &claims.jti).await?;
+        if let Some(status) = &status {
+            self.0.put(as_of, claims.jti.clone(), (claims.exp, status.clone()));
+        }
+        Ok(status)
+    }
+
+    pub fn forget_all(&self) {
+        self.0.forget_all();
+    }
+
+    /// Forgets tokens that have expired (periodic pruning).
+    pub fn remove_expired(&self, now: i64) {
+        self.0.retain(|_, (exp, _)| *exp > now);
     }
 }
 
@@ -120,7 +157,7 @@ pub async fn authorize(
     let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind), kind };
     let claims = state.verified.verify(state, token, &expect, now)?;
 
-    let status = store::tokens::status(&state.db, &claims.jti).await.map_err(|e| {
+    let status = state.token_statuses.get(&state.db, &claims).await.map_err(|e| {
         tracing::error!(error = %e, "API: token lookup failed");
         AccessError::Internal
     })?;

@@ -306,6 +306,7 @@ pub async fn update(
     let entry = NewEntry { application_id: Some(id), detail: &detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
+    state.access_changed();
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application edited");
     Ok(())
 }
@@ -322,6 +323,7 @@ pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) 
     let entry = NewEntry { application_id: Some(id), detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
+    state.access_changed();
     tracing::info!(application_id = id, active, actor = actor.user_id, "OAuth application activation changed");
     Ok(())
 }
@@ -344,6 +346,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), Serv
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
     tx.commit().await?;
+    state.access_changed();
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application deleted");
     Ok(())
 }
@@ -367,6 +370,7 @@ pub async fn regenerate_secret(state: &AppState, actor: &Actor, id: i64) -> Resu
     };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
+    state.access_changed();
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application secret regenerated");
     Ok((app, secret))
 }

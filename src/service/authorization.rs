@@ -300,6 +300,7 @@ pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now
     };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
+    state.access_changed();
     tracing::info!(application_id, ?subject, grants = revoked, "authorization revoked by the user");
     Ok(())
 }

@@ -65,6 +65,7 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
     let detail = format!("customer user id {id} {}", if enabled { "enabled" } else { "disabled" });
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) }).await?;
     tx.commit().await?;
+    state.access_changed();
     tracing::info!(customer_user_id = id, enabled, actor = actor.user_id, "customer user enabled/disabled");
     Ok(())
 }

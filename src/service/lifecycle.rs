@@ -2,11 +2,10 @@
 //! with the client authentication of the token endpoint. A client learns
 //! about, and revokes, only the tokens issued to it.
 
-use super::access::key_window;
 use super::audit::{self, AuditEvent};
 use super::token::authenticate;
 use crate::oauth::client_auth::client_credentials;
-use crate::oauth::jwt::{self, Expectations};
+use crate::oauth::jwt::Expectations;
 use crate::oauth::secret::hash_secret;
 use crate::oauth::token_request::Params;
 use crate::oauth::{ErrorCode, OAuthError};
@@ -48,7 +47,7 @@ fn parse<'a>(params: &'a Params, strict_hint: bool) -> Result<(&'a str, Option<H
 
 /// What a token turned out to be, if it is one of the caller's.
 enum Found {
-    Access { claims: jwt::AccessTokenClaims, status: store::tokens::TokenStatus },
+    Access { claims: crate::oauth::jwt::AccessTokenClaims, status: store::tokens::TokenStatus },
     Refresh(store::grants::RefreshRecord),
 }
 
@@ -91,8 +90,7 @@ async fn find_access(
     }
     let kind = client.kind;
     let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind), kind };
-    let ring = state.keys.ring();
-    let Ok(claims) = jwt::verify(token, ring.verifying(now, key_window(state)), &expect, now) else {
+    let Ok(claims) = state.verified.verify(state, token, &expect, now) else {
         return Ok(None);
     };
     if claims.client_id != client.client_id {
@@ -122,8 +120,9 @@ fn internal(err: sqlx::Error) -> OAuthError {
 pub async fn revoke(state: &AppState, params: &Params, authorization: Option<&str>, now: i64) -> Result<(), OAuthError> {
     let (token, hint) = parse(params, true)?;
     let credentials = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
-    let (record, client) = authenticate(state, &credentials).await?;
-    let Some(found) = find(state, &client, token, hint, now).await? else {
+    let caller = authenticate(state, &credentials).await?;
+    let (record, client) = (&caller.record, &caller.registered);
+    let Some(found) = find(state, client, token, hint, now).await? else {
         tracing::info!(client_id = %client.client_id, "revocation: token unknown, expired or not this client's");
         return Ok(());
     };
@@ -156,6 +155,7 @@ pub async fn revoke(state: &AppState, params: &Params, authorization: Option<&st
     };
     audit::record(&mut **tx, &entry).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
+    state.access_changed();
     tracing::info!(client_id = %client.client_id, %detail, "token revoked by its client");
     Ok(())
 }
@@ -195,14 +195,15 @@ pub async fn introspect(
 ) -> Result<Introspection, OAuthError> {
     let (token, hint) = parse(params, false)?;
     let credentials = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
-    let (_, client) = authenticate(state, &credentials).await?;
+    let caller = authenticate(state, &credentials).await?;
+    let client = &caller.registered;
     if !client.confidential {
         // RFC 7662 §4: the endpoint must not become a token-scanning oracle
         // for anyone who knows a public client_id.
         return Err(OAuthError::new(ErrorCode::InvalidClient, "Only confidential clients may use introspection."));
     }
     let inactive = Introspection::default();
-    let Some(found) = find(state, &client, token, hint, now).await? else { return Ok(inactive) };
+    let Some(found) = find(state, client, token, hint, now).await? else { return Ok(inactive) };
     Ok(match found {
         Found::Access { claims, status } => {
             let kind_ok = status.kind == client.kind.as_str();

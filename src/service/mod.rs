@@ -13,6 +13,9 @@ pub mod lifecycle;
 pub mod mail;
 pub mod random;
 pub mod token;
+pub mod token_writer;
+pub mod clients;
+pub mod memo;
 pub mod users;
 
 use std::borrow::Cow;

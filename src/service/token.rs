@@ -6,12 +6,14 @@ use crate::oauth::grant::authorization_code::{self, IssuedCode, Redemption, Refu
 use crate::oauth::grant::{client_credentials, GrantType, RegisteredClient};
 use crate::oauth::jwt::{AccessTokenClaims, SigningKey};
 use crate::oauth::pkce::CodeChallenge;
-use crate::oauth::scope::{ClientKind, Scope};
+use crate::oauth::scope::Scope;
 use crate::oauth::secret::hash_secret;
 use crate::oauth::token_request::{GrantRequest, Params, TokenRequest};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::oauth::client_auth::ClientCredentials;
 use crate::service::audit::{self, AuditEvent};
+use crate::service::clients::Client;
+use std::sync::Arc;
 use crate::store::audit::NewEntry;
 use crate::store::grants::Subject;
 use crate::state::AppState;
@@ -44,7 +46,8 @@ pub async fn exchange(
     let request = TokenRequest::parse(params, authorization)?;
     let key = state.keys.signing_key().ok_or_else(OAuthError::no_encryption_key)?;
 
-    let (record, client) = authenticate(state, &request.client).await?;
+    let found = authenticate(state, &request.client).await?;
+    let (record, client) = (&found.record, &found.registered);
 
     let response = match request.grant {
         GrantRequest::ClientCredentials { scope } => {
@@ -55,33 +58,29 @@ pub async fn exchange(
                 now,
                 lifetime: state.config.tokens.access_token_lifetime,
             };
-            let claims = client_credentials::grant(&client, &scope, ctx)?;
+            let claims = client_credentials::grant(client, &scope, ctx)?;
             let access_token = key.sign(&claims)?;
-            let mut tx = state.begin_write().await.map_err(internal)?;
-            store::tokens::insert(
-                &mut **tx,
-                &store::tokens::NewAccessToken {
-                    jti: &claims.jti,
-                    application_id: record.id,
-                    grant_type: GrantType::ClientCredentials.as_str(),
-                    user_id: record.owner_user_id,
-                    customer_user_id: record.owner_customer_user_id,
-                    scope: &claims.scope,
-                    issued_at: claims.iat,
-                    expires_at: claims.exp,
-                    grant_id: None,
-                },
-            )
-            .await
-            .map_err(internal)?;
-            let detail = format!("grant client_credentials; scope \"{}\"; jti {}", claims.scope, claims.jti);
-            let entry = NewEntry {
+            let issued = store::tokens::IssuedToken {
+                jti: claims.jti.clone(),
+                application_id: record.id,
+                application_name: record.name.clone(),
+                client_id: record.client_id.clone(),
+                secret_hash: record.secret_hash.clone(),
                 user_id: record.owner_user_id,
                 customer_user_id: record.owner_customer_user_id,
-                ..issued(&record, &claims, &detail)
+                username: record.owner_username.clone(),
+                scope: claims.scope.clone(),
+                issued_at: claims.iat,
+                expires_at: claims.exp,
+                detail: format!("grant client_credentials; scope \"{}\"; jti {}", claims.scope, claims.jti),
             };
-            audit::record(&mut **tx, &entry).await.map_err(internal)?;
-            tx.commit().await.map_err(internal)?;
+            if !state.token_writer.record(issued).await.map_err(internal)? {
+                // Deactivated, deleted, given a new secret or its owner
+                // disabled after this request read it: refuse, and read it
+                // afresh next time.
+                state.access_changed();
+                return Err(OAuthError::invalid_client());
+            }
             tracing::info!(client_id = %claims.client_id, sub = %claims.sub, jti = %claims.jti, grant = "client_credentials", "access token issued");
             Ok(TokenResponse {
                 token_type: "Bearer",
@@ -92,45 +91,45 @@ pub async fn exchange(
             })
         }
         GrantRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
-            require_code_grant(&client)?;
+            require_code_grant(client)?;
             let redemption = Redemption {
                 client_id: &client.client_id,
                 redirect_uri: redirect_uri.as_deref(),
                 code_verifier: code_verifier.as_deref(),
             };
-            redeem_code(state, &key, &record, &client, &code, &redemption, now).await
+            redeem_code(state, &key, record, client, &code, &redemption, now).await
         }
         GrantRequest::RefreshToken { refresh_token, scope } => {
-            require_code_grant(&client)?;
-            refresh(state, &key, &record, &client, &refresh_token, scope, now).await
+            require_code_grant(client)?;
+            refresh(state, &key, record, client, &refresh_token, scope, now).await
         }
     }?;
-    touch(state, &record, now).await?;
+    if found.claim_touch(now) {
+        store::applications::touch_last_used(&state.db, record.id, now).await.map_err(internal)?;
+    }
     Ok(response)
 }
 
 /// Authenticates the client of a token, revocation or introspection
 /// request (RFC 6749 §2.3) and counts the request against its rate limit.
-pub async fn authenticate(
-    state: &AppState,
-    credentials: &ClientCredentials,
-) -> Result<(store::applications::ClientRecord, RegisteredClient), OAuthError> {
-    let record = store::applications::find_client(&state.db, &credentials.client_id)
+pub async fn authenticate(state: &AppState, credentials: &ClientCredentials) -> Result<Arc<Client>, OAuthError> {
+    let found = state
+        .clients
+        .find(&state.db, &credentials.client_id)
         .await
         .map_err(internal)?
         .ok_or_else(OAuthError::invalid_client)?;
-    let client = registered_client(&record);
-    client_credentials::authenticate(&client, credentials)?;
-    if !record.owner_enabled {
+    client_credentials::authenticate(&found.registered, credentials)?;
+    if !found.record.owner_enabled {
         // The owner's account is disabled: nothing may act as it.
         return Err(OAuthError::invalid_client());
     }
     state
         .limits
         .token_per_client
-        .check(&record.client_id, std::time::Instant::now())
+        .check(&found.record.client_id, std::time::Instant::now())
         .map_err(|wait| OAuthError::rate_limited(wait.seconds()))?;
-    Ok((record, client))
+    Ok(found)
 }
 
 /// The audit entry of an issued access token (never the token: its jti).
@@ -142,11 +141,21 @@ fn issued<'a>(record: &store::applications::ClientRecord, claims: &AccessTokenCl
     }
 }
 
-async fn touch(state: &AppState, record: &store::applications::ClientRecord, now: i64) -> Result<(), OAuthError> {
-    if record.last_used_at.is_none_or(|t| t <= now - store::applications::LAST_USED_PRECISION) {
-        store::applications::touch_last_used(&state.db, record.id, now).await.map_err(internal)?;
+/// Refuses (`invalid_client`, nothing written) when the application was
+/// deactivated, deleted, given a new secret or its owner disabled after the
+/// request authenticated: checked in the transaction that issues the token,
+/// once it holds the write lock, so nothing is issued after such a change
+/// is committed.
+async fn client_still_usable(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    record: &store::applications::ClientRecord,
+) -> Result<(), OAuthError> {
+    if store::applications::still_usable(&mut **tx, record.id, record.secret_hash.as_deref()).await.map_err(internal)? {
+        return Ok(());
     }
-    Ok(())
+    state.access_changed();
+    Err(OAuthError::invalid_client())
 }
 
 /// Only applications registered for the authorization code grant may redeem
@@ -251,7 +260,9 @@ async fn revoke_code_grant(state: &AppState, code_hash: &[u8], now: i64) -> Resu
             reuse_entry(&mut tx, grant_id, &detail, now).await.map_err(internal)?;
         }
     }
-    tx.commit().await.map_err(internal)
+    tx.commit().await.map_err(internal)?;
+    state.access_changed();
+    Ok(())
 }
 
 /// Records `token.reuse_detected` for the grant `grant_id`.
@@ -319,6 +330,7 @@ async fn redeem_code(
             "The authorization code has already been used; the tokens issued for it are revoked.",
         ));
     }
+    client_still_usable(state, &mut tx, record).await?;
     let grant_id = store::grants::insert_grant(&mut **tx, record.id, subject, &issue.scope, now, refresh_expires_at)
         .await
         .map_err(internal)?;
@@ -364,6 +376,7 @@ async fn refresh(
                 reuse_entry(&mut tx, grant_id, &detail, now).await.map_err(internal)?;
             }
             tx.commit().await.map_err(internal)?;
+            state.access_changed();
             Err::<TokenResponse, _>(OAuthError::invalid_grant(
                 "The refresh token has already been used; every token of this grant is now revoked.",
             ))
@@ -401,27 +414,11 @@ async fn refresh(
             _ => Err(OAuthError::invalid_grant("The refresh token has been revoked.")),
         };
     }
+    client_still_usable(state, &mut tx, record).await?;
     store_pair(&mut tx, &issue, &claims, &new_refresh_token, stored.grant_id, refresh_expires_at, "refresh_token")
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     tracing::info!(client_id = %claims.client_id, sub = %claims.sub, jti = %claims.jti, grant_id = stored.grant_id, grant = "refresh_token", "access token issued");
     Ok(response(claims, access_token, new_refresh_token))
-}
-
-fn registered_client(record: &store::applications::ClientRecord) -> RegisteredClient {
-    let kind = ClientKind::parse(&record.kind).unwrap_or(ClientKind::BackOffice);
-    RegisteredClient {
-        client_id: record.client_id.clone(),
-        active: record.active,
-        // The schema's CHECK admits only the two known values.
-        grant_type: GrantType::parse(&record.grant_type).unwrap_or(GrantType::AuthorizationCode),
-        kind,
-        confidential: record.confidential,
-        secret_hash: record.secret_hash.clone(),
-        owner_subject: record
-            .owner_user_id
-            .or(record.owner_customer_user_id)
-            .map(|id| id.to_string()),
-    }
 }

@@ -245,6 +245,7 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
     );
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserUpdated, now) }).await?;
     tx.commit().await?;
+    state.access_changed();
     tracing::info!(user_id = id, actor = actor.user_id, "back-office user edited");
     Ok(())
 }

@@ -64,6 +64,7 @@ pub struct ClientRecord {
     pub id: i64,
     pub organization_id: i64,
     pub client_id: String,
+    pub name: String,
     pub secret_hash: Option<Vec<u8>>,
     pub active: bool,
     pub grant_type: String,
@@ -71,6 +72,8 @@ pub struct ClientRecord {
     pub confidential: bool,
     pub owner_user_id: Option<i64>,
     pub owner_customer_user_id: Option<i64>,
+    /// The owner's user name (back office or storefront).
+    pub owner_username: Option<String>,
     /// False when the owner exists and is disabled.
     pub owner_enabled: bool,
     pub last_used_at: Option<i64>,
@@ -78,8 +81,9 @@ pub struct ClientRecord {
 
 pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT a.id, a.organization_id, a.client_id, a.secret_hash, a.active, a.grant_type, a.kind,
+        "SELECT a.id, a.organization_id, a.client_id, a.name, a.secret_hash, a.active, a.grant_type, a.kind,
                 a.confidential, a.owner_user_id, a.owner_customer_user_id,
+                COALESCE(u.username, c.username) AS owner_username,
                 COALESCE(u.enabled, c.enabled, 1) AS owner_enabled, a.last_used_at
          FROM oauth_applications a
          LEFT JOIN users u ON u.id = a.owner_user_id
@@ -89,6 +93,25 @@ pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result
     .bind(client_id)
     .fetch_optional(db)
     .await
+}
+
+/// Whether, as of the caller's transaction, the application still exists,
+/// is active, still has `secret_hash` (what the request was authenticated
+/// with) and its owner is enabled. Run inside the write transaction that
+/// issues a token, after its first write, so that no change can commit in
+/// between.
+pub async fn still_usable(db: impl SqliteExecutor<'_>, id: i64, secret_hash: Option<&[u8]>) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM oauth_applications a
+         LEFT JOIN users u ON u.id = a.owner_user_id
+         LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id
+         WHERE a.id = ? AND a.active AND a.secret_hash IS ? AND COALESCE(u.enabled, c.enabled, 1)",
+    )
+    .bind(id)
+    .bind(secret_hash)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.is_some())
 }
 
 /// What the authorization endpoint and consent page need of an application.

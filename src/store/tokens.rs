@@ -1,6 +1,7 @@
 //! The `oauth_access_tokens` table: every issued access token by `jti`.
 
-use sqlx::SqliteExecutor;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use std::collections::HashSet;
 
 pub struct NewAccessToken<'a> {
     pub jti: &'a str,
@@ -34,6 +35,94 @@ pub async fn insert(db: impl SqliteExecutor<'_>, t: &NewAccessToken<'_>) -> Resu
     .await?;
     Ok(())
 }
+
+/// An access token of the client_credentials grant, ready to be recorded
+/// with its audit entry, and what its client was authenticated with.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub jti: String,
+    pub application_id: i64,
+    pub application_name: String,
+    pub client_id: String,
+    /// The secret hash the request was checked against (`None`: public client).
+    pub secret_hash: Option<Vec<u8>>,
+    pub user_id: Option<i64>,
+    pub customer_user_id: Option<i64>,
+    pub username: Option<String>,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    /// The audit entry's detail.
+    pub detail: String,
+}
+
+/// Records client_credentials tokens and their audit entries (`event`)
+/// in the caller's transaction, two statements for the whole batch.
+///
+/// A token is recorded only if, as of this transaction, its application
+/// still exists, is active, still has the secret the request was checked
+/// against, and its owner is enabled: the write itself is the last check,
+/// so nothing is issued after a deactivation (or a new secret, or a
+/// disabled owner) is committed, whatever the caller read before. Returns
+/// the `jti`s recorded; the others were refused.
+pub async fn record_issued(
+    conn: &mut SqliteConnection,
+    batch: &[IssuedToken],
+    event: &str,
+) -> Result<HashSet<String>, sqlx::Error> {
+    if batch.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO oauth_access_tokens
+             (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)
+         SELECT v.column1, v.column2, 'client_credentials', v.column3, v.column4, v.column5, v.column6, v.column7
+         FROM (",
+    );
+    query.push_values(batch, |mut row, t| {
+        row.push_bind(&t.jti)
+            .push_bind(t.application_id)
+            .push_bind(t.user_id)
+            .push_bind(t.customer_user_id)
+            .push_bind(&t.scope)
+            .push_bind(t.issued_at)
+            .push_bind(t.expires_at)
+            .push_bind(&t.secret_hash);
+    });
+    query.push(
+        ") AS v
+         JOIN oauth_applications a ON a.id = v.column2
+         LEFT JOIN users u ON u.id = a.owner_user_id
+         LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id
+         WHERE a.active AND a.secret_hash IS v.column8 AND COALESCE(u.enabled, c.enabled, 1)
+         RETURNING jti",
+    );
+    let recorded: HashSet<String> =
+        query.build_query_scalar::<String>().fetch_all(&mut *conn).await?.into_iter().collect();
+    let entries: Vec<super::audit::NewEntry<'_>> = batch
+        .iter()
+        .filter(|t| recorded.contains(&t.jti))
+        .map(|t| super::audit::NewEntry {
+            at: t.issued_at,
+            event,
+            user_id: t.user_id,
+            customer_user_id: t.customer_user_id,
+            username: t.username.as_deref(),
+            application_id: Some(t.application_id),
+            application_name: Some(&t.application_name),
+            client_id: Some(&t.client_id),
+            ip: None,
+            detail: &t.detail,
+        })
+        .collect();
+    for chunk in entries.chunks(AUDIT_ROWS_PER_STATEMENT) {
+        super::audit::insert_many(&mut *conn, chunk).await?;
+    }
+    Ok(recorded)
+}
+
+/// SQLite binds at most 32,766 values per statement; 10 per audit row.
+const AUDIT_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Whether a token may still be used: its record, its application and its user.
 #[derive(Debug, Clone, sqlx::FromRow)]

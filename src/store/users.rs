@@ -140,15 +140,22 @@ pub async fn find_for_login(
     Ok(row.map(|r| (r.user, r.password_hash)))
 }
 
-/// One page of the users of an organization, by username.
-pub async fn list_in_organization(
-    db: impl SqliteExecutor<'_>,
+/// One page of the users of an organization, by username, and how many
+/// there are in all (one statement; a second only for a page past the end).
+pub async fn page_in_organization(
+    db: &super::Db,
     organization_id: i64,
     limit: i64,
     offset: i64,
-) -> Result<Vec<User>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE EXISTS (
+) -> Result<(Vec<User>, i64), sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: User,
+        total: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM {FROM} WHERE EXISTS (
              SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = ?)
          ORDER BY u.username LIMIT ? OFFSET ?"
     ))
@@ -156,7 +163,13 @@ pub async fn list_in_organization(
     .bind(limit)
     .bind(offset)
     .fetch_all(db)
-    .await
+    .await?;
+    let total = match rows.first() {
+        Some(row) => row.total,
+        None if offset == 0 => 0,
+        None => count_in_organization(db, organization_id).await?,
+    };
+    Ok((rows.into_iter().map(|r| r.user).collect(), total))
 }
 
 /// Every user who shares an organization with `viewer_id`, by username, with

@@ -103,16 +103,24 @@ async fn revoked_unknown_and_deactivated_tokens_are_refused_at_once() {
     assert_eq!(app.api("/api/users", &token).await.status, StatusCode::OK);
     let jti = crate::harness::claims(&token)["jti"].as_str().unwrap().to_owned();
 
+    // The server remembers a token's status between calls; every path that
+    // changes one (revocation endpoint, back office, replay detection) calls
+    // `access_changed` after its commit, as these direct writes do here.
     postern::store::tokens::revoke(&app.state.db, &jti, 1).await.unwrap();
+    app.state.access_changed();
     assert_invalid_token(&app.api("/api/users", &token).await);
 
     let (token, _) = app.access_token("Forgotten").await;
+    assert_eq!(app.api("/api/users", &token).await.status, StatusCode::OK);
     sqlx::query("DELETE FROM oauth_access_tokens").execute(&app.state.db).await.unwrap();
+    app.state.access_changed();
     assert_invalid_token(&app.api("/api/users", &token).await);
 
     let (token2, client_id) = app.access_token("Other").await;
+    assert_eq!(app.api("/api/users", &token2).await.status, StatusCode::OK);
     let other = postern::store::applications::find_client(&app.state.db, &client_id).await.unwrap().unwrap();
     postern::store::applications::set_active(&app.state.db, other.id, false, 1).await.unwrap();
+    app.state.access_changed();
     assert_invalid_token(&app.api("/api/users", &token2).await);
 }
 

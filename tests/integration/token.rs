@@ -267,3 +267,83 @@ async fn duplicate_name_for_the_same_owner_is_refused() {
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oauth_applications").fetch_one(&app.state.db).await.unwrap();
     assert_eq!(count, 1, "nothing half-written");
 }
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.state.db).await.unwrap()
+}
+
+/// The token endpoint keeps applications in memory. A change it did not
+/// make itself (another process editing the database) is still caught: the
+/// token's own write checks the application, so nothing is issued or
+/// recorded, and the application is read afresh next time.
+#[tokio::test]
+async fn a_change_behind_the_servers_back_issues_no_token() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Remembered").await;
+    let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    assert_eq!(app.token_form(&body).await.status, StatusCode::OK, "the application is now in memory");
+    let tokens = "SELECT COUNT(*) FROM oauth_access_tokens";
+    let issued = "SELECT COUNT(*) FROM audit_log WHERE event = 'token.issued'";
+
+    let set = |sql: &'static str| {
+        let (db, id) = (app.state.db.clone(), id.clone());
+        async move { sqlx::query(sql).bind(id).execute(&db).await.unwrap() }
+    };
+    set("UPDATE oauth_applications SET active = 0 WHERE client_id = ?").await;
+    assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert_eq!((count(&app, tokens).await, count(&app, issued).await), (1, 1), "nothing recorded for the refusal");
+
+    set("UPDATE oauth_applications SET active = 1 WHERE client_id = ?").await;
+    assert_eq!(app.token_form(&body).await.status, StatusCode::OK, "reactivation is seen too");
+
+    set("UPDATE oauth_applications SET secret_hash = zeroblob(32) WHERE client_id = ?").await;
+    assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert_eq!((count(&app, tokens).await, count(&app, issued).await), (2, 2));
+}
+
+/// Under concurrency the tokens are written in shared transactions: every
+/// answered token is recorded once, with its own audit entry naming its
+/// application, client and owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_token_requests_are_each_recorded_with_their_audit_entry() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.create_app("Busy").await;
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let request = Request::post("/oauth2-token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")))
+            .unwrap();
+        let router = app.router.clone();
+        requests.spawn(async move {
+            use tower::ServiceExt;
+            let response = router.oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            let token: Value = serde_json::from_slice(&body).unwrap();
+            crate::harness::claims(token["access_token"].as_str().unwrap())["jti"].as_str().unwrap().to_owned()
+        });
+    }
+    let mut jtis: Vec<String> = requests.join_all().await;
+    jtis.sort();
+    jtis.dedup();
+    assert_eq!(jtis.len(), 40, "40 distinct tokens");
+    let mut stored: Vec<String> = sqlx::query_scalar("SELECT jti FROM oauth_access_tokens ORDER BY jti")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    stored.sort();
+    assert_eq!(stored, jtis, "every answered token is recorded, nothing else");
+    let entries: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT detail, application_name, client_id, username FROM audit_log WHERE event = 'token.issued' ORDER BY detail",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(entries.len(), 40);
+    for (detail, name, client, owner) in &entries {
+        assert!(jtis.iter().any(|jti| detail.ends_with(&format!("jti {jti}"))), "{detail}");
+        assert_eq!((name.as_str(), client.as_str(), owner.as_str()), ("Busy", id.as_str(), "admin"));
+    }
+}

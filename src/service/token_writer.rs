@@ -1,0 +1,91 @@
+//! Group commit for the token endpoint's hot path: client_credentials tokens
+//! (with their audit entries) are written by one task, as many per
+//! transaction as have arrived while the previous transaction ran.
+//!
+//! Under load this turns N transactions of four statements into one of
+//! four, and requests no longer queue behind SQLite's single write lock one
+//! by one (each waiting in its busy handler). A request still gets its
+//! answer only after its row is committed.
+
+use crate::service::audit::AuditEvent;
+use crate::store::tokens::{self, IssuedToken};
+use crate::store::Db;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// At most this many tokens per transaction.
+const MAX_BATCH: usize = 256;
+/// Requests waiting for the writer before senders wait too.
+const QUEUE: usize = 4_096;
+
+type Reply = oneshot::Sender<Result<bool, sqlx::Error>>;
+
+pub struct TokenWriter {
+    db: Db,
+    /// The process's write turn, shared with [`crate::state::AppState::begin_write`].
+    turn: Arc<Mutex<()>>,
+    queue: OnceLock<mpsc::Sender<(IssuedToken, Reply)>>,
+}
+
+impl TokenWriter {
+    pub fn new(db: Db, turn: Arc<Mutex<()>>) -> Self {
+        Self { db, turn, queue: OnceLock::new() }
+    }
+
+    /// Records `token`; `Ok(false)` when its application was deactivated,
+    /// deleted, given a new secret or its owner disabled meanwhile (nothing
+    /// was written and the token must not be handed out).
+    pub async fn record(&self, token: IssuedToken) -> Result<bool, sqlx::Error> {
+        let queue = self.queue.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(QUEUE);
+            tokio::spawn(run(self.db.clone(), Arc::clone(&self.turn), receiver));
+            sender
+        });
+        let (reply, answer) = oneshot::channel();
+        queue.send((token, reply)).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+}
+
+async fn run(db: Db, turn: Arc<Mutex<()>>, mut receiver: mpsc::Receiver<(IssuedToken, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (tokens, replies): (Vec<IssuedToken>, Vec<Reply>) = batch.drain(..).unzip();
+        let written = {
+            let _turn = turn.lock().await;
+            write(&db, &tokens).await
+        };
+        match written {
+            Ok(recorded) => {
+                for (token, reply) in tokens.iter().zip(replies) {
+                    let _ = reply.send(Ok(recorded.contains(&token.jti)));
+                }
+            }
+            // One bad row fails the whole statement: write each on its own,
+            // so only its own request fails.
+            Err(err) if tokens.len() > 1 => {
+                tracing::warn!(error = %err, rows = tokens.len(), "token batch failed; writing its tokens one by one");
+                for (token, reply) in tokens.into_iter().zip(replies) {
+                    let one = std::slice::from_ref(&token);
+                    let result = {
+                        let _turn = turn.lock().await;
+                        write(&db, one).await
+                    };
+                    let _ = reply.send(result.map(|recorded| recorded.contains(&token.jti)));
+                }
+            }
+            Err(err) => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(err));
+                }
+            }
+        }
+    }
+}
+
+async fn write(db: &Db, batch: &[IssuedToken]) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let recorded = tokens::record_issued(&mut tx, batch, AuditEvent::TokenIssued.as_str()).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
