@@ -71,7 +71,8 @@ pub async fn insert_many(db: impl SqliteExecutor<'_>, entries: &[NewEntry<'_>]) 
             .push_bind(e.ip)
             .push_bind(e.detail);
     });
-    query.build().execute(db).await?;
+    // Not kept prepared (see store::tokens::record_issued).
+    query.build().persistent(false).execute(db).await?;
     Ok(())
 }
 

@@ -98,7 +98,9 @@ pub async fn record_issued(
          RETURNING jti",
     );
     let recorded: HashSet<String> =
-        query.build_query_scalar::<String>().fetch_all(&mut *conn).await?.into_iter().collect();
+        // Not kept prepared: each batch size is another statement, and a
+        // cache of hundreds of them per connection cost tens of megabytes.
+        query.build_query_scalar::<String>().persistent(false).fetch_all(&mut *conn).await?.into_iter().collect();
     let entries: Vec<super::audit::NewEntry<'_>> = batch
         .iter()
         .filter(|t| recorded.contains(&t.jti))
