@@ -138,7 +138,7 @@ impl AppState {
     /// Waiting for the turn here costs only the other transaction's time.
     pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
         let turn = Arc::clone(&self.writes).lock_owned().await;
-        Ok(WriteTx { tx: self.db.begin().await?, _turn: turn })
+        Ok(WriteTx { tx: crate::store::begin_write(&self.db).await?, _turn: turn })
     }
 }
 

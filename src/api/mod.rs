@@ -36,6 +36,25 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // On the server this is a request that could not be read (bad
+        // encoding, missing or malformed arguments, wrong method): the
+        // caller's fault, so a 4xx — server_fn would answer 500.
+        #[cfg(feature = "ssr")]
+        {
+            use axum::http::StatusCode;
+            let status = match &value {
+                ServerFnErrorErr::Args(_)
+                | ServerFnErrorErr::MissingArg(_)
+                | ServerFnErrorErr::Deserialization(_)
+                | ServerFnErrorErr::Request(_) => Some(StatusCode::BAD_REQUEST),
+                ServerFnErrorErr::UnsupportedRequestMethod(_) => Some(StatusCode::METHOD_NOT_ALLOWED),
+                ServerFnErrorErr::Registration(_) => Some(StatusCode::NOT_FOUND),
+                _ => None,
+            };
+            if let Some(status) = status {
+                guard::set_status(status);
+            }
+        }
         AppError::Transport(value.to_string())
     }
 }

@@ -96,7 +96,8 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
             .get(header::ACCESS_CONTROL_REQUEST_METHOD)
             .is_some_and(|m| m.as_bytes() == b"POST");
         let (Some(origin), true) = (allowed, wants_post) else {
-            let mut response = (StatusCode::FORBIDDEN, "This origin may not call this endpoint.").into_response();
+            let mut response =
+                super::error::oauth_error_with_status(StatusCode::FORBIDDEN, "This origin may not call this endpoint.");
             response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
             return response;
         };

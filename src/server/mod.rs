@@ -51,8 +51,39 @@ pub fn router(state: AppState) -> Router {
     protocol
         .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), headers::layer))
         .with_state(state)
+}
+
+/// The largest request body any route takes. Routes that read a form
+/// themselves set smaller bounds (the protocol endpoints 16 KiB, sign-in
+/// 8 KiB); server functions and pages get this one.
+pub const MAX_REQUEST_BODY: usize = 64 * 1024;
+
+/// Bounds every request body: a declared length over the bound is refused
+/// before anything reads it (413; RFC 6749 error JSON on the protocol
+/// endpoints), and a body without a declared length stops being read at
+/// the bound.
+async fn body_limit(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
+        let status = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        return match req.uri().path() {
+            discovery::TOKEN_PATH | discovery::REVOKE_PATH | discovery::INTROSPECT_PATH => {
+                error::oauth_error_with_status(status, "The request body is larger than 16 KiB.")
+            }
+            _ => (status, "The request body is larger than 64 KiB.").into_response(),
+        };
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, MAX_REQUEST_BODY));
+    next.run(axum::extract::Request::from_parts(parts, body)).await
 }
 
 /// `GET /healthz`: 200 when the database answers.

@@ -140,7 +140,7 @@ async fn create_as(state: &AppState, input: NewApplicationInput, actor: Option<&
         skip_consent: input.skip_consent,
         redirect_uris: input.redirect_uris,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     let id = match store::applications::insert(&mut tx, &new, now()).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", NAME_TAKEN)),
@@ -289,7 +289,7 @@ pub async fn update(
         validate_redirect_uris(&redirect_uris)?;
     }
     let changes = ApplicationChanges { name, active, skip_consent: skip_consent && code, redirect_uris };
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     match store::applications::update(&mut tx, id, &changes, now()).await {
         Ok(true) => {}
         Ok(false) => return Err(ServiceError::NotFound(NOT_FOUND)),
@@ -315,7 +315,7 @@ pub async fn update(
 /// at once: the APIs check the application on every request.
 pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) -> Result<(), ServiceError> {
     authorize(state, actor, id, Action::Edit).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     if !store::applications::set_active(&mut *tx, id, active, now()).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
@@ -331,7 +331,7 @@ pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) 
 /// Deletes the application and, with it, the records of its tokens.
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
     let app = authorize(state, actor, id, Action::Delete).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     // Written first, while the application's name can still be looked up.
     let detail = format!("\"{}\" and the records of its tokens", app.name);
     let entry = NewEntry {
@@ -359,7 +359,7 @@ pub async fn regenerate_secret(state: &AppState, actor: &Actor, id: i64) -> Resu
         return Err(ServiceError::invalid("confidential", "A public client has no secret."));
     }
     let secret = ClientSecret::new(random::client_secret());
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     if !store::applications::set_secret_hash(&mut *tx, id, &secret.hash(), now()).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }

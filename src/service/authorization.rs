@@ -194,7 +194,7 @@ pub async fn decide(
             scope = scope.union(&before);
         }
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     store::grants::save_consent(&mut tx, checked.application_id, subject, &scope.to_string(), now).await?;
     let detail = format!("scope \"{}\" (now remembered: \"{scope}\")", checked.request.scope);
     let entry = NewEntry {
@@ -283,7 +283,7 @@ pub async fn authorized_applications(state: &AppState, subject: Subject, now: i6
 /// Forgets the consent and revokes every grant (refresh and access tokens)
 /// `subject` gave the application.
 pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now: i64) -> Result<(), ServiceError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     // A write first, so that the transaction holds the write lock before it reads.
     let forgotten = store::grants::delete_consent(&mut *tx, application_id, subject).await?;
     let revoked = store::grants::revoke_grants_of(&mut tx, application_id, subject, now).await?;

@@ -39,7 +39,7 @@ pub async fn create(state: &AppState, actor: &Actor, form: CustomerForm) -> Resu
         password_hash: &hash,
         language: &form.language,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     let id = match store::customer_users::insert(&mut *tx, &new, now()).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
@@ -60,7 +60,7 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
         Some(c) if actor.organization_ids.contains(&c.organization_id) => {}
         _ => return Err(ServiceError::NotFound("The customer user")),
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     store::customer_users::set_enabled(&mut *tx, id, enabled, now()).await?;
     let detail = format!("customer user id {id} {}", if enabled { "enabled" } else { "disabled" });
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) }).await?;
@@ -99,7 +99,7 @@ pub async fn create_from_cli(
         password_hash: &hash,
         language: "en",
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     let id = match store::customer_users::insert(&mut *tx, &new, now()).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),

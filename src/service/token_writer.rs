@@ -84,7 +84,7 @@ async fn run(db: Db, turn: Arc<Mutex<()>>, mut receiver: mpsc::Receiver<(IssuedT
 }
 
 async fn write(db: &Db, batch: &[IssuedToken]) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::store::begin_write(db).await?;
     let recorded = tokens::record_issued(&mut tx, batch, AuditEvent::TokenIssued.as_str()).await?;
     tx.commit().await?;
     Ok(recorded)

@@ -66,7 +66,7 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
     validate_password(input.password)?;
     let hash = hash_password(input.password.to_owned()).await?;
     let now = now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     let organization_id = match input.organization {
         Some(name) => match store::organizations::find_by_name(&mut *tx, name).await? {
             Some(org) => org.id,
@@ -173,7 +173,7 @@ pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) ->
     validate_password(&form.password)?;
     let hash = hash_password(form.password.clone()).await?;
     let now = now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     let new = store::users::NewUser {
         username,
         email: form.email.trim(),
@@ -222,7 +222,7 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
     let mut memberships: Vec<i64> = current.into_iter().filter(|o| !actor.organization_ids.contains(o)).collect();
     memberships.extend(&form.organization_ids);
     let now = now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     let changes =
         store::users::UserChanges { email: form.email.trim(), role_id: form.role_id, language: &form.language, enabled: form.enabled };
     if !store::users::update(&mut *tx, id, &changes, now).await? {
@@ -303,7 +303,7 @@ pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleFor
         return Err(ServiceError::invalid("name", "The built-in Administrator role cannot be changed."));
     }
     let fields = role_fields(&form)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     match store::roles::update(&mut *tx, id, &fields, now()).await {
         Ok(true) => {}
         Ok(false) => return Err(ServiceError::NotFound("The role")),
@@ -343,7 +343,7 @@ pub async fn create_organization(state: &AppState, actor: &Actor, name: &str) ->
     if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
         return Err(ServiceError::invalid("name", "The organization name must be 1 to 255 characters."));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin_write(&state.db).await?;
     let id = match store::organizations::insert(&mut *tx, name, now()).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", ORGANIZATION_TAKEN)),

@@ -55,6 +55,16 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Db, OpenError> {
         .map_err(|source| OpenError::Connect { url: url.to_owned(), source })
 }
 
+/// Begins a transaction that will write: `BEGIN IMMEDIATE` takes SQLite's
+/// write lock at once (waiting in the busy handler if another connection
+/// holds it). A deferred transaction that reads first and writes later can
+/// instead fail with SQLITE_BUSY when another write commits in between,
+/// which no busy handler retries; under concurrent back-office writes that
+/// was a 500 instead of a wait.
+pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    db.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// Applies the migrations in `migrations/` (embedded at build time).
 pub async fn migrate(db: &Db) -> Result<(), OpenError> {
     sqlx::migrate!("./migrations").run(db).await?;
