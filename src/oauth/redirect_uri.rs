@@ -66,6 +66,13 @@ pub fn resolve(requested: Option<&str>, registered: &[String]) -> Result<String,
         return Ok(requested.to_owned());
     }
     let Ok(asked) = Url::parse(requested) else { return Err(RedirectError::Mismatch) };
+    // Only the port may differ: the parser must not have changed anything
+    // else (it strips control characters and spaces, removes dot segments,
+    // lower-cases), or what is sent back would not be what was compared.
+    // Found by the `authorize` fuzz target: "\0…\0http://127.0.0.1:5000/cb".
+    if asked.as_str() != requested {
+        return Err(RedirectError::Mismatch);
+    }
     let loopback_ip = |u: &Url| u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
         || u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
     if !loopback_ip(&asked) {
@@ -127,6 +134,24 @@ mod tests {
         // "localhost" is a name, not a loopback IP: its port is not ignored (RFC 8252 §8.3).
         let named = vec!["http://localhost:8080/cb".to_string()];
         assert_eq!(resolve(Some("http://localhost:9090/cb"), &named), Err(RedirectError::Mismatch));
+    }
+
+    /// Regression (fuzz/corpus/authorize/seed-crash-loopback-nul): a loopback
+    /// redirect the URL parser would normalize is not the registered one.
+    #[test]
+    fn a_loopback_redirect_is_matched_as_sent_not_as_normalized() {
+        let registered = vec!["http://127.0.0.1/cb".to_string()];
+        for sent in [
+            "\0\0http://127.0.0.1:5000/cb",
+            " http://127.0.0.1:5000/cb",
+            "http://127.0.0.1:5000/cb\t",
+            "http://127.0.0.1:5000/x/../cb",
+            "HTTP://127.0.0.1:5000/cb",
+            "http://127.0.0.1:5000/%63b",
+        ] {
+            assert_eq!(resolve(Some(sent), &registered), Err(RedirectError::Mismatch), "{sent:?}");
+        }
+        assert_eq!(resolve(Some("http://127.0.0.1:5000/cb"), &registered), Ok("http://127.0.0.1:5000/cb".into()));
     }
 
     #[test]
