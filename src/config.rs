@@ -135,6 +135,11 @@ pub struct TokenConfig {
     pub authorization_code_lifetime: i64,
     /// Seconds a back-office login lasts. Env: `POSTERN_SESSION_LIFETIME`.
     pub session_lifetime: i64,
+    /// Whether an administrator may let a *public* client skip the consent
+    /// page. Off by default: anyone can copy a public client's id, so
+    /// skipping consent for it lets any program on the device obtain a
+    /// person's authorization silently (RFC 8252 §8.6, RFC 9700 §4.11).
+    pub public_clients_may_skip_consent: bool,
 }
 
 /// Where the compiled front end is (cargo-leptos output).
@@ -255,6 +260,7 @@ impl Default for TokenConfig {
             refresh_token_lifetime: 30 * 24 * 3600,
             authorization_code_lifetime: 600,
             session_lifetime: 8 * 3600,
+            public_clients_may_skip_consent: false,
         }
     }
 }
@@ -349,6 +355,9 @@ impl Config {
         }
         if let Some(v) = var("POSTERN_SESSION_LIFETIME") {
             self.tokens.session_lifetime = parsed("POSTERN_SESSION_LIFETIME", v)?;
+        }
+        if let Some(v) = var("POSTERN_PUBLIC_CLIENTS_MAY_SKIP_CONSENT") {
+            self.tokens.public_clients_may_skip_consent = on_off("POSTERN_PUBLIC_CLIENTS_MAY_SKIP_CONSENT", v)?;
         }
         if let Some(v) = var("POSTERN_SMTP_HOST") {
             self.smtp.host = v;

@@ -1,8 +1,16 @@
-//! Rate limits (SPEC §7): the token endpoints per client and per IP, the
-//! login forms per account and per IP. Each limit is a keyed GCRA
+//! Rate limits (SPEC §7): the token endpoints per client and per address,
+//! the login forms per account and per address. Each limit is a keyed GCRA
 //! (generic cell rate algorithm, the "virtual scheduling" form of a token
 //! bucket): `burst` requests may come at once, then one every
 //! `60 / per_minute` seconds. Only one timestamp is kept per key.
+//!
+//! Addresses are counted as [`AddressLimiter`] says: an IPv4 address (or an
+//! IPv4-mapped IPv6 one) is one key; an IPv6 address is counted twice, as
+//! itself (`/128`, the normal budget) and as its `/64` network
+//! ([`NETWORK_FACTOR`] times the budget). One `/64` is often a whole home or
+//! office network, so treating it as one caller would let one bad host
+//! hold back its honest neighbours; but a host owns its whole `/64` and can
+//! pick a new `/128` for every request, so the `/64` must be bounded too.
 //!
 //! Times are passed in ([`Instant`]), so the rules are tested without
 //! sleeping.
@@ -28,16 +36,39 @@ impl RetryAfter {
     }
 }
 
-/// One keyed limit.
+/// A shard starts dropping keys whose allowance is whole again once it
+/// holds this many; then again at twice what was left (amortized constant
+/// work per request).
+const PRUNE_AT: usize = 1024;
+
+/// The keys of one lock: per key, the theoretical arrival time of the next
+/// request, as an offset from the limiter's origin.
+struct Shard {
+    schedule: HashMap<String, Duration>,
+    prune_at: usize,
+}
+
+impl Shard {
+    /// Forgets the keys whose allowance is whole again at `t`: a key whose
+    /// next arrival time has passed behaves exactly like a new one, so
+    /// dropping it changes no answer.
+    fn forget_refilled(&mut self, t: Duration) {
+        self.schedule.retain(|_, tat| *tat > t);
+        self.prune_at = PRUNE_AT.max(self.schedule.len() * 2);
+    }
+}
+
+/// One keyed limit. Its memory follows the keys seen in the last
+/// `burst * 60 / per_minute` seconds, not all keys ever seen: a caller who
+/// sends each request under a new key (a new IPv6 address, a new user name)
+/// leaves entries that are dropped as soon as they refill.
 pub struct Limiter {
     /// Time between two requests at the sustained rate.
     interval: Duration,
     /// How far ahead of now the schedule may run: `interval * (burst - 1)`.
     tolerance: Duration,
     origin: Instant,
-    /// Per key: the theoretical arrival time of the next request, as an
-    /// offset from `origin`.
-    shards: Vec<Mutex<HashMap<String, Duration>>>,
+    shards: Vec<Mutex<Shard>>,
     enabled: bool,
 }
 
@@ -49,12 +80,12 @@ impl Limiter {
             interval,
             tolerance: interval * limit.burst.max(1).saturating_sub(1),
             origin: Instant::now(),
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard { schedule: HashMap::new(), prune_at: PRUNE_AT })).collect(),
             enabled,
         }
     }
 
-    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, HashMap<String, Duration>> {
+    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Shard> {
         let mut hasher = DefaultHasher::new();
         key.hash(&mut hasher);
         let shard = &self.shards[(hasher.finish() as usize) % SHARDS];
@@ -72,11 +103,15 @@ impl Limiter {
         }
         let t = self.offset(now);
         let mut shard = self.shard(key);
-        let tat = shard.get(key).copied().unwrap_or(t).max(t);
+        let known = shard.schedule.get(key).copied();
+        let tat = known.unwrap_or(t).max(t);
         if tat - t > self.tolerance {
             return Err(RetryAfter(tat - t - self.tolerance));
         }
-        shard.insert(key.to_owned(), tat + self.interval);
+        if known.is_none() && shard.schedule.len() >= shard.prune_at {
+            shard.forget_refilled(t);
+        }
+        shard.schedule.insert(key.to_owned(), tat + self.interval);
         Ok(())
     }
 
@@ -87,7 +122,7 @@ impl Limiter {
             return Ok(());
         }
         let t = self.offset(now);
-        let tat = self.shard(key).get(key).copied().unwrap_or(t).max(t);
+        let tat = self.shard(key).schedule.get(key).copied().unwrap_or(t).max(t);
         if tat - t > self.tolerance {
             Err(RetryAfter(tat - t - self.tolerance))
         } else {
@@ -100,52 +135,174 @@ impl Limiter {
         let t = self.offset(now);
         let mut left = 0;
         for shard in &self.shards {
-            let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-            map.retain(|_, tat| *tat > t);
-            left += map.len();
+            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            shard.forget_refilled(t);
+            left += shard.schedule.len();
         }
         left
+    }
+
+    /// How many keys are remembered.
+    pub fn keys(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).schedule.len()).sum()
+    }
+}
+
+/// How much more an IPv6 `/64` may send than one of its addresses: 8 times
+/// the burst and 8 times the rate. Eight busy hosts behind one `/64` get
+/// their full allowance each; a host that rotates through its `/64` gets at
+/// most 8 addresses' worth.
+pub const NETWORK_FACTOR: u32 = 8;
+
+/// A refused request: which key refused it, and how long to wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The key that had no allowance left (an address or a `/64`).
+    pub key: String,
+    pub wait: RetryAfter,
+}
+
+/// A limit per client address (the token endpoints' and the login forms'
+/// per-IP limits).
+///
+/// IPv4 addresses (and IPv4-mapped IPv6 addresses) are one key each, with
+/// the configured budget. An IPv6 address is counted twice: as itself
+/// (`/128`) with the configured budget, and as its `/64` with
+/// [`NETWORK_FACTOR`] times the budget. Counting only the `/64` would make
+/// every host of a shared network (an office, a campus, a carrier's NAT64
+/// customers) one caller, held back by the worst of them; counting only the
+/// `/128` would give a host that owns a `/64` (as most do) 2^64 fresh
+/// allowances. With both, a host is held to its own budget, and a host that
+/// rotates addresses to its network's.
+pub struct AddressLimiter {
+    hosts: Limiter,
+    networks: Limiter,
+}
+
+impl AddressLimiter {
+    pub fn new(limit: Limit, enabled: bool) -> Self {
+        let network = Limit {
+            burst: limit.burst.saturating_mul(NETWORK_FACTOR),
+            per_minute: limit.per_minute.saturating_mul(NETWORK_FACTOR),
+        };
+        Self { hosts: Limiter::new(limit, enabled), networks: Limiter::new(network, enabled) }
+    }
+
+    /// Counts one request from `ip` at `now`, or says which key refused it.
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Refusal> {
+        let host = host_key(ip);
+        let Some(network) = network_key(ip) else {
+            return self.hosts.check(&host, now).map_err(|wait| Refusal { key: host, wait });
+        };
+        // The network is asked first without counting, so that a request it
+        // refuses does not also use up the host's allowance (nor leave an
+        // entry for a host address never seen before).
+        self.networks.peek(&network, now).map_err(|wait| Refusal { key: network.clone(), wait })?;
+        self.hosts.check(&host, now).map_err(|wait| Refusal { key: host, wait })?;
+        self.networks.check(&network, now).map_err(|wait| Refusal { key: network, wait })
+    }
+
+    pub fn retain_recent(&self, now: Instant) -> usize {
+        self.hosts.retain_recent(now) + self.networks.retain_recent(now)
     }
 }
 
 /// Every limit of the server, built from `[rate_limits]`.
 pub struct RateLimits {
     pub token_per_client: Limiter,
-    pub token_per_ip: Limiter,
+    pub token_per_ip: AddressLimiter,
+    /// Failed sign-ins, keyed by account *and* address (see
+    /// [`account_key`]).
     pub login_per_account: Limiter,
-    pub login_per_ip: Limiter,
+    pub login_per_ip: AddressLimiter,
+    /// Which refusals are worth an audit entry: the first one of each
+    /// refusing key in a minute (burst 1, 1 a minute). See
+    /// [`RateLimits::note_refusal`].
+    refusal_notes: Limiter,
 }
+
+/// How often a refusing key gets an audit entry: one, then one a minute.
+const REFUSAL_NOTES: Limit = Limit { burst: 1, per_minute: 1 };
 
 impl RateLimits {
     pub fn new(config: &RateLimitConfig) -> Self {
         Self {
             token_per_client: Limiter::new(config.token_per_client, config.enabled),
-            token_per_ip: Limiter::new(config.token_per_ip, config.enabled),
+            token_per_ip: AddressLimiter::new(config.token_per_ip, config.enabled),
             login_per_account: Limiter::new(config.login_per_account, config.enabled),
-            login_per_ip: Limiter::new(config.login_per_ip, config.enabled),
+            login_per_ip: AddressLimiter::new(config.login_per_ip, config.enabled),
+            refusal_notes: Limiter::new(REFUSAL_NOTES, true),
         }
+    }
+
+    /// True for the first refusal by `key` (a limit's name and the key it
+    /// refused) in a minute: the one that is written to the audit log. A
+    /// caller held back by a limit is refused without any work, and must not
+    /// be able to grow the audit log by asking again and again; one entry a
+    /// minute per key still shows who was held back, and since when.
+    pub fn note_refusal(&self, key: &str, now: Instant) -> bool {
+        self.refusal_notes.check(key, now).is_ok()
     }
 
     /// Drops the state of keys that are back to a full allowance.
     pub fn retain_recent(&self, now: Instant) {
-        for limiter in [&self.token_per_client, &self.token_per_ip, &self.login_per_account, &self.login_per_ip] {
+        for limiter in [&self.token_per_client, &self.login_per_account, &self.refusal_notes] {
+            limiter.retain_recent(now);
+        }
+        for limiter in [&self.token_per_ip, &self.login_per_ip] {
             limiter.retain_recent(now);
         }
     }
 }
 
-/// The key of an IP address: IPv6 addresses by their /64, since one host
-/// usually owns a whole /64.
-pub fn ip_key(ip: IpAddr) -> String {
+/// The key of one host: an IPv4 address (IPv4-mapped IPv6 addresses are
+/// the IPv4 address they carry), or a whole IPv6 address.
+pub fn host_key(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
+            None => v6.to_string(),
         },
+    }
+}
+
+/// The key of the network of an IPv6 address, its `/64`; `None` for IPv4
+/// (and IPv4-mapped) addresses, which are counted one by one.
+pub fn network_key(ip: IpAddr) -> Option<String> {
+    match ip {
+        IpAddr::V4(_) => None,
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => None,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+        }
+    }
+}
+
+/// Where a caller is, as the per-account limit sees it: an IPv4 address, or
+/// the `/64` of an IPv6 address (a host that owns a `/64` must not get a
+/// fresh allowance against an account from each of its addresses).
+pub fn ip_key(ip: IpAddr) -> String {
+    network_key(ip).unwrap_or_else(|| host_key(ip))
+}
+
+/// The per-account key of failed sign-ins: the account *and* where the
+/// attempts come from.
+///
+/// Keyed by the account alone, ten wrong passwords from anyone would hold
+/// the account back for everyone: an anonymous caller could keep an
+/// administrator out for as long as they cared to keep guessing. Keyed by
+/// account and address, failures from one address hold back only that
+/// address's attempts on that account; the owner signs in from elsewhere.
+/// What a guesser with many addresses can try against one account is then
+/// bounded by each address's budget (and the per-address limit, which counts
+/// every attempt on every account) times the addresses they control, and by
+/// how many passwords the server checks at once.
+pub fn account_key(account: &str, ip: Option<IpAddr>) -> String {
+    match ip {
+        Some(ip) => format!("{account} from {}", ip_key(ip)),
+        None => account.to_owned(),
     }
 }
 
@@ -155,6 +312,10 @@ mod tests {
 
     fn limiter(burst: u32, per_minute: u32) -> Limiter {
         Limiter::new(Limit { burst, per_minute }, true)
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
     }
 
     #[test]
@@ -212,6 +373,20 @@ mod tests {
     }
 
     #[test]
+    fn a_new_key_for_every_request_does_not_grow_memory_without_bound() {
+        // One request a millisecond, each from a new address: each entry
+        // refills 100 ms later, so only the last ~100 are live.
+        let l = limiter(1, 600);
+        let t0 = Instant::now();
+        for n in 0..200_000u32 {
+            l.check(&format!("2001:db8::{n:x}"), t0 + Duration::from_millis(u64::from(n))).unwrap();
+        }
+        assert!(l.keys() <= SHARDS * PRUNE_AT * 2, "{} keys remembered", l.keys());
+        // Pruning changed no answer: the latest keys are still held back.
+        assert!(l.check(&format!("2001:db8::{:x}", 199_999), t0 + Duration::from_millis(199_999)).is_err());
+    }
+
+    #[test]
     fn retry_after_rounds_up_to_whole_seconds() {
         assert_eq!(RetryAfter(Duration::from_millis(1)).seconds(), 1);
         assert_eq!(RetryAfter(Duration::from_millis(1500)).seconds(), 2);
@@ -220,9 +395,87 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_hosts_share_their_64() {
-        assert_eq!(ip_key("203.0.113.9".parse().unwrap()), "203.0.113.9");
-        assert_eq!(ip_key("2001:db8:1:2:aaaa::1".parse().unwrap()), ip_key("2001:db8:1:2:bbbb::2".parse().unwrap()));
-        assert_eq!(ip_key("::ffff:198.51.100.7".parse().unwrap()), "198.51.100.7");
+    fn address_keys_ipv4_one_by_one_ipv6_by_host_and_by_64() {
+        assert_eq!(host_key(ip("203.0.113.9")), "203.0.113.9");
+        assert_eq!(network_key(ip("203.0.113.9")), None);
+        assert_eq!(host_key(ip("::ffff:198.51.100.7")), "198.51.100.7");
+        assert_eq!(network_key(ip("::ffff:198.51.100.7")), None);
+        assert_eq!(host_key(ip("2001:db8:1:2:aaaa::1")), "2001:db8:1:2:aaaa::1");
+        assert_ne!(host_key(ip("2001:db8:1:2:aaaa::1")), host_key(ip("2001:db8:1:2:bbbb::2")));
+        assert_eq!(network_key(ip("2001:db8:1:2:aaaa::1")).as_deref(), Some("2001:db8:1:2::/64"));
+        assert_eq!(network_key(ip("2001:db8:1:2:aaaa::1")), network_key(ip("2001:db8:1:2:bbbb::2")));
+        assert_ne!(network_key(ip("2001:db8:1:2::1")), network_key(ip("2001:db8:1:3::1")));
+        // The per-account limit sees an IPv6 caller as its /64.
+        assert_eq!(ip_key(ip("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(ip_key(ip("::ffff:198.51.100.7")), "198.51.100.7");
+    }
+
+    #[test]
+    fn ipv4_addresses_are_limited_one_by_one() {
+        let l = AddressLimiter::new(Limit { burst: 2, per_minute: 60 }, true);
+        let t0 = Instant::now();
+        assert_eq!(l.check(ip("203.0.113.9"), t0), Ok(()));
+        assert_eq!(l.check(ip("203.0.113.9"), t0), Ok(()));
+        let refused = l.check(ip("203.0.113.9"), t0).unwrap_err();
+        assert_eq!(refused.key, "203.0.113.9");
+        // The IPv4-mapped form is the same host; the next address is not.
+        assert_eq!(l.check(ip("::ffff:203.0.113.9"), t0).unwrap_err().key, "203.0.113.9");
+        assert_eq!(l.check(ip("203.0.113.10"), t0), Ok(()));
+    }
+
+    #[test]
+    fn ipv6_hosts_have_their_own_budget_and_their_64_eight_times_it() {
+        assert_eq!(NETWORK_FACTOR, 8);
+        let l = AddressLimiter::new(Limit { burst: 2, per_minute: 60 }, true);
+        let t0 = Instant::now();
+        // One host uses its burst; its neighbours in the /64 are not held back.
+        assert_eq!(l.check(ip("2001:db8:1:2::1"), t0), Ok(()));
+        assert_eq!(l.check(ip("2001:db8:1:2::1"), t0), Ok(()));
+        assert_eq!(l.check(ip("2001:db8:1:2::1"), t0).unwrap_err().key, "2001:db8:1:2::1");
+        for host in 2..=8 {
+            for _ in 0..2 {
+                assert_eq!(l.check(ip(&format!("2001:db8:1:2::{host}")), t0), Ok(()), "host {host}");
+            }
+        }
+        // 8 hosts × 2 = the /64's burst of 16: a ninth address is refused by the network.
+        let refused = l.check(ip("2001:db8:1:2::9"), t0).unwrap_err();
+        assert_eq!(refused.key, "2001:db8:1:2::/64");
+        assert_eq!(refused.wait, RetryAfter(Duration::from_millis(125)), "the /64 refills 8 times as fast");
+        // Another /64 is not affected.
+        assert_eq!(l.check(ip("2001:db8:1:3::1"), t0), Ok(()));
+        // The refusal by the network used nothing of the ninth host's own budget.
+        let later = t0 + Duration::from_millis(250);
+        assert_eq!(l.check(ip("2001:db8:1:2::9"), later), Ok(()));
+        assert_eq!(l.check(ip("2001:db8:1:2::9"), later), Ok(()));
+        // The first host is still held by its own budget while its network has room.
+        let soon = t0 + Duration::from_millis(500);
+        assert_eq!(l.check(ip("2001:db8:1:2::1"), soon).unwrap_err().key, "2001:db8:1:2::1");
+    }
+
+    #[test]
+    fn failed_sign_ins_are_counted_per_account_and_address() {
+        let l = limiter(2, 6);
+        let t0 = Instant::now();
+        let from_a = account_key("back office:admin", Some(ip("192.0.2.1")));
+        let from_b = account_key("back office:admin", Some(ip("192.0.2.2")));
+        l.check(&from_a, t0).unwrap();
+        l.check(&from_a, t0).unwrap();
+        assert!(l.peek(&from_a, t0).is_err(), "address A is held back on this account");
+        assert_eq!(l.peek(&from_b, t0), Ok(()), "address B is not");
+        // A host's other IPv6 addresses are the same caller for an account.
+        assert_eq!(account_key("a", Some(ip("2001:db8::1"))), account_key("a", Some(ip("2001:db8::2"))));
+        assert_eq!(account_key("a", None), "a");
+    }
+
+    #[test]
+    fn a_refusing_key_is_noted_once_a_minute() {
+        let limits = RateLimits::new(&RateLimitConfig::default());
+        let t0 = Instant::now();
+        assert!(limits.note_refusal("login address 192.0.2.1", t0));
+        for s in 0..59 {
+            assert!(!limits.note_refusal("login address 192.0.2.1", t0 + Duration::from_secs(s)));
+        }
+        assert!(limits.note_refusal("login account admin from 192.0.2.1", t0), "each key on its own");
+        assert!(limits.note_refusal("login address 192.0.2.1", t0 + Duration::from_secs(60)));
     }
 }

@@ -197,7 +197,8 @@ test("a user without the create permission sees no button and is refused", async
   await expect(viewer.getByRole("link", { name: "Users", exact: true })).toHaveCount(0);
 
   // Calling the server function directly, with a valid session and CSRF token.
-  const csrf = (await context.cookies()).find((c) => c.name === "postern_csrf")!.value;
+  // The token the page's forms carry (bound to the session; not the cookie itself).
+  const csrf = await viewer.locator('form[action="/admin/logout"] input[name="csrf_token"]').inputValue();
   const direct = await viewer.request.post("/admin/rpc/create_application", {
     headers: { "Content-Type": "application/json" },
     data: {

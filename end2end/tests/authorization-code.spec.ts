@@ -73,7 +73,7 @@ test("a back-office app: authorize, sign in, consent, code for a token that work
   await signIn(page, "admin", ADMIN_PASSWORD, "Back-office reporting");
 
   await expect(page.getByRole("heading", { name: '"Back-office reporting" wants to access your account.' })).toBeVisible();
-  await expect(page.getByText("Read the users of your organization")).toBeVisible();
+  await expect(page.getByText("Read the users of Default as you can see them", { exact: false })).toBeVisible();
   await hydrated(page);
   await screenshot(page, "consent-backoffice");
   await page.getByRole("button", { name: "Grant" }).click();
@@ -160,6 +160,24 @@ test("Cancel on the consent page sends access_denied back", async ({ page }) => 
   expect(denied.get("error")).toBe("access_denied");
   expect(denied.get("state")).toBe("state-cancel");
   expect(denied.get("code")).toBeNull();
+  expect(denied.get("iss"), "RFC 9207: errors name their issuer too").toMatch(/\/admin$/);
+});
+
+test("a person of another organization is turned away: no consent, no code, no token", async ({ page }) => {
+  // Organizations are walls (SECURITY.md): before, Bob of "Elsewhere" could
+  // authorize an application of "Default" and read its users with the token.
+  postern(["user", "create", "--username", "e2e-outsider", "--email", "outsider@example.com", "--organization", "Elsewhere", "--password-stdin"], "outsider password 1");
+  const app = apps["Back-office reporting"];
+  const { challenge } = pkce();
+  await catchCallback(page);
+  await page.goto(authorizeUrl("admin", app, "state-outsider", { scope: "users:read", code_challenge: challenge, code_challenge_method: "S256" }));
+  await signIn(page, "e2e-outsider", "outsider password 1", "Back-office reporting");
+  const params = await callbackParams(page);
+  expect(params.get("error")).toBe("access_denied");
+  expect(params.get("error_description")).toContain("organization");
+  expect(params.get("state")).toBe("state-outsider");
+  expect(params.get("iss")).toMatch(/\/admin$/);
+  expect(params.get("code")).toBeNull();
 });
 
 test("a skip-consent app gets its code without a consent page", async ({ page }) => {

@@ -58,7 +58,7 @@ pub async fn get_email_configuration(language: String) -> Result<EmailConfigurat
     use super::guard;
     use crate::service::mail;
     use crate::store::settings;
-    guard::admin()?;
+    guard::system_admin().await?;
     let state = guard::state()?;
     let language = if mail::is_language(&language) { language } else { "en".to_owned() };
     let subject = settings::get(&state.db, &mail::subject_key(&language)).await?.unwrap_or_default();
@@ -94,8 +94,8 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
     use super::guard;
     use crate::service::{mail, now, users::validate_email};
     use crate::store::settings;
-    let user = guard::admin()?;
     guard::check_csrf(&form.csrf_token)?;
+    let actor = guard::system_admin().await?;
     let state = guard::state()?;
     if !mail::is_language(&form.language) {
         return Err(guard::invalid("language", "Choose one of the listed languages."));
@@ -108,11 +108,26 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
     }
     let now = now();
     let mut tx = crate::store::begin_write(&state.db).await?;
+    let before = settings::get(&mut *tx, mail::OVERRIDE_RECIPIENT_KEY).await?.unwrap_or_default();
     settings::put(&mut *tx, &mail::subject_key(&form.language), subject, now).await?;
     settings::put(&mut *tx, &mail::body_key(&form.language), form.body.trim_end(), now).await?;
     settings::put(&mut *tx, mail::OVERRIDE_RECIPIENT_KEY, recipient, now).await?;
+    // The override recipient receives every owner's email: a change of it
+    // is a change of who learns about new applications.
+    let shown = |r: &str| if r.is_empty() { "none (each owner)".to_owned() } else { format!("\"{r}\"") };
+    let detail = format!(
+        "email template ({}) saved; override recipient {} → {}",
+        form.language,
+        shown(&before),
+        shown(recipient)
+    );
+    let entry = crate::store::audit::NewEntry {
+        detail: &detail,
+        ..crate::service::audit::by(&actor, super::audit::AuditEvent::SettingsUpdated, now)
+    };
+    crate::service::audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
-    tracing::info!(actor = user.id, language = %form.language, "email configuration saved");
+    tracing::info!(actor = actor.user_id, language = %form.language, "email configuration saved");
     Ok(())
 }
 
@@ -120,7 +135,7 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
 pub async fn get_outbox(page: u32) -> Result<OutboxPage, AppError> {
     use super::guard;
     use crate::store::outbox;
-    guard::admin()?;
+    guard::system_admin().await?;
     let state = guard::state()?;
     let page_size = 25u32;
     let page = page.max(1);

@@ -68,6 +68,8 @@ impl From<crate::service::ServiceError> for AppError {
             ServiceError::NotFound(what) => AppError::NotFound(what.into()),
             ServiceError::Forbidden => AppError::Forbidden,
             ServiceError::Internal(_) => AppError::Internal,
+            // Only password hashing is ever busy: shown beside the password field.
+            ServiceError::Busy => AppError::Invalid { field: "password".into(), message: ServiceError::Busy.to_string() },
         }
     }
 }
@@ -205,14 +207,20 @@ pub(crate) mod guard {
     }
 
     /// A service failure as the caller sees it, with the matching status
-    /// (422 bad input, 403, 404, 500).
+    /// (422 bad input, 403, 404, 500; 503 with `Retry-After` when busy).
     pub fn service_error(err: crate::service::ServiceError) -> AppError {
         use crate::service::ServiceError;
+        if matches!(err, ServiceError::Busy) {
+            if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+                options.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("2"));
+            }
+        }
         set_status(match err {
             ServiceError::Invalid { .. } => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::Forbidden => axum::http::StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => axum::http::StatusCode::NOT_FOUND,
             ServiceError::Internal(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            ServiceError::Busy => axum::http::StatusCode::SERVICE_UNAVAILABLE,
         });
         err.into()
     }
@@ -221,6 +229,14 @@ pub(crate) mod guard {
     pub fn invalid(field: &str, message: &str) -> AppError {
         set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         AppError::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// The logged-in administrator of every organization (installation-wide
+    /// objects), or 401/403.
+    pub async fn system_admin() -> Result<crate::service::actor::Actor, AppError> {
+        let actor = actor().await?;
+        actor.require_system_admin().map_err(service_error)?;
+        Ok(actor)
     }
 
     /// The logged-in administrator, or 401/403.

@@ -96,21 +96,27 @@ pub async fn consent_context(side: Side, query: String) -> Result<ConsentView, A
     use super::guard;
     use crate::service::authorization::{self, Outcome};
     let state = guard::state()?;
-    let account = match side {
-        Side::BackOffice => guard::user()?.username,
-        Side::Storefront => guard::customer()?.username,
+    let (account, subject) = match side {
+        Side::BackOffice => {
+            let user = guard::user()?;
+            (user.username, crate::store::grants::Subject::User(user.id))
+        }
+        Side::Storefront => {
+            let customer = guard::customer()?;
+            (customer.username, crate::store::grants::Subject::Customer(customer.id))
+        }
     };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.trim_start_matches('?'))
         .map_err(|_| guard::invalid("request", "The authorization request is malformed."))?;
     let params = authorization::request_pairs(&pairs);
-    match authorization::consent_prompt(&state, side.kind(), &params).await.map_err(guard::service_error)? {
+    match authorization::consent_prompt(&state, side.kind(), &params, Some(subject)).await.map_err(guard::service_error)? {
         Ok(prompt) => Ok(ConsentView {
             application: prompt.application,
             organization: prompt.organization,
             scopes: prompt
                 .scopes
                 .iter()
-                .map(|d| ScopeView { name: d.name.to_owned(), description: d.description.to_owned() })
+                .map(|(name, reach)| ScopeView { name: (*name).to_owned(), description: reach.clone() })
                 .collect(),
             account,
             csrf_token: guard::csrf_token().unwrap_or_default(),

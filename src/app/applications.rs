@@ -6,7 +6,7 @@
 //! server functions and refresh the grid in place, without a page load.
 
 use super::components::{
-    csrf_token, error_for, error_outside, CheckboxField, ConfirmDialog, CopyableCode, DialogTitle, EmptyState,
+    csrf_token, error_for, error_outside, viewer_is_administrator, CheckboxField, ConfirmDialog, CopyableCode, DialogTitle, EmptyState,
     ErrorPanel, FieldError, KeysAlerts, Modal, PageHeader, StatusBadge, INPUT, PRIMARY, SECONDARY,
 };
 use crate::api::applications::{
@@ -355,7 +355,7 @@ fn ConfirmRow(kind: Confirm, row: ApplicationRow, dialog: RwSignal<GridDialog>, 
         ),
         Confirm::Regenerate => (
             format!("Regenerate the secret of \"{name}\"?"),
-            "The current secret stops working at once; the new one is shown only once.".to_string(),
+            "The current secret stops working at once, and every token issued to this application (access and refresh tokens) is revoked; people who authorized it sign in to it again. The new secret is shown only once.".to_string(),
             "Regenerate",
             true,
         ),
@@ -397,7 +397,7 @@ fn CreateDialog(
         async move { create_application(form).await }
     });
     let field_error = move |field: &'static str| Signal::derive(move || error_for(create.value().get(), field));
-    let form_error = move || error_outside(create.value().get(), &["name", "organization_id", "owner_id", "grant_type", "redirect_uris"]);
+    let form_error = move || error_outside(create.value().get(), &["name", "organization_id", "owner_id", "grant_type", "redirect_uris", "skip_consent"]);
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
             dialog.set(GridDialog::Credentials(created, "created"));
@@ -484,7 +484,10 @@ fn CreateDialog(
                             <FieldError message=field_error("redirect_uris")/>
                         </div>
                         <CheckboxField id="app-confidential" label="Confidential client (has a secret)" value=confidential/>
-                        <CheckboxField id="app-skip-consent" label="Skip User Consent" value=skip_consent/>
+                        {viewer_is_administrator().then(|| view! {
+                            <CheckboxField id="app-skip-consent" label="Skip User Consent" value=skip_consent/>
+                            <FieldError message=field_error("skip_consent")/>
+                        })}
                     </Show>
                 </div>
                 <div class="flex justify-end gap-3 rounded-b-lg bg-slate-50 px-6 py-3">
@@ -562,7 +565,7 @@ fn EditForm(d: crate::api::applications::ApplicationDetails, on_close: Callback<
         async move { update_application(form).await }
     });
     let field_error = move |field: &'static str| Signal::derive(move || error_for(save.value().get(), field));
-    let form_error = move || error_outside(save.value().get(), &["name", "redirect_uris"]);
+    let form_error = move || error_outside(save.value().get(), &["name", "redirect_uris", "skip_consent"]);
     Effect::new(move |_| {
         if let Some(Ok(())) = save.value().get() {
             refresh.run(());
@@ -608,7 +611,10 @@ fn EditForm(d: crate::api::applications::ApplicationDetails, on_close: Callback<
                         <p class="mt-1 text-xs text-slate-500">"One per line. Matched exactly."</p>
                         <FieldError message=field_error("redirect_uris")/>
                     </div>
-                    <CheckboxField id="edit-skip-consent" label="Skip User Consent" value=skip_consent/>
+                    {viewer_is_administrator().then(|| view! {
+                        <CheckboxField id="edit-skip-consent" label="Skip User Consent" value=skip_consent/>
+                        <FieldError message=field_error("skip_consent")/>
+                    })}
                 })}
             </div>
             <div class="flex justify-end gap-3 rounded-b-lg bg-slate-50 px-6 py-3">

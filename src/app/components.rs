@@ -21,6 +21,16 @@ pub fn csrf_token() -> String {
         .unwrap_or_default()
 }
 
+/// Whether the signed-in person is an administrator (only to hide what the
+/// server would refuse them anyway).
+pub fn viewer_is_administrator() -> bool {
+    use_context::<ViewerResource>()
+        .and_then(|v| v.get_untracked())
+        .and_then(Result::ok)
+        .and_then(|v| v.user)
+        .is_some_and(|u| u.permissions.administrator)
+}
+
 /// The message an answer has for `field`, if it is a validation error of that field.
 pub fn error_for<T>(answer: Option<Result<T, AppError>>, field: &str) -> Option<String> {
     match answer {

@@ -46,7 +46,7 @@ fn Consent(side: Side) -> impl IntoView {
                                     </h1>
                                     <p class="mt-1 text-center text-sm text-slate-500">
                                         "Signed in as "<span class="font-medium text-slate-700">{c.account}</span>
-                                        " · application of "{c.organization}
+                                        " · application of "{c.organization.clone()}
                                     </p>
                                     <div class="mt-8 rounded-lg bg-white px-6 py-6 shadow-sm ring-1 ring-slate-200 sm:px-8">
                                         <h2 class="text-sm font-semibold text-slate-900">"It will be able to:"</h2>
@@ -59,7 +59,10 @@ fn Consent(side: Side) -> impl IntoView {
                                             }).collect_view()}
                                             {nothing.then(|| view! { <li class="text-slate-500">"Confirm who you are (no other access)."</li> })}
                                         </ul>
-                                        <p class="mt-4 text-xs text-slate-500">
+                                        <p class="mt-4 text-xs text-slate-500" data-testid="consent-reach">
+                                            "Only within "{c.organization}", and only while you belong to it: nothing of other organizations."
+                                        </p>
+                                        <p class="mt-2 text-xs text-slate-500">
                                             "You can revoke this access at any time on your Authorized applications page."
                                         </p>
                                         <form method="post" action=c.action class="mt-6 flex flex-col-reverse gap-3 sm:flex-row sm:justify-end"

@@ -144,14 +144,16 @@ pub fn redirect_url(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 impl AuthorizeError {
-    /// Where a `Redirect` error sends the browser.
-    pub fn location(&self) -> Option<String> {
+    /// Where a `Redirect` error sends the browser, with `iss` (RFC 9207
+    /// §2: every authorization response, error responses included).
+    pub fn location(&self, issuer: &str) -> Option<String> {
         match self {
             AuthorizeError::Redirect { redirect_uri, error, description, state } => {
                 let mut pairs = vec![("error", error.as_str()), ("error_description", description.as_str())];
                 if let Some(s) = state {
                     pairs.push(("state", s.as_str()));
                 }
+                pairs.push(("iss", issuer));
                 Some(redirect_url(redirect_uri, &pairs))
             }
             _ => None,
@@ -254,8 +256,9 @@ mod tests {
             state: Some("a b&c".into()),
         };
         assert_eq!(
-            err.location().unwrap(),
-            "https://app.example.com/cb?tenant=7&error=access_denied&error_description=The+user+said+no.&state=a+b%26c"
+            err.location("https://auth.example.com/admin").unwrap(),
+            "https://app.example.com/cb?tenant=7&error=access_denied&error_description=The+user+said+no.&state=a+b%26c\
+             &iss=https%3A%2F%2Fauth.example.com%2Fadmin"
         );
     }
 

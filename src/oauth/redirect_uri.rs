@@ -93,6 +93,21 @@ pub fn resolve(requested: Option<&str>, registered: &[String]) -> Result<String,
         .ok_or(RedirectError::Mismatch)
 }
 
+/// Whether a redirect URI can be served by any program on the person's
+/// device: a loopback address or a private-use (custom) scheme. A public
+/// client redirecting there cannot be told from an impersonator, so its
+/// remembered consent is not enough to skip the page (RFC 8252 §8.6).
+pub fn reaches_any_local_program(uri: &str) -> bool {
+    match Url::parse(uri) {
+        Ok(url) => match url.scheme() {
+            "https" => false,
+            "http" => is_loopback(&url),
+            _ => true,
+        },
+        Err(_) => true,
+    }
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -152,6 +167,14 @@ mod tests {
             assert_eq!(resolve(Some(sent), &registered), Err(RedirectError::Mismatch), "{sent:?}");
         }
         assert_eq!(resolve(Some("http://127.0.0.1:5000/cb"), &registered), Ok("http://127.0.0.1:5000/cb".into()));
+    }
+
+    #[test]
+    fn loopback_and_private_use_schemes_reach_any_local_program() {
+        assert!(reaches_any_local_program("http://127.0.0.1:5000/cb"));
+        assert!(reaches_any_local_program("http://[::1]/cb"));
+        assert!(reaches_any_local_program("com.example.app:/cb"));
+        assert!(!reaches_any_local_program("https://app.example.com/cb"));
     }
 
     #[test]

@@ -38,15 +38,10 @@ pub fn page_csp() {
 
 /// The address a request came from (request extension): the peer, or the
 /// last `X-Forwarded-For` entry when `server.trust_forwarded_for` is on.
+/// The rate limits key it as [`crate::limits::AddressLimiter`] says (IPv4
+/// per address; IPv6 per address and per `/64`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
-
-impl ClientIp {
-    /// The rate limits' key of this address.
-    pub fn key(self) -> String {
-        crate::limits::ip_key(self.0)
-    }
-}
 
 fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
     let value = headers.get_all("x-forwarded-for").iter().last()?.to_str().ok()?;

@@ -1,11 +1,17 @@
 //! Back-office sessions and CSRF protection for the HTML pages.
 //!
 //! A middleware reads the session cookie into a [`CurrentUser`] request
-//! extension, keeps a CSRF token cookie (double submit, compared in constant
+//! extension, keeps a CSRF cookie and derives from it, bound to the
+//! sessions, the [`CsrfToken`] every form must echo (compared in constant
 //! time), refuses cross-origin writes, and sends anonymous visitors of
 //! `/admin` pages to the login page. `POST /admin/login` and
 //! `POST /admin/logout` are plain form handlers, so they work without
 //! JavaScript.
+//!
+//! Over https the cookies are named with the `__Host-` prefix (see
+//! [`SiteCookie`]). Sign-in attempts are rate limited (see
+//! [`crate::limits`]); a refusal by a limit is written to the audit log once
+//! a minute per refusing key, and failures that checked a password each.
 
 use crate::service::audit::{self, AuditEvent};
 use crate::service::{self, ServiceError};
@@ -17,13 +23,13 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-pub const SESSION_COOKIE: &str = "postern_session";
-pub const CSRF_COOKIE: &str = "postern_csrf";
 pub const LOGIN_PATH: &str = "/admin/login";
-pub const CUSTOMER_SESSION_COOKIE: &str = "postern_customer_session";
 pub const STOREFRONT_LOGIN_PATH: &str = "/login";
 /// Where a customer lands after signing in with nothing else to do.
 pub const STOREFRONT_HOME: &str = "/account/applications";
@@ -36,11 +42,65 @@ pub struct CurrentUser(pub Option<User>);
 #[derive(Debug, Clone, Default)]
 pub struct CurrentCustomer(pub Option<CustomerUser>);
 
+/// Postern's cookies, by what they hold.
+///
+/// When the site is served over https (`Site::secure_cookies`) their names
+/// carry the `__Host-` prefix (RFC 6265bis §4.1.3.2): a browser then keeps
+/// such a cookie only if it was set with `Secure`, `Path=/` and no `Domain`,
+/// over https, so a sibling subdomain or a plain-http page on the network
+/// path cannot set or shadow it (cookie tossing, which would let an
+/// attacker plant a CSRF cookie or a session of their own). Over plain http
+/// (development, the tests on loopback) browsers refuse `__Host-` cookies,
+/// so the plain names are used there. Only the name of the current scheme
+/// is read: after a move to https, cookies under the old names are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteCookie {
+    /// The back-office session.
+    Session,
+    /// The storefront (customer user) session.
+    CustomerSession,
+    /// The random value the CSRF token is derived from.
+    Csrf,
+}
+
+impl SiteCookie {
+    /// The cookie's name over https (`secure`) or plain http.
+    pub const fn name(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (SiteCookie::Session, false) => "postern_session",
+            (SiteCookie::Session, true) => "__Host-postern_session",
+            (SiteCookie::CustomerSession, false) => "postern_customer_session",
+            (SiteCookie::CustomerSession, true) => "__Host-postern_customer_session",
+            (SiteCookie::Csrf, false) => "postern_csrf",
+            (SiteCookie::Csrf, true) => "__Host-postern_csrf",
+        }
+    }
+}
+
 /// The CSRF token every form of this browser must echo (request extension).
+///
+/// Not the CSRF cookie itself but derived from it and from the session
+/// cookies the browser holds (see [`CsrfToken::derive`]): a token that
+/// leaked or was seen before a sign-in (the login page is public) is no good
+/// once a session exists, and the token of one session never passes for
+/// another. The sign-in also replaces the CSRF cookie.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
 impl CsrfToken {
+    /// `base64url(SHA-256("postern csrf v1" ‖ csrf ‖ session ‖ customer session))`,
+    /// each value preceded by its length so that no two different triples
+    /// read the same. A missing session counts as an empty value.
+    pub fn derive(csrf_cookie: &str, session: Option<&str>, customer_session: Option<&str>) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(b"postern csrf v1");
+        for part in [csrf_cookie, session.unwrap_or(""), customer_session.unwrap_or("")] {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+        CsrfToken(URL_SAFE_NO_PAD.encode(hash.finalize()))
+    }
+
     /// Constant-time comparison with the token a form sent.
     pub fn verify(&self, presented: &str) -> bool {
         self.0.as_bytes().ct_eq(presented.as_bytes()).into()
@@ -68,6 +128,17 @@ fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> He
         cookie.push_str("; Secure");
     }
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Whether `response` already sets the cookie `name` (the sign-in sets a
+/// fresh CSRF cookie; the middleware must not add a second one).
+fn sets_cookie(response: &Response, name: &str) -> bool {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')))
 }
 
 fn is_csrf_token(value: &str) -> bool {
@@ -110,16 +181,24 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     if unsafe_method && cross_origin(req.headers(), &state.site.public_url) {
         return (StatusCode::FORBIDDEN, "Cross-site requests are not accepted.").into_response();
     }
-    let existing = cookie(req.headers(), CSRF_COOKIE).filter(|v| is_csrf_token(v)).map(str::to_owned);
+    let secure = state.site.secure_cookies;
+    let csrf_name = SiteCookie::Csrf.name(secure);
+    let existing = cookie(req.headers(), csrf_name).filter(|v| is_csrf_token(v)).map(str::to_owned);
     let new_csrf = existing.is_none().then(|| service::random::token(32));
-    let csrf = CsrfToken(existing.or_else(|| new_csrf.clone()).unwrap_or_default());
+    let session = cookie(req.headers(), SiteCookie::Session.name(secure)).map(str::to_owned);
+    let customer_session = cookie(req.headers(), SiteCookie::CustomerSession.name(secure)).map(str::to_owned);
+    let csrf = CsrfToken::derive(
+        existing.as_deref().or(new_csrf.as_deref()).unwrap_or_default(),
+        session.as_deref(),
+        customer_session.as_deref(),
+    );
 
-    let user = match cookie(req.headers(), SESSION_COOKIE) {
+    let user = match &session {
         // A failed lookup was logged where it happened; the visitor is treated as logged out.
         Some(value) => service::auth::session_user(&state, value).await.unwrap_or_default(),
         None => None,
     };
-    let customer = match cookie(req.headers(), CUSTOMER_SESSION_COOKIE) {
+    let customer = match &customer_session {
         Some(value) => service::auth::customer_session_user(&state, value).await.unwrap_or_default(),
         None => None,
     };
@@ -141,8 +220,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         req.extensions_mut().insert(csrf);
         next.run(req).await
     };
-    if let Some(token) = new_csrf {
-        response.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, None, state.site.secure_cookies));
+    if let Some(token) = new_csrf.filter(|_| !sets_cookie(&response, csrf_name)) {
+        response.headers_mut().append(header::SET_COOKIE, set_cookie(csrf_name, &token, None, secure));
     }
     let headers = response.headers_mut();
     if path.starts_with("/admin") || path.starts_with("/account") || path.starts_with("/oauth2-token") || path == STOREFRONT_LOGIN_PATH {
@@ -226,10 +305,10 @@ impl Door {
         }
     }
 
-    fn cookie(self) -> &'static str {
+    fn cookie(self) -> SiteCookie {
         match self {
-            Door::BackOffice => SESSION_COOKIE,
-            Door::Storefront => CUSTOMER_SESSION_COOKIE,
+            Door::BackOffice => SiteCookie::Session,
+            Door::Storefront => SiteCookie::CustomerSession,
         }
     }
 
@@ -271,9 +350,13 @@ impl Door {
         }
     }
 
-    /// The rate-limit key of an account at this door.
-    fn account_key(self, username: &str) -> String {
-        format!("{}:{}", self.name(), audit::clip(username).to_lowercase())
+    /// The rate-limit key of an account at this door, for failures from
+    /// `ip`: the account *and* the address (see [`crate::limits::account_key`]),
+    /// so that failures from one address hold back only that address's
+    /// attempts on the account, and a stranger cannot keep its owner out.
+    fn account_key(self, username: &str, ip: Option<super::ClientIp>) -> String {
+        let account = format!("{}:{}", self.name(), audit::clip(username).to_lowercase());
+        crate::limits::account_key(&account, ip.map(|ip| ip.0))
     }
 
     /// 429 with `Retry-After`, as a page a person can read.
@@ -284,6 +367,21 @@ impl Door {
             "Too many sign-in attempts",
             &format!("Too many sign-in attempts. Try again in {seconds} second{}.", if seconds == 1 { "" } else { "s" }),
             "Sign-in attempts are limited per account and per network address to stop password guessing.",
+            Some((self.login_path(), "Back to sign-in")),
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response
+    }
+
+    /// 429 with `Retry-After` when every password-checking slot stayed
+    /// busy ([`ServiceError::Busy`]): nothing was checked.
+    fn server_busy(self) -> Response {
+        let seconds = service::auth::PASSWORD_WAIT.as_secs().max(1);
+        let mut response = super::authorize::message_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Server busy",
+            "The server is busy checking other sign-ins. Try again in a moment.",
+            "Passwords are checked a few at a time, so that a flood of sign-ins cannot slow down everything else.",
             Some((self.login_path(), "Back to sign-in")),
         );
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -337,15 +435,27 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
             audit::note(&state.db, &entry).await;
         }
     };
-    // Every attempt counts against the address; only failures against the account.
+    // Every attempt counts against the address (and an IPv6 address's /64);
+    // only failures against the account, from this address.
+    let account_key = door.account_key(username, ip);
     let limited = match ip {
-        Some(ip) => state.limits.login_per_ip.check(&ip.key(), now),
+        Some(ip) => state.limits.login_per_ip.check(ip.0, now).map_err(|r| (format!("login address {}", r.key), r.wait)),
         None => Ok(()),
     }
-    .and_then(|()| state.limits.login_per_account.peek(&door.account_key(username), now));
-    if let Err(wait) = limited {
-        tracing::warn!(username = %audit::clip(username), ip = ip_text.as_deref().unwrap_or(""), door = door.name(), "sign-in refused: rate limit reached");
-        failed(format!("{}: refused without checking the password (too many attempts)", door.name())).await;
+    .and_then(|()| {
+        state.limits.login_per_account.peek(&account_key, now).map_err(|wait| (format!("login account {account_key}"), wait))
+    });
+    if let Err((refused_by, wait)) = limited {
+        tracing::warn!(username = %audit::clip(username), ip = ip_text.as_deref().unwrap_or(""), door = door.name(), limit = %refused_by, "sign-in refused: rate limit reached");
+        // Refused without any work: noted once a minute per refusing key,
+        // so that asking again and again cannot grow the audit log.
+        if state.limits.note_refusal(&refused_by, now) {
+            failed(format!(
+                "{}: refused without checking the password (too many attempts); further refusals by this limit in the next minute are not recorded",
+                door.name()
+            ))
+            .await;
+        }
         return door.too_many_attempts(wait);
     }
     match door.sign_in(state, username, &form.password).await {
@@ -359,16 +469,23 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
                 ..audit::entry(AuditEvent::LoginSucceeded, service::now())
             };
             audit::note(&state.db, &entry).await;
+            let secure = state.site.secure_cookies;
             let mut response = Redirect::to(door.next(redirect)).into_response();
-            let cookie = set_cookie(door.cookie(), &signed_in.cookie_value, Some(signed_in.max_age), state.site.secure_cookies);
+            let cookie = set_cookie(door.cookie().name(secure), &signed_in.cookie_value, Some(signed_in.max_age), secure);
             response.headers_mut().append(header::SET_COOKIE, cookie);
+            // A new CSRF cookie too: whatever token was seen before the
+            // sign-in (the login page is public) is of no use after it.
+            let csrf = set_cookie(SiteCookie::Csrf.name(secure), &service::random::token(32), None, secure);
+            response.headers_mut().append(header::SET_COOKIE, csrf);
             response
         }
         Err(ServiceError::Invalid { .. }) => {
-            let _ = state.limits.login_per_account.check(&door.account_key(username), now);
+            let _ = state.limits.login_per_account.check(&account_key, now);
             failed(format!("{}: wrong user name or password, or the account is disabled", door.name())).await;
             door.back_to_login("invalid_credentials", redirect)
         }
+        // Nothing was checked: neither a failure nor worth an audit entry.
+        Err(ServiceError::Busy) => door.server_busy(),
         Err(_) => door.back_to_login("unavailable", redirect),
     }
 }
@@ -391,7 +508,8 @@ pub async fn customer_logout(State(state): State<AppState>, req: Request) -> Res
 
 async fn form_logout(state: &AppState, req: Request, door: Door) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
-    let session = cookie(req.headers(), door.cookie()).map(str::to_owned);
+    let secure = state.site.secure_cookies;
+    let session = cookie(req.headers(), door.cookie().name(secure)).map(str::to_owned);
     let user_id = req.extensions().get::<CurrentUser>().map(|u| u.0.as_ref().map(|u| u.id));
     let customer_user_id = req.extensions().get::<CurrentCustomer>().map(|c| c.0.as_ref().map(|c| c.id));
     let ip = req.extensions().get::<super::ClientIp>().map(|ip| ip.0.to_string());
@@ -417,7 +535,7 @@ async fn form_logout(state: &AppState, req: Request, door: Door) -> Response {
     let mut response = Redirect::to(&format!("{}?logged_out=1", door.login_path())).into_response();
     response
         .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(door.cookie(), "", Some(0), state.site.secure_cookies));
+        .append(header::SET_COOKIE, set_cookie(door.cookie().name(secure), "", Some(0), secure));
     response
 }
 
@@ -444,7 +562,8 @@ mod tests {
     fn cookie_lookup_handles_several_cookies() {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; postern_session=abc; b=2"));
-        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, SiteCookie::Session.name(false)), Some("abc"));
+        assert_eq!(cookie(&headers, SiteCookie::Session.name(true)), None, "over https only the __Host- name counts");
         assert_eq!(cookie(&headers, "missing"), None);
     }
 
@@ -458,5 +577,70 @@ mod tests {
         assert!(!cross_origin(&headers, "https://auth.example.com"), "behind a proxy: the public URL");
         headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
         assert!(cross_origin(&headers, "https://auth.example.com"));
+    }
+
+    #[test]
+    fn cookie_names_carry_the_host_prefix_over_https_only() {
+        for (cookie, plain) in [
+            (SiteCookie::Session, "postern_session"),
+            (SiteCookie::CustomerSession, "postern_customer_session"),
+            (SiteCookie::Csrf, "postern_csrf"),
+        ] {
+            assert_eq!(cookie.name(false), plain);
+            assert_eq!(cookie.name(true), format!("__Host-{plain}"));
+        }
+        // What a __Host- cookie needs (RFC 6265bis §4.1.3.2): Secure, Path=/, no Domain.
+        let secure = set_cookie(SiteCookie::Csrf.name(true), "v", None, true);
+        let secure = secure.to_str().unwrap();
+        assert!(secure.starts_with("__Host-postern_csrf=v;") && secure.contains("; Secure") && secure.contains("Path=/;"), "{secure}");
+        assert!(!secure.to_ascii_lowercase().contains("domain="), "{secure}");
+        let plain = set_cookie(SiteCookie::Csrf.name(false), "v", None, false);
+        assert!(!plain.to_str().unwrap().contains("Secure"));
+    }
+
+    #[test]
+    fn the_csrf_token_is_bound_to_the_cookie_and_the_sessions() {
+        let csrf = "c".repeat(43);
+        let anonymous = CsrfToken::derive(&csrf, None, None);
+        assert_eq!(anonymous.0, CsrfToken::derive(&csrf, None, None).0, "stable while nothing changes");
+        assert!(is_csrf_token(&anonymous.0), "the same shape as the cookie: 43 base64url characters");
+        assert_ne!(anonymous.0, csrf, "not the cookie itself");
+        let signed_in = CsrfToken::derive(&csrf, Some("session-a"), None);
+        let other_session = CsrfToken::derive(&csrf, Some("session-b"), None);
+        let customer = CsrfToken::derive(&csrf, None, Some("session-a"));
+        let both = CsrfToken::derive(&csrf, Some("session-a"), Some("shop"));
+        let other_cookie = CsrfToken::derive(&"d".repeat(43), Some("session-a"), None);
+        let all = [&anonymous, &signed_in, &other_session, &customer, &both, &other_cookie];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a.0, b.0);
+                assert!(!a.verify(&b.0));
+            }
+        }
+        assert!(signed_in.verify(&CsrfToken::derive(&csrf, Some("session-a"), None).0));
+        // Lengths are part of the input: moving characters between values changes the token.
+        assert_ne!(CsrfToken::derive("ab", Some("c"), None).0, CsrfToken::derive("a", Some("bc"), None).0);
+        assert_eq!(CsrfToken::derive(&csrf, Some(""), None).0, anonymous.0, "an empty session cookie is no session");
+    }
+
+    #[test]
+    fn a_response_that_sets_the_csrf_cookie_is_recognised() {
+        let mut response = Redirect::to("/admin").into_response();
+        assert!(!sets_cookie(&response, "postern_csrf"));
+        response.headers_mut().append(header::SET_COOKIE, set_cookie("postern_csrf_other", "x", None, false));
+        assert!(!sets_cookie(&response, "postern_csrf"));
+        response.headers_mut().append(header::SET_COOKIE, set_cookie("postern_csrf", "x", None, false));
+        assert!(sets_cookie(&response, "postern_csrf"));
+    }
+
+    #[tokio::test]
+    async fn the_busy_page_is_a_429_with_retry_after_that_says_why() {
+        let response = Door::BackOffice.server_busy();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("2"));
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("The server is busy checking other sign-ins. Try again in a moment."), "{body}");
+        assert!(body.contains("href=\"/admin/login\""), "{body}");
     }
 }

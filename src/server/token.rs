@@ -27,9 +27,10 @@ struct ProtocolRequest {
 async fn read(state: &AppState, req: Request) -> Result<ProtocolRequest, Response> {
     let ip = req.extensions().get::<ClientIp>().copied();
     if let Some(ip) = ip {
-        if let Err(wait) = state.limits.token_per_ip.check(&ip.key(), std::time::Instant::now()) {
-            tracing::warn!(ip = %ip.0, "token endpoints: rate limit reached for this address");
-            return Err(oauth_error(&OAuthError::rate_limited(wait.seconds()), false));
+        // Per address, and per IPv6 /64 (crate::limits::AddressLimiter).
+        if let Err(refused) = state.limits.token_per_ip.check(ip.0, std::time::Instant::now()) {
+            tracing::warn!(ip = %ip.0, key = %refused.key, "token endpoints: rate limit reached for this address");
+            return Err(oauth_error(&OAuthError::rate_limited(refused.wait.seconds()), false));
         }
     }
     let headers = req.headers();

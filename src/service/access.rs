@@ -173,6 +173,11 @@ pub async fn authorize(
     if !status.subject_enabled {
         return Err(AccessError::InvalidToken("The user of this access token is disabled."));
     }
+    if !status.subject_belongs {
+        // Organizations are walls: a token reaches only an organization its
+        // person belongs to, checked on every call (docs in SECURITY.md).
+        return Err(AccessError::InvalidToken("The user of this access token does not belong to its organization."));
+    }
     if status.kind != kind.as_str() {
         return Err(AccessError::InvalidToken("The access token is not valid for this API."));
     }

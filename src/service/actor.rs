@@ -14,12 +14,19 @@ pub struct Actor {
     pub ip: Option<String>,
     pub permissions: Permissions,
     pub organization_ids: Vec<i64>,
+    /// True when the actor belongs to every organization of the
+    /// installation: only then do installation-wide objects (roles, email
+    /// configuration, the outbox, the audit log) fall within their reach.
+    pub covers_all_organizations: bool,
 }
 
 impl Actor {
     pub async fn load(state: &AppState, user: &User, ip: Option<String>) -> Result<Actor, ServiceError> {
-        let organization_ids = store::organizations::of_user(&state.db, user.id).await?.into_iter().map(|o| o.id).collect();
+        let organization_ids: Vec<i64> =
+            store::organizations::of_user(&state.db, user.id).await?.into_iter().map(|o| o.id).collect();
+        let covers_all_organizations = store::organizations::count(&state.db).await? <= organization_ids.len() as i64;
         Ok(Actor {
+            covers_all_organizations,
             user_id: user.id,
             username: user.username.clone(),
             ip,
@@ -38,6 +45,33 @@ impl Actor {
             (Some(id), orgs) if orgs.contains(&id) => Ok(id),
             (Some(_), _) => Err(ServiceError::invalid("organization_id", "Choose one of your organizations.")),
         }
+    }
+
+    /// Administrators of every organization only: installation-wide objects
+    /// (roles, email configuration and outbox, the audit log) reach into
+    /// every organization, so an administrator of some organizations may
+    /// neither change nor read them (403).
+    pub fn require_system_admin(&self) -> Result<(), ServiceError> {
+        self.require_admin()?;
+        if self.covers_all_organizations {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+
+    /// Whether `user`'s authority does not exceed the actor's: no role can
+    /// lend itself more authority than it has, so an actor may not make an
+    /// application act as such a person (owner, new secret).
+    pub fn outranks_or_equals(&self, user: &Permissions) -> bool {
+        if self.permissions.administrator {
+            return true;
+        }
+        !user.administrator
+            && user.view <= self.permissions.view
+            && user.create <= self.permissions.create
+            && user.edit <= self.permissions.edit
+            && user.delete <= self.permissions.delete
     }
 
     /// Administrators only; others are refused (403).

@@ -47,6 +47,22 @@ pub const NAME_TAKEN: &str = "The application with the given name already exists
 pub const NO_REDIRECT_URI: &str = "At least one redirect URL should be specified.";
 
 pub const NOT_FOUND: &str = "The OAuth application";
+pub const OWNER_OUTRANKS: &str =
+    "Choose an owner whose role does not exceed yours: the application's tokens act as its owner.";
+pub const SKIP_CONSENT_ADMIN_ONLY: &str =
+    "Only administrators can let an application skip user consent: it is a trust decision about a first-party application.";
+pub const SKIP_CONSENT_PUBLIC: &str =
+    "A public client cannot skip user consent: anyone can use its client ID (the configuration can allow it).";
+
+/// A public client skipping consent lets any program that copies its
+/// client ID get a person's authorization silently; refused unless the
+/// configuration allows it (`tokens.public_clients_may_skip_consent`).
+fn check_skip_consent(state: &AppState, confidential: bool, skip_consent: bool) -> Result<(), ServiceError> {
+    if skip_consent && !confidential && !state.config.tokens.public_clients_may_skip_consent {
+        return Err(ServiceError::invalid("skip_consent", SKIP_CONSENT_PUBLIC));
+    }
+    Ok(())
+}
 
 /// Checks a name; returns it trimmed.
 pub fn validate_name(name: &str) -> Result<String, ServiceError> {
@@ -117,6 +133,7 @@ pub async fn create(state: &AppState, input: NewApplicationInput) -> Result<Crea
 /// Creates the application, recording who did it in the same transaction.
 async fn create_as(state: &AppState, input: NewApplicationInput, actor: Option<&Actor>) -> Result<CreatedApplication, ServiceError> {
     let name = validate(&input)?;
+    check_skip_consent(state, input.confidential, input.skip_consent)?;
     let kind = input.kind;
     let client_id = random::client_id();
     let client_secret = input.confidential.then(|| ClientSecret::new(random::client_secret()));
@@ -194,6 +211,9 @@ pub async fn create_in(
     if !actor.permissions.can_in(scope, Action::Create) {
         return Err(ServiceError::Forbidden);
     }
+    if request.skip_consent && !actor.permissions.administrator {
+        return Err(ServiceError::invalid("skip_consent", SKIP_CONSENT_ADMIN_ONLY));
+    }
     let organization_id = actor.organization_for(request.organization_id)?;
     let grant_type = GrantType::parse(&request.grant_type)
         .ok_or_else(|| ServiceError::invalid("grant_type", "Choose client_credentials or authorization_code."))?;
@@ -203,6 +223,11 @@ pub async fn create_in(
             let owner = match request.owner_id {
                 None => actor.user_id,
                 Some(id) => match store::users::find_in_organization(&state.db, organization_id, id).await? {
+                    // Its client_credentials tokens act as the owner: nobody
+                    // may lend an application more authority than their own.
+                    Some(user) if user.enabled && !actor.outranks_or_equals(&user.permissions()) => {
+                        return Err(ServiceError::invalid("owner_id", OWNER_OUTRANKS))
+                    }
                     Some(user) if user.enabled => user.id,
                     _ => return Err(ServiceError::invalid("owner_id", "Choose an active user of the organization.")),
                 },
@@ -284,6 +309,16 @@ pub async fn update(
     let app = authorize(state, actor, id, Action::Edit).await?;
     let name = validate_name(name)?;
     let code = app.grant_type == GrantType::AuthorizationCode.as_str();
+    if skip_consent && code && !app.skip_consent {
+        if !actor.permissions.administrator {
+            return Err(ServiceError::invalid("skip_consent", SKIP_CONSENT_ADMIN_ONLY));
+        }
+        check_skip_consent(state, app.confidential, true)?;
+    }
+    if !skip_consent && app.skip_consent && !actor.permissions.administrator {
+        // Turning it off is safe, but it is the administrators' decision either way.
+        return Err(ServiceError::invalid("skip_consent", SKIP_CONSENT_ADMIN_ONLY));
+    }
     let redirect_uris = if code { parse_redirect_uris(redirect_uris) } else { Vec::new() };
     if code {
         validate_redirect_uris(&redirect_uris)?;
@@ -358,14 +393,25 @@ pub async fn regenerate_secret(state: &AppState, actor: &Actor, id: i64) -> Resu
     if !app.confidential {
         return Err(ServiceError::invalid("confidential", "A public client has no secret."));
     }
+    // A new secret is a new way to get tokens that act as the owner.
+    if let Some(owner_id) = app.owner_user_id.filter(|o| *o != actor.user_id) {
+        let owner = store::users::find(&state.db, owner_id).await?;
+        if owner.is_some_and(|o| !actor.outranks_or_equals(&o.permissions())) {
+            return Err(ServiceError::Forbidden);
+        }
+    }
     let secret = ClientSecret::new(random::client_secret());
     let mut tx = crate::store::begin_write(&state.db).await?;
     if !store::applications::set_secret_hash(&mut *tx, id, &secret.hash(), now()).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
+    // Whatever was issued to the holder of the old secret dies with it: a
+    // secret is regenerated because it leaked, or may have.
+    let revoked = store::grants::revoke_all_of_application(&mut tx, id, "secret_regenerated", now()).await?;
+    let detail = format!("client secret regenerated; {revoked} access token(s) and every refresh token revoked");
     let entry = NewEntry {
         application_id: Some(id),
-        detail: "client secret regenerated",
+        detail: &detail,
         ..audit::by(actor, AuditEvent::ApplicationUpdated, now())
     };
     audit::record(&mut *tx, &entry).await?;

@@ -9,7 +9,7 @@ use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, Author
 use crate::oauth::grant::GrantType;
 use crate::oauth::scope::{ClientKind, Scope, ScopeDefinition, SCOPES};
 use crate::oauth::secret::hash_secret;
-use crate::oauth::ErrorCode;
+use crate::oauth::{redirect_uri, ErrorCode};
 use crate::state::AppState;
 use crate::store::{self, grants::Subject};
 
@@ -33,7 +33,24 @@ pub enum Outcome {
 pub struct Prompt {
     pub application: String,
     pub organization: String,
-    pub scopes: Vec<ScopeDefinition>,
+    /// Each scope asked for, and exactly what it will let the application
+    /// read, as the person, in this organization.
+    pub scopes: Vec<(&'static str, String)>,
+}
+
+/// What a scope lets an application of `organization` read, as the person
+/// who grants it: the consent page says exactly this.
+pub fn reach(scope: &ScopeDefinition, organization: &str) -> String {
+    match scope.name {
+        "users:read" => format!(
+            "Read the users of {organization} as you can see them: user names, email addresses, \
+             whether each is enabled or an administrator, and when each was created"
+        ),
+        "profile" => "Read your customer profile: your user name, email address, organization and language, \
+                    whether your account is enabled and when it was created"
+            .to_owned(),
+        _ => scope.description.to_owned(),
+    }
 }
 
 /// The parameters of an authorization request, as sent; repeated ones are
@@ -48,20 +65,57 @@ pub fn request_pairs(pairs: &[(String, String)]) -> Vec<(String, String)> {
 
 struct Checked {
     application_id: i64,
+    organization_id: i64,
     client: AuthorizingClient,
     organization: String,
     request: AuthorizationRequest,
     redirect_uri_sent: bool,
 }
 
+/// A request refused by [`check`].
+enum Refused {
+    /// What to answer, whoever is signed in.
+    Outcome(Outcome),
+    /// An error to send back to the (trusted) redirect URI: `location`
+    /// carries `error`, `error_description`, `state` and `iss`.
+    Back { location: String, description: String },
+}
+
+impl Refused {
+    /// RFC 9700 §4.11.2: an authorization server that redirects anonymous
+    /// visitors with an error is an open redirector for anyone who can
+    /// register a client. Before the person has signed in, the error is
+    /// shown as a page; once they have, it goes back to the application.
+    fn answer(self, signed_in: bool) -> Outcome {
+        match self {
+            Refused::Outcome(outcome) => outcome,
+            Refused::Back { location, .. } if signed_in => Outcome::Redirect(location),
+            Refused::Back { description, .. } => {
+                Outcome::Page(format!("The application's request cannot be processed: {description}"))
+            }
+        }
+    }
+}
+
+fn back(issuer: &str, err: &AuthorizeError) -> Refused {
+    match err {
+        AuthorizeError::Redirect { description, .. } => {
+            Refused::Back { location: err.location(issuer).unwrap_or_default(), description: description.clone() }
+        }
+        AuthorizeError::Page(message) => Refused::Outcome(Outcome::Page((*message).to_owned())),
+        AuthorizeError::NotFound => Refused::Outcome(Outcome::NotFound),
+    }
+}
+
 /// Runs every check of SPEC §5 on the request.
-async fn check(state: &AppState, side: ClientKind, pairs: &[(String, String)]) -> Result<Result<Checked, Outcome>, ServiceError> {
+async fn check(state: &AppState, side: ClientKind, pairs: &[(String, String)]) -> Result<Result<Checked, Refused>, ServiceError> {
+    let issuer = state.site.issuer(side);
     let get = |name: &str| authorize::single(pairs, name);
     // A repeated client_id or redirect_uri leaves nothing to trust: an error page.
     let (client_id, redirect_uri) = match (get("client_id"), get("redirect_uri")) {
         (Ok(c), Ok(r)) => (c, r),
         (Err(name), _) | (_, Err(name)) => {
-            return Ok(Err(Outcome::Page(format!("The parameter {name} is included more than once."))))
+            return Ok(Err(Refused::Outcome(Outcome::Page(format!("The parameter {name} is included more than once.")))))
         }
     };
     let mut repeated = None;
@@ -99,25 +153,24 @@ async fn check(state: &AppState, side: ClientKind, pairs: &[(String, String)]) -
     };
     let result = authorize::validate(&raw, client.as_ref(), side);
     let request = match (result, repeated) {
-        (Err(AuthorizeError::Page(message)), _) => return Ok(Err(Outcome::Page(message.to_owned()))),
-        (Err(AuthorizeError::NotFound), _) => return Ok(Err(Outcome::NotFound)),
         (Ok(request), Some(name)) => {
-            let back = AuthorizeError::Redirect {
+            let repeated = AuthorizeError::Redirect {
                 redirect_uri: request.redirect_uri,
                 error: ErrorCode::InvalidRequest,
                 description: format!("The parameter {name} is included more than once."),
                 state: request.state,
             };
-            return Ok(Err(Outcome::Redirect(back.location().unwrap_or_default())));
+            return Ok(Err(back(issuer, &repeated)));
         }
-        (Err(err), _) => return Ok(Err(Outcome::Redirect(err.location().unwrap_or_default()))),
+        (Err(err), _) => return Ok(Err(back(issuer, &err))),
         (Ok(request), None) => request,
     };
     let (Some(record), Some(client)) = (record, client) else {
-        return Ok(Err(Outcome::Page("The application is unknown or inactive.".into())));
+        return Ok(Err(Refused::Outcome(Outcome::Page("The application is unknown or inactive.".into()))));
     };
     Ok(Ok(Checked {
         application_id: record.id,
+        organization_id: record.organization_id,
         client,
         organization: record.organization,
         request,
@@ -129,7 +182,11 @@ fn prompt(checked: &Checked) -> Prompt {
     Prompt {
         application: checked.client.name.clone(),
         organization: checked.organization.clone(),
-        scopes: SCOPES.iter().filter(|d| checked.request.scope.contains(d.name)).copied().collect(),
+        scopes: SCOPES
+            .iter()
+            .filter(|d| checked.request.scope.contains(d.name))
+            .map(|d| (d.name, reach(d, &checked.organization)))
+            .collect(),
     }
 }
 
@@ -144,15 +201,36 @@ pub async fn authorize(
 ) -> Result<Outcome, ServiceError> {
     let checked = match check(state, side, pairs).await? {
         Ok(checked) => checked,
-        Err(outcome) => return Ok(outcome),
+        Err(refused) => return Ok(refused.answer(subject.is_some())),
     };
     let Some(subject) = subject else {
         return Ok(Outcome::Login);
     };
+    if let Some(refused) = outsider(state, &checked, subject).await? {
+        return Ok(refused);
+    }
     if checked.client.skip_consent || remembered(state, &checked, subject).await? {
         return issue(state, &checked, subject, now).await.map(Outcome::Redirect);
     }
     Ok(Outcome::Consent(prompt(&checked)))
+}
+
+/// Organizations are walls: a person may authorize only an application of
+/// an organization they belong to, since its tokens read that organization
+/// as them. Anyone else is sent back with `access_denied` (they have signed
+/// in, so the redirect URI is no open redirector for them).
+async fn outsider(state: &AppState, checked: &Checked, subject: Subject) -> Result<Option<Outcome>, ServiceError> {
+    if store::organizations::subject_belongs(&state.db, subject, checked.organization_id).await? {
+        return Ok(None);
+    }
+    tracing::warn!(client_id = %checked.client.client_id, ?subject, "authorization refused: not a member of the application's organization");
+    let denied = AuthorizeError::Redirect {
+        redirect_uri: checked.request.redirect_uri.clone(),
+        error: ErrorCode::AccessDenied,
+        description: "Your account does not belong to the organization of this application.".into(),
+        state: checked.request.state.clone(),
+    };
+    Ok(Some(Outcome::Redirect(denied.location(state.site.issuer(checked.client.kind)).unwrap_or_default())))
 }
 
 /// The consent page's data for a request (re-checked: the page may be old).
@@ -160,8 +238,18 @@ pub async fn consent_prompt(
     state: &AppState,
     side: ClientKind,
     pairs: &[(String, String)],
+    subject: Option<Subject>,
 ) -> Result<Result<Prompt, Outcome>, ServiceError> {
-    Ok(check(state, side, pairs).await?.map(|checked| prompt(&checked)))
+    let checked = match check(state, side, pairs).await? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(Err(refused.answer(subject.is_some()))),
+    };
+    if let Some(subject) = subject {
+        if let Some(refused) = outsider(state, &checked, subject).await? {
+            return Ok(Err(refused));
+        }
+    }
+    Ok(Ok(prompt(&checked)))
 }
 
 /// `POST …/authorize`: the person's answer on the consent page.
@@ -175,8 +263,11 @@ pub async fn decide(
 ) -> Result<Outcome, ServiceError> {
     let checked = match check(state, side, pairs).await? {
         Ok(checked) => checked,
-        Err(outcome) => return Ok(outcome),
+        Err(refused) => return Ok(refused.answer(true)),
     };
+    if let Some(refused) = outsider(state, &checked, subject).await? {
+        return Ok(refused);
+    }
     if !approve {
         let denied = AuthorizeError::Redirect {
             redirect_uri: checked.request.redirect_uri.clone(),
@@ -185,7 +276,7 @@ pub async fn decide(
             state: checked.request.state.clone(),
         };
         tracing::info!(client_id = %checked.client.client_id, ?subject, "consent denied");
-        return Ok(Outcome::Redirect(denied.location().unwrap_or_default()));
+        return Ok(Outcome::Redirect(denied.location(state.site.issuer(side)).unwrap_or_default()));
     }
     // Remember the union of what was granted before and now.
     let mut scope: Scope = checked.request.scope.clone();
@@ -214,6 +305,11 @@ async fn remembered(state: &AppState, checked: &Checked, subject: Subject) -> Re
     let Some(granted) = store::grants::consent(&state.db, checked.application_id, subject).await? else {
         return Ok(false);
     };
+    // RFC 8252 §8.6: a public client on a loopback or private-use redirect
+    // cannot be told from another program on the device; it asks again.
+    if !checked.client.confidential && redirect_uri::reaches_any_local_program(&checked.request.redirect_uri) {
+        return Ok(false);
+    }
     let granted = Scope::parse(&granted).unwrap_or_default();
     Ok(checked.request.scope.iter().all(|s| granted.contains(s)))
 }
@@ -287,10 +383,11 @@ pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now
     // A write first, so that the transaction holds the write lock before it reads.
     let forgotten = store::grants::delete_consent(&mut *tx, application_id, subject).await?;
     let revoked = store::grants::revoke_grants_of(&mut tx, application_id, subject, now).await?;
-    if revoked == 0 && !forgotten {
+    let codes = store::grants::delete_unredeemed_codes(&mut *tx, application_id, subject).await?;
+    if revoked == 0 && !forgotten && codes == 0 {
         return Err(ServiceError::NotFound("The authorized application"));
     }
-    let detail = format!("consent forgotten; {revoked} grant(s) and their tokens revoked");
+    let detail = format!("consent forgotten; {revoked} grant(s) and their tokens revoked; {codes} unredeemed code(s) voided");
     let entry = NewEntry {
         user_id: subject.user_id(),
         customer_user_id: subject.customer_user_id(),

@@ -62,7 +62,12 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
     }
     let mut tx = crate::store::begin_write(&state.db).await?;
     store::customer_users::set_enabled(&mut *tx, id, enabled, now()).await?;
-    let detail = format!("customer user id {id} {}", if enabled { "enabled" } else { "disabled" });
+    // A disabled person is signed out everywhere, not only refused next time.
+    let ended = if enabled { 0 } else { store::sessions::customer::delete_all_of_customer(&mut *tx, id).await? };
+    let detail = format!(
+        "customer user id {id} {}",
+        if enabled { "enabled".to_owned() } else { format!("disabled; {ended} session(s) ended") }
+    );
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) }).await?;
     tx.commit().await?;
     state.access_changed();

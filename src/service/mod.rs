@@ -42,6 +42,11 @@ pub enum ServiceError {
     Forbidden,
     #[error("An internal error occurred; it has been logged.")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Every password-checking slot stayed taken for a while (see
+    /// [`auth`]): nothing was done; the same request may succeed a moment
+    /// later. The HTTP layer answers 429 or 503 with `Retry-After`.
+    #[error("The server is busy checking other passwords. Try again in a moment.")]
+    Busy,
 }
 
 impl ServiceError {

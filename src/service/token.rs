@@ -120,8 +120,9 @@ pub async fn authenticate(state: &AppState, credentials: &ClientCredentials) -> 
         .map_err(internal)?
         .ok_or_else(OAuthError::invalid_client)?;
     client_credentials::authenticate(&found.registered, credentials)?;
-    if !found.record.owner_enabled {
-        // The owner's account is disabled: nothing may act as it.
+    if !found.record.owner_enabled || !found.record.owner_belongs {
+        // The owner's account is disabled, or no longer belongs to the
+        // application's organization: nothing may act as it there.
         return Err(OAuthError::invalid_client());
     }
     state
@@ -317,6 +318,11 @@ async fn redeem_code(
     if !stored.subject_enabled {
         return Err(OAuthError::invalid_grant("The account that authorized this code is disabled."));
     }
+    if !stored.subject_belongs {
+        return Err(OAuthError::invalid_grant(
+            "The account that authorized this code does not belong to the application's organization.",
+        ));
+    }
     let issue = Issue { record, client, subject, scope: issued.scope.to_string(), grant_type: GrantType::AuthorizationCode };
     let (claims, access_token, refresh_token) = mint(state, key, &issue, now)?;
     let refresh_expires_at = now + state.config.tokens.refresh_token_lifetime;
@@ -391,6 +397,9 @@ async fn refresh(
     let subject = stored.subject().ok_or_else(|| OAuthError::invalid_grant("The refresh token is not valid."))?;
     if !stored.subject_enabled {
         return Err(OAuthError::invalid_grant("The account of this grant is disabled."));
+    }
+    if !stored.subject_belongs {
+        return Err(OAuthError::invalid_grant("The account of this grant no longer belongs to the application's organization."));
     }
     let granted = Scope::parse(&stored.scope).unwrap_or_default();
     let scope = match requested {

@@ -196,7 +196,13 @@ pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) ->
         .await?;
     }
     store::organizations::set_memberships(&mut tx, id, &form.organization_ids).await?;
-    let detail = format!("user \"{username}\" (id {id}){}", if form.enabled { "" } else { ", disabled" });
+    let organizations = store::organizations::names(&mut *tx, &form.organization_ids).await?;
+    let detail = format!(
+        "user \"{username}\" (id {id}), role {}, organizations {}{}",
+        role_name(state, form.role_id).await?,
+        organizations.join(", "),
+        if form.enabled { "" } else { ", disabled" }
+    );
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserCreated, now) }).await?;
     tx.commit().await?;
     tracing::info!(user_id = id, actor = actor.user_id, "back-office user created");
@@ -213,13 +219,31 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
         return Err(ServiceError::NotFound("The user"));
     }
     check_user_form(state, actor, &form).await?;
+    let before = store::users::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The user"))?;
+    let outside: Vec<i64> = current.iter().copied().filter(|o| !actor.organization_ids.contains(o)).collect();
+    // Organizations are walls: the account itself (email, password, role,
+    // language, enabled) is shared by every organization the person is in,
+    // so only an administrator of all of them may change it. Anyone else
+    // may only change the person's memberships in their own organizations.
+    let account_changes = form.email.trim() != before.email
+        || form.role_id != before.role_id
+        || form.language != before.language
+        || form.enabled != before.enabled
+        || !form.password.is_empty();
+    if account_changes && !outside.is_empty() {
+        return Err(ServiceError::invalid(
+            "organization_ids",
+            "This user also belongs to organizations you do not administer: only their memberships in your organizations can be changed here.",
+        ));
+    }
     let hash = if form.password.is_empty() {
         None
     } else {
         validate_password(&form.password)?;
         Some(hash_password(form.password.clone()).await?)
     };
-    let mut memberships: Vec<i64> = current.into_iter().filter(|o| !actor.organization_ids.contains(o)).collect();
+    let before_organizations = store::organizations::names(&state.db, &current).await?;
+    let mut memberships = outside;
     memberships.extend(&form.organization_ids);
     let now = now();
     let mut tx = crate::store::begin_write(&state.db).await?;
@@ -236,18 +260,63 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
         // Dropping the transaction rolls everything back.
         return Err(ServiceError::invalid(if form.enabled { "role_id" } else { "enabled" }, LAST_ADMIN));
     }
+    // A new password or a disabled account signs the person out everywhere:
+    // whoever knew the old password keeps no session opened with it.
+    let ended = if hash.is_some() || !form.enabled { store::sessions::delete_all_of_user(&mut *tx, id).await? } else { 0 };
+    let organizations = store::organizations::names(&mut *tx, &memberships).await?;
     let detail = format!(
-        "user id {id}: email {}, role {}, {}{}",
+        "user id {id}: email {}, role {} → {}, organizations {} → {}, {}{}{}",
         changes.email,
-        form.role_id.map_or("none".to_owned(), |r| r.to_string()),
+        before.role.as_deref().unwrap_or("none"),
+        role_name(state, form.role_id).await?,
+        before_organizations.join(", "),
+        organizations.join(", "),
         if form.enabled { "enabled" } else { "disabled" },
-        if hash.is_some() { ", password changed" } else { "" }
+        if hash.is_some() { ", password changed" } else { "" },
+        if ended > 0 { format!("; {ended} session(s) ended") } else { String::new() }
     );
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserUpdated, now) }).await?;
     tx.commit().await?;
     state.access_changed();
     tracing::info!(user_id = id, actor = actor.user_id, "back-office user edited");
     Ok(())
+}
+
+/// A role's name for the audit log.
+async fn role_name(state: &AppState, role_id: Option<i64>) -> Result<String, ServiceError> {
+    Ok(match role_id {
+        Some(id) => store::roles::find(&state.db, id).await?.map_or_else(|| format!("#{id}"), |r| r.name),
+        None => "none".to_owned(),
+    })
+}
+
+/// A role's permissions as the audit log writes them.
+fn role_detail(fields: &store::roles::RoleFields) -> String {
+    let level = |v: i64| Level::from_db(v).label();
+    format!(
+        "\"{}\": administrator {}, view {}, create {}, edit {}, delete {}",
+        fields.name,
+        if fields.administrator { "yes" } else { "no" },
+        level(fields.app_view),
+        level(fields.app_create),
+        level(fields.app_edit),
+        level(fields.app_delete)
+    )
+}
+
+/// Roles are installation-wide: a change to one reaches every person who
+/// holds it. An administrator may change or delete a role only when every
+/// holder is within the organizations they administer.
+async fn require_role_within_reach(state: &AppState, actor: &Actor, role_id: i64) -> Result<(), ServiceError> {
+    let reach = store::organizations::of_role_holders(&state.db, role_id).await?;
+    if reach.iter().all(|o| actor.organization_ids.contains(o)) {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "name",
+            "People of organizations you do not administer hold this role: only an administrator of all of them can change it.",
+        ))
+    }
 }
 
 /// A role as an administrator writes it.
@@ -286,14 +355,18 @@ fn role_fields(form: &RoleForm) -> Result<store::roles::RoleFields, ServiceError
 pub async fn create_role(state: &AppState, actor: &Actor, form: RoleForm) -> Result<i64, ServiceError> {
     actor.require_admin()?;
     let fields = role_fields(&form)?;
-    match store::roles::insert(&state.db, &fields, now()).await {
-        Ok(id) => {
-            tracing::info!(role_id = id, actor = actor.user_id, "role created");
-            Ok(id)
-        }
-        Err(e) if store::is_unique_violation(&e) => Err(ServiceError::invalid("name", ROLE_TAKEN)),
-        Err(e) => Err(e.into()),
-    }
+    let now = now();
+    let mut tx = crate::store::begin_write(&state.db).await?;
+    let id = match store::roles::insert(&mut *tx, &fields, now).await {
+        Ok(id) => id,
+        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", ROLE_TAKEN)),
+        Err(e) => return Err(e.into()),
+    };
+    let detail = format!("role id {id} {}", role_detail(&fields));
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleCreated, now) }).await?;
+    tx.commit().await?;
+    tracing::info!(role_id = id, actor = actor.user_id, "role created");
+    Ok(id)
 }
 
 pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleForm) -> Result<(), ServiceError> {
@@ -302,7 +375,17 @@ pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleFor
     if role.built_in {
         return Err(ServiceError::invalid("name", "The built-in Administrator role cannot be changed."));
     }
+    require_role_within_reach(state, actor, id).await?;
     let fields = role_fields(&form)?;
+    let before = store::roles::RoleFields {
+        name: role.name.clone(),
+        description: role.description.clone(),
+        administrator: role.administrator,
+        app_view: role.app_view,
+        app_create: role.app_create,
+        app_edit: role.app_edit,
+        app_delete: role.app_delete,
+    };
     let mut tx = crate::store::begin_write(&state.db).await?;
     match store::roles::update(&mut *tx, id, &fields, now()).await {
         Ok(true) => {}
@@ -313,7 +396,11 @@ pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleFor
     if store::users::count_enabled_admins(&mut *tx).await? == 0 {
         return Err(ServiceError::invalid("administrator", LAST_ADMIN));
     }
+    let detail = format!("role id {id} {} → {}; {} holder(s)", role_detail(&before), role_detail(&fields), role.users);
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleUpdated, now()) }).await?;
     tx.commit().await?;
+    // What its holders may do changed: every cached decision is stale.
+    state.access_changed();
     tracing::info!(role_id = id, actor = actor.user_id, "role edited");
     Ok(())
 }
@@ -327,9 +414,13 @@ pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(),
     if role.users > 0 {
         return Err(ServiceError::invalid("role", format!("{} user(s) have this role; give them another role first.", role.users)));
     }
-    if !store::roles::delete_unused(&state.db, id).await? {
+    let mut tx = crate::store::begin_write(&state.db).await?;
+    if !store::roles::delete_unused(&mut *tx, id).await? {
         return Err(ServiceError::invalid("role", "The role is in use; give its users another role first."));
     }
+    let detail = format!("role id {id} \"{}\"", role.name);
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleDeleted, now()) }).await?;
+    tx.commit().await?;
     tracing::info!(role_id = id, actor = actor.user_id, "role deleted");
     Ok(())
 }
@@ -350,6 +441,8 @@ pub async fn create_organization(state: &AppState, actor: &Actor, name: &str) ->
         Err(e) => return Err(e.into()),
     };
     store::organizations::add_member(&mut *tx, id, actor.user_id).await?;
+    let detail = format!("organization id {id} \"{name}\"; its creator {} joined it", actor.username);
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::OrganizationCreated, now()) }).await?;
     tx.commit().await?;
     tracing::info!(organization_id = id, actor = actor.user_id, "organization created");
     Ok(id)

@@ -58,6 +58,23 @@ async fn insert_redirect_uris(conn: &mut SqliteConnection, id: i64, uris: &[Stri
     Ok(())
 }
 
+/// An application `a` with its owner's account (`u` back office, `c` storefront).
+pub(crate) const WITH_OWNER: &str = "oauth_applications a
+     LEFT JOIN users u ON u.id = a.owner_user_id
+     LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id";
+
+/// `a` may have tokens issued: it is active and its owner (if any) is
+/// enabled and still belongs to the application's organization. The one
+/// definition of "can this client still get a token", used when a client is
+/// read and again by the write that records a token.
+pub(crate) fn issues_tokens() -> String {
+    format!(
+        "a.active AND COALESCE(u.enabled, c.enabled, 1)
+         AND (COALESCE(a.owner_user_id, a.owner_customer_user_id) IS NULL OR {})",
+        super::organizations::belongs("a.owner_user_id", "a.owner_customer_user_id", "a.organization_id")
+    )
+}
+
 /// What the token endpoint needs to know of a client.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClientRecord {
@@ -76,20 +93,23 @@ pub struct ClientRecord {
     pub owner_username: Option<String>,
     /// False when the owner exists and is disabled.
     pub owner_enabled: bool,
+    /// False when the owner no longer belongs to the application's organization.
+    pub owner_belongs: bool,
     pub last_used_at: Option<i64>,
 }
 
 pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT a.id, a.organization_id, a.client_id, a.name, a.secret_hash, a.active, a.grant_type, a.kind,
                 a.confidential, a.owner_user_id, a.owner_customer_user_id,
                 COALESCE(u.username, c.username) AS owner_username,
-                COALESCE(u.enabled, c.enabled, 1) AS owner_enabled, a.last_used_at
-         FROM oauth_applications a
-         LEFT JOIN users u ON u.id = a.owner_user_id
-         LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id
+                COALESCE(u.enabled, c.enabled, 1) AS owner_enabled,
+                (COALESCE(a.owner_user_id, a.owner_customer_user_id) IS NULL OR {belongs}) AS owner_belongs,
+                a.last_used_at
+         FROM {WITH_OWNER}
          WHERE a.client_id = ?",
-    )
+        belongs = super::organizations::belongs("a.owner_user_id", "a.owner_customer_user_id", "a.organization_id")
+    ))
     .bind(client_id)
     .fetch_optional(db)
     .await
@@ -101,12 +121,10 @@ pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result
 /// issues a token, after its first write, so that no change can commit in
 /// between.
 pub async fn still_usable(db: impl SqliteExecutor<'_>, id: i64, secret_hash: Option<&[u8]>) -> Result<bool, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT 1 FROM oauth_applications a
-         LEFT JOIN users u ON u.id = a.owner_user_id
-         LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id
-         WHERE a.id = ? AND a.active AND a.secret_hash IS ? AND COALESCE(u.enabled, c.enabled, 1)",
-    )
+    let row: Option<(i64,)> = sqlx::query_as(&format!(
+        "SELECT 1 FROM {WITH_OWNER} WHERE a.id = ? AND a.secret_hash IS ? AND {}",
+        issues_tokens()
+    ))
     .bind(id)
     .bind(secret_hash)
     .fetch_optional(db)
@@ -120,6 +138,7 @@ pub struct AuthorizingRecord {
     pub id: i64,
     pub client_id: String,
     pub name: String,
+    pub organization_id: i64,
     pub organization: String,
     pub active: bool,
     pub grant_type: String,
@@ -133,7 +152,7 @@ pub async fn find_authorizing(
     client_id: &str,
 ) -> Result<Option<AuthorizingRecord>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT a.id, a.client_id, a.name, o.name AS organization, a.active, a.grant_type, a.kind, a.confidential,
+        "SELECT a.id, a.client_id, a.name, a.organization_id, o.name AS organization, a.active, a.grant_type, a.kind, a.confidential,
                 a.skip_consent
          FROM oauth_applications a JOIN organizations o ON o.id = a.organization_id
          WHERE a.client_id = ?",

@@ -96,6 +96,8 @@ pub struct CodeRecord {
     pub used_at: Option<i64>,
     /// False when the user the code was issued to is now disabled.
     pub subject_enabled: bool,
+    /// False when that person no longer belongs to the application's organization.
+    pub subject_belongs: bool,
 }
 
 impl CodeRecord {
@@ -105,15 +107,17 @@ impl CodeRecord {
 }
 
 pub async fn find_code(db: impl SqliteExecutor<'_>, code_hash: &[u8]) -> Result<Option<CodeRecord>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT c.application_id, a.client_id, c.user_id, c.customer_user_id, c.redirect_uri, c.redirect_uri_sent,
-                c.scope, c.code_challenge, c.expires_at, c.used_at, COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled
+                c.scope, c.code_challenge, c.expires_at, c.used_at, COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled,
+                {} AS subject_belongs
          FROM oauth_authorization_codes c
          JOIN oauth_applications a ON a.id = c.application_id
          LEFT JOIN users u ON u.id = c.user_id
          LEFT JOIN customer_users cu ON cu.id = c.customer_user_id
          WHERE c.code_hash = ?",
-    )
+        super::organizations::belongs("c.user_id", "c.customer_user_id", "a.organization_id")
+    ))
     .bind(code_hash)
     .fetch_optional(db)
     .await
@@ -210,6 +214,8 @@ pub struct RefreshRecord {
     pub rotated_at: Option<i64>,
     pub grant_revoked: bool,
     pub subject_enabled: bool,
+    /// False when the grant's person no longer belongs to the application's organization.
+    pub subject_belongs: bool,
     pub application_active: bool,
     pub kind: String,
 }
@@ -224,17 +230,19 @@ pub async fn find_refresh_token(
     db: impl SqliteExecutor<'_>,
     token_hash: &[u8],
 ) -> Result<Option<RefreshRecord>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT r.grant_id, g.application_id, a.client_id, g.user_id, g.customer_user_id, g.scope, r.issued_at,
                 r.expires_at, r.rotated_at, g.revoked_at IS NOT NULL AS grant_revoked,
-                COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled, a.active AS application_active, a.kind
+                COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled, {} AS subject_belongs,
+                a.active AS application_active, a.kind
          FROM oauth_refresh_tokens r
          JOIN oauth_grants g ON g.id = r.grant_id
          JOIN oauth_applications a ON a.id = g.application_id
          LEFT JOIN users u ON u.id = g.user_id
          LEFT JOIN customer_users cu ON cu.id = g.customer_user_id
          WHERE r.token_hash = ?",
-    )
+        super::organizations::belongs("g.user_id", "g.customer_user_id", "a.organization_id")
+    ))
     .bind(token_hash)
     .fetch_optional(db)
     .await
@@ -329,6 +337,52 @@ pub async fn revoke_grants_of(
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Deletes the codes `subject` was issued for `application_id` and has not
+/// redeemed: revoking an authorization must not leave a code in flight
+/// that still turns into tokens. Returns how many.
+pub async fn delete_unredeemed_codes(
+    db: impl SqliteExecutor<'_>,
+    application_id: i64,
+    subject: Subject,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "DELETE FROM oauth_authorization_codes WHERE application_id = ? AND {SUBJECT_IS} AND used_at IS NULL"
+    ))
+    .bind(application_id)
+    .bind(subject.user_id())
+    .bind(subject.customer_user_id())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Revokes every grant and access token of an application (a new client
+/// secret: what was issued to the holder of the old one dies with it) and
+/// deletes its unredeemed codes. Returns the access tokens revoked.
+pub async fn revoke_all_of_application(
+    tx: &mut Transaction<'_, Sqlite>,
+    application_id: i64,
+    reason: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let tokens = sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE application_id = ? AND revoked_at IS NULL")
+        .bind(now)
+        .bind(application_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE application_id = ? AND revoked_at IS NULL")
+        .bind(now)
+        .bind(reason)
+        .bind(application_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM oauth_authorization_codes WHERE application_id = ? AND used_at IS NULL")
+        .bind(application_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(tokens.rows_affected())
 }
 
 // ---- consents ------------------------------------------------------------

@@ -1,6 +1,39 @@
 //! The `organizations` table.
 
+use super::grants::Subject;
 use sqlx::SqliteExecutor;
+
+/// SQL: the person in the columns `user` / `customer` (one of them set)
+/// belongs to the organization `organization` (a column or expression):
+/// a back-office user by membership, a customer user by their one
+/// organization. Organizations are walls: a token, code, grant or consent
+/// of a person reaches an application only while this holds.
+pub(crate) fn belongs(user: &str, customer: &str, organization: &str) -> String {
+    format!(
+        "(({user} IS NOT NULL AND EXISTS (SELECT 1 FROM user_organizations m
+                                          WHERE m.user_id = {user} AND m.organization_id = {organization}))
+          OR ({customer} IS NOT NULL AND EXISTS (SELECT 1 FROM customer_users mc
+                                                 WHERE mc.id = {customer} AND mc.organization_id = {organization})))"
+    )
+}
+
+/// Whether `subject` belongs to `organization_id` (see [`belongs`]).
+pub async fn subject_belongs(db: impl SqliteExecutor<'_>, subject: Subject, organization_id: i64) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(&format!("SELECT 1 WHERE {}", belongs("?1", "?2", "?3")))
+        .bind(subject.user_id())
+        .bind(subject.customer_user_id())
+        .bind(organization_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The ids of every organization (for "does this administrator's reach
+/// cover the whole installation").
+pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
+    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations").fetch_one(db).await?;
+    Ok(row.0)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Organization {
@@ -35,6 +68,28 @@ pub async fn of_user(db: impl SqliteExecutor<'_>, user_id: i64) -> Result<Vec<Or
     .bind(user_id)
     .fetch_all(db)
     .await
+}
+
+/// The names of organizations by id, sorted (for audit entries).
+pub async fn names(db: impl SqliteExecutor<'_>, ids: &[i64]) -> Result<Vec<String>, sqlx::Error> {
+    let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM organizations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY name")
+            .bind(list)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Every organization some holder of role `role_id` belongs to.
+pub async fn of_role_holders(db: impl SqliteExecutor<'_>, role_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT DISTINCT m.organization_id FROM users u JOIN user_organizations m ON m.user_id = u.id WHERE u.role_id = ?",
+    )
+    .bind(role_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub async fn add_member(db: impl SqliteExecutor<'_>, organization_id: i64, user_id: i64) -> Result<(), sqlx::Error> {

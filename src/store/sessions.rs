@@ -38,6 +38,12 @@ pub async fn delete(db: impl SqliteExecutor<'_>, token_hash: &[u8]) -> Result<()
     Ok(())
 }
 
+/// Ends every session of a user (a new password, a disabled account).
+/// Returns how many were open.
+pub async fn delete_all_of_user(db: impl SqliteExecutor<'_>, user_id: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(db).await?.rows_affected())
+}
+
 /// Storefront logins (`customer_sessions`), the same way.
 pub mod customer {
     use crate::store::customer_users::{CustomerUser, SELECT};
@@ -76,6 +82,15 @@ pub mod customer {
         .bind(now)
         .fetch_optional(db)
         .await
+    }
+
+    /// Ends every session of a customer user (a disabled account).
+    pub async fn delete_all_of_customer(db: impl SqliteExecutor<'_>, customer_user_id: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM customer_sessions WHERE customer_user_id = ?")
+            .bind(customer_user_id)
+            .execute(db)
+            .await?
+            .rows_affected())
     }
 
     pub async fn delete(db: impl SqliteExecutor<'_>, token_hash: &[u8]) -> Result<(), sqlx::Error> {

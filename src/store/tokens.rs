@@ -2,6 +2,7 @@
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 use std::collections::HashSet;
+use super::applications::{issues_tokens, WITH_OWNER};
 
 pub struct NewAccessToken<'a> {
     pub jti: &'a str,
@@ -89,14 +90,12 @@ pub async fn record_issued(
             .push_bind(t.expires_at)
             .push_bind(&t.secret_hash);
     });
-    query.push(
-        ") AS v
-         JOIN oauth_applications a ON a.id = v.column2
-         LEFT JOIN users u ON u.id = a.owner_user_id
-         LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id
-         WHERE a.active AND a.secret_hash IS v.column8 AND COALESCE(u.enabled, c.enabled, 1)
+    query.push(format!(
+        ") AS v, {WITH_OWNER}
+         WHERE a.id = v.column2 AND a.secret_hash IS v.column8 AND {}
          RETURNING jti",
-    );
+        issues_tokens()
+    ));
     let recorded: HashSet<String> =
         // Not kept prepared: each batch size is another statement, and a
         // cache of hundreds of them per connection cost tens of megabytes.
@@ -137,18 +136,23 @@ pub struct TokenStatus {
     pub customer_user_id: Option<i64>,
     /// False when the token's user exists and is disabled.
     pub subject_enabled: bool,
+    /// False when the token's user no longer belongs to the organization of
+    /// its application (a membership removed, a customer moved).
+    pub subject_belongs: bool,
 }
 
 pub async fn status(db: impl SqliteExecutor<'_>, jti: &str) -> Result<Option<TokenStatus>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT t.revoked_at IS NOT NULL AS revoked, a.active AS application_active, a.organization_id, a.kind,
-                t.user_id, t.customer_user_id, COALESCE(u.enabled, c.enabled, 1) AS subject_enabled
+                t.user_id, t.customer_user_id, COALESCE(u.enabled, c.enabled, 1) AS subject_enabled,
+                {} AS subject_belongs
          FROM oauth_access_tokens t
          JOIN oauth_applications a ON a.id = t.application_id
          LEFT JOIN users u ON u.id = t.user_id
          LEFT JOIN customer_users c ON c.id = t.customer_user_id
          WHERE t.jti = ?",
-    )
+        super::organizations::belongs("t.user_id", "t.customer_user_id", "a.organization_id")
+    ))
     .bind(jti)
     .fetch_optional(db)
     .await

@@ -10,8 +10,13 @@ use axum::http::{header, Request, StatusCode};
 use postern::store::roles;
 use serde_json::{json, Value};
 
+/// The CSRF token of a signed-in browser's cookies, as its pages carry it
+/// (derived from the CSRF cookie and the sessions; plain or `__Host-` names).
 pub fn csrf_of(cookies: &str) -> String {
-    cookies.split(';').next().unwrap().trim_start_matches("postern_csrf=").to_owned()
+    let exact = |name: &str| cookies.split(';').map(str::trim).find_map(|c| c.strip_prefix(name)?.strip_prefix('='));
+    let value = |name: &str| exact(&format!("__Host-{name}")).or_else(|| exact(name));
+    let csrf = value("postern_csrf").expect("a CSRF cookie");
+    postern::server::session::CsrfToken::derive(csrf, value("postern_session"), value("postern_customer_session")).0
 }
 
 /// Calls a server function that takes JSON.

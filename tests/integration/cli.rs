@@ -177,13 +177,25 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
     let user = run(dir.path(), &["user", "create", "--username", "erin", "--email", "erin@example.com", "--organization", "Shop Co"]);
     assert!(user.status.success(), "{}", stderr(&user));
 
-    // A public back-office app that skips consent, with two redirect URIs.
+    // A public client may not skip consent (anyone can use its client ID)
+    // unless the configuration allows it: the command line says so.
+    let refused = run(
+        dir.path(),
+        &[
+            "app", "create", "--owner", "erin", "--name", "Console", "--grant", "authorization_code",
+            "--redirect-uri", "https://console.example.com/cb", "--public", "--skip-consent", "--json",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("A public client cannot skip user consent"), "{}", stderr(&refused));
+
+    // A public back-office app with two redirect URIs.
     let app = run(
         dir.path(),
         &[
             "app", "create", "--owner", "erin", "--name", "Console", "--grant", "authorization_code",
             "--redirect-uri", "https://console.example.com/cb", "--redirect-uri", "http://127.0.0.1/cb",
-            "--public", "--skip-consent", "--json",
+            "--public", "--json",
         ],
     );
     assert!(app.status.success(), "{}", stderr(&app));

@@ -172,7 +172,7 @@ impl Server {
     async fn login(&self) -> (String, String) {
         let page = http(self.addr, "GET", "/admin/login", &[], "").await.unwrap();
         let csrf = page.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
-        let token = csrf.trim_start_matches("postern_csrf=").to_owned();
+        let token = crate::pages::csrf_field(&page.body);
         let body = form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", &token)]);
         let signed_in = http(
             self.addr,
@@ -185,7 +185,11 @@ impl Server {
         .unwrap();
         assert_eq!(signed_in.status, 303, "{}", signed_in.body);
         let session = signed_in.cookies().into_iter().find(|c| c.starts_with("postern_session=")).unwrap();
-        (format!("{csrf}; {session}"), token)
+        // The sign-in renews the CSRF cookie, and the token is bound to the session.
+        let csrf = signed_in.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
+        let cookies = format!("{csrf}; {session}");
+        let token = crate::applications::csrf_of(&cookies);
+        (cookies, token)
     }
 }
 
@@ -275,16 +279,7 @@ async fn consent(addr: SocketAddr, cookies: &str, client_id: &str) -> Result<(),
     let to_consent = http(addr, "GET", &format!("/admin/oauth2-token/authorize?{query}"), &cookie, "").await.map_err(|_| ())?;
     let location = to_consent.header("location").ok_or(())?.to_owned();
     let page = http(addr, "GET", &location, &cookie, "").await.map_err(|_| ())?;
-    let mut fields: Vec<(String, String)> = page
-        .body
-        .split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|rest| {
-            let name = rest.split("name=\"").nth(1)?.split('"').next()?;
-            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_owned(), value.replace("&amp;", "&").replace("&quot;", "\"")))
-        })
-        .collect();
+    let mut fields = crate::authorization_code::hidden_fields(&page.body);
     fields.push(("decision".into(), "grant".into()));
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&fields).finish();
     let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookies)];

@@ -1,29 +1,47 @@
 //! The back office over HTTP, as a browser without JavaScript sees it:
-//! login with CSRF, the dashboard and its missing-keys warning, logout.
+//! login with CSRF, the dashboard and its missing-keys warning, logout; the
+//! CSRF token bound to the session and renewed at sign-in; `__Host-`
+//! cookies over https.
 
 use crate::harness::{TestApp, ADMIN_PASSWORD};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use postern::server::session::{CsrfToken, SiteCookie};
 
 const WARNING: &str = "OAuth authorization is not available as encryption keys configuration was not complete. Please contact your administrator.";
+
+/// The value of the `csrf_token` field of a page's first form.
+pub(crate) fn csrf_field(html: &str) -> String {
+    let field = html.split("name=\"csrf_token\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned);
+    field.unwrap_or_else(|| panic!("the page has a csrf_token field: {html}"))
+}
+
+/// The value of the cookie `name` that `response` sets.
+fn cookie_value(response: &crate::harness::Response, name: &str) -> Option<String> {
+    let cookie = response.set_cookie(name)?;
+    Some(cookie.split(';').next().unwrap().trim_start_matches(&format!("{name}=")).to_owned())
+}
+
+/// The name of `cookie` in this app (`__Host-` names over https).
+fn name(app: &TestApp, cookie: SiteCookie) -> &'static str {
+    cookie.name(app.state.site.secure_cookies)
+}
 
 /// The CSRF cookie and the hidden field value of the login page.
 async fn login_form(app: &TestApp) -> (String, String) {
     let page = app.get("/admin/login").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let cookie = page.set_cookie("postern_csrf").expect("the login page sets a CSRF cookie");
+    let csrf = name(app, SiteCookie::Csrf);
+    let cookie = page.set_cookie(csrf).expect("the login page sets a CSRF cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let value = cookie.split(';').next().unwrap().trim_start_matches("postern_csrf=").to_owned();
-    let field = page.body.split("name=\"csrf_token\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned);
-    let field = field.unwrap_or_else(|| panic!("the login form has a csrf_token field: {}", page.body));
-    (value, field)
+    (cookie_value(&page, csrf).unwrap(), csrf_field(&page.body))
 }
 
 async fn post_login(app: &TestApp, csrf_cookie: &str, fields: &str) -> crate::harness::Response {
     app.send(
         Request::post("/admin/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("postern_csrf={csrf_cookie}"))
+            .header(header::COOKIE, format!("{}={csrf_cookie}", name(app, SiteCookie::Csrf)))
             .body(Body::from(fields.to_owned()))
             .unwrap(),
     )
@@ -41,9 +59,13 @@ pub async fn login_as(app: &TestApp, username: &str, password: &str) -> String {
     let response = post_login(app, &cookie, &format!("username={username}&password={password}&csrf_token={field}")).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     assert_eq!(response.header("location"), Some("/admin"));
-    let session = response.set_cookie("postern_session").expect("a session cookie");
+    let session = response.set_cookie(name(app, SiteCookie::Session)).expect("a session cookie");
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
-    format!("postern_csrf={cookie}; {}", session.split(';').next().unwrap())
+    // The browser keeps the CSRF cookie the sign-in renewed.
+    let csrf = name(app, SiteCookie::Csrf);
+    let renewed = cookie_value(&response, csrf).expect("the sign-in renews the CSRF cookie");
+    assert_ne!(renewed, cookie);
+    format!("{csrf}={renewed}; {}", session.split(';').next().unwrap())
 }
 
 async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> crate::harness::Response {
@@ -62,7 +84,8 @@ async fn anonymous_visitors_are_sent_to_the_login_page() {
 async fn login_page_renders_a_complete_form_without_javascript() {
     let app = TestApp::new().await;
     let (cookie, field) = login_form(&app).await;
-    assert_eq!(cookie, field, "the form echoes the CSRF cookie");
+    assert_eq!(field, CsrfToken::derive(&cookie, None, None).0, "the form carries the token of this browser's CSRF cookie");
+    assert_ne!(field, cookie, "not the HttpOnly cookie itself");
     let page = app.get("/admin/login").await;
     assert!(page.body.contains("Sign in to Postern"));
     assert!(page.body.contains("action=\"/admin/login\""));
@@ -143,7 +166,7 @@ async fn cross_site_form_posts_are_forbidden() {
 async fn logout_ends_the_session() {
     let app = TestApp::new().await;
     let cookies = login(&app).await;
-    let csrf = cookies.split(';').next().unwrap().trim_start_matches("postern_csrf=").to_owned();
+    let csrf = crate::applications::csrf_of(&cookies);
     let response = app
         .send(
             Request::post("/admin/logout")
@@ -172,4 +195,101 @@ async fn server_functions_check_the_session_themselves() {
         .await;
     assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{}", response.body);
     assert!(response.body.contains("Unauthenticated"), "{}", response.body);
+}
+
+async fn logout_with(app: &TestApp, cookies: &str, token: &str) -> crate::harness::Response {
+    app.send(
+        Request::post("/admin/logout")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookies)
+            .body(Body::from(format!("csrf_token={token}")))
+            .unwrap(),
+    )
+    .await
+}
+
+/// ITEM 7b: the token every form echoes is bound to the session, and the
+/// sign-in renews the CSRF cookie: a token seen on the (public) login page
+/// is worth nothing once someone has signed in.
+#[tokio::test]
+async fn a_csrf_token_from_before_the_sign_in_is_refused_after_it() {
+    let app = TestApp::new().await;
+    let (old_cookie, old_token) = login_form(&app).await;
+    let response = post_login(&app, &old_cookie, &format!("username=admin&password={ADMIN_PASSWORD}&csrf_token={old_token}")).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let csrf_cookies: Vec<_> = response.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).filter(|c| c.starts_with("postern_csrf=")).collect();
+    assert_eq!(csrf_cookies.len(), 1, "one new CSRF cookie, not two: {csrf_cookies:?}");
+    let new_cookie = cookie_value(&response, "postern_csrf").unwrap();
+    assert_ne!(new_cookie, old_cookie, "the sign-in sets a fresh CSRF cookie");
+    let session = cookie_value(&response, "postern_session").unwrap();
+    let cookies = format!("postern_csrf={new_cookie}; postern_session={session}");
+
+    // The signed-in pages carry a new token.
+    let dashboard = get_with(&app, "/admin", &cookies).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    let new_token = csrf_field(&dashboard.body);
+    assert_ne!(new_token, old_token);
+    assert_eq!(new_token, CsrfToken::derive(&new_cookie, Some(&session), None).0);
+
+    // The old token ends nothing: not with the new cookie, nor with the old one kept.
+    for with in [cookies.clone(), format!("postern_csrf={old_cookie}; postern_session={session}")] {
+        let refused = logout_with(&app, &with, &old_token).await;
+        assert!(refused.set_cookie("postern_session").is_none(), "{with}");
+        assert_eq!(get_with(&app, "/admin", &cookies).await.status, StatusCode::OK, "still signed in");
+    }
+    // Nor does it pass a server function.
+    let refused = crate::applications::rpc_form(&app, &cookies, "create_organization", &format!("csrf_token={old_token}&name=Forged")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("The form expired"), "{}", refused.body);
+    let made = crate::applications::rpc_form(&app, &cookies, "create_organization", &format!("csrf_token={new_token}&name=Real")).await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+
+    // Another session's token does not pass for this one.
+    let other = login(&app).await;
+    let other_token = crate::applications::csrf_of(&other);
+    assert_ne!(other_token, new_token);
+    let refused = logout_with(&app, &cookies, &other_token).await;
+    assert!(refused.set_cookie("postern_session").is_none());
+
+    // The page's own token signs out.
+    let out = logout_with(&app, &cookies, &new_token).await;
+    assert!(out.set_cookie("postern_session").unwrap().contains("Max-Age=0"));
+    assert_eq!(get_with(&app, "/admin", &cookies).await.status, StatusCode::SEE_OTHER);
+}
+
+/// ITEM 7a: over https every cookie is a `__Host-` cookie (Secure, Path=/,
+/// no Domain), and only those names are read.
+#[tokio::test]
+async fn over_https_the_cookies_are_host_cookies() {
+    let app = TestApp::with_config(|c| c.server.public_url = Some("https://auth.example.com".into())).await;
+    let page = app.get("/admin/login").await;
+    assert!(page.set_cookie("postern_csrf").is_none(), "no cookie under the plain name");
+    let set = page.set_cookie("__Host-postern_csrf").expect("a __Host- CSRF cookie");
+    assert!(set.contains("; Secure") && set.contains("Path=/;") && !set.to_ascii_lowercase().contains("domain="), "{set}");
+    let csrf = cookie_value(&page, "__Host-postern_csrf").unwrap();
+    let signed_in = app
+        .send(
+            Request::post("/admin/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("__Host-postern_csrf={csrf}"))
+                .body(Body::from(format!("username=admin&password={ADMIN_PASSWORD}&csrf_token={}", csrf_field(&page.body))))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(signed_in.header("location"), Some("/admin"), "{}", signed_in.body);
+    let session = signed_in.set_cookie("__Host-postern_session").expect("a __Host- session cookie");
+    assert!(session.contains("; Secure") && session.contains("Path=/;"), "{session}");
+    assert!(signed_in.set_cookie("postern_session").is_none());
+    let session = cookie_value(&signed_in, "__Host-postern_session").unwrap();
+    let renewed = cookie_value(&signed_in, "__Host-postern_csrf").expect("a renewed __Host- CSRF cookie");
+
+    let host_cookies = format!("__Host-postern_csrf={renewed}; __Host-postern_session={session}");
+    assert_eq!(get_with(&app, "/admin", &host_cookies).await.status, StatusCode::OK);
+    // The same session under the plain name is not read over https.
+    let plain = get_with(&app, "/admin", &format!("postern_csrf={renewed}; postern_session={session}")).await;
+    assert_eq!(plain.status, StatusCode::SEE_OTHER);
+    let token = CsrfToken::derive(&renewed, Some(&session), None).0;
+    let out = logout_with(&app, &host_cookies, &token).await;
+    let cleared = out.set_cookie("__Host-postern_session").expect("the session cookie is cleared");
+    assert!(cleared.contains("Max-Age=0") && cleared.contains("; Secure"), "{cleared}");
 }
