@@ -28,7 +28,8 @@ pub struct ServerConfig {
     /// Address to listen on. Env: `LEPTOS_SITE_ADDR`.
     pub site_addr: SocketAddr,
     /// The base URL people and clients use; the storefront issuer, and with
-    /// `/admin` the back-office issuer (SPEC §7). Defaults to
+    /// `/admin` the back-office issuer (RFC 8414 §2,
+    /// docs/architecture.md#two-sides-two-issuers). Defaults to
     /// `http://<site_addr>`. Env: `POSTERN_PUBLIC_URL`.
     pub public_url: Option<String>,
     /// Origins (`https://app.example.com`) whose browser scripts may call
@@ -77,7 +78,8 @@ pub struct Limit {
     pub per_minute: u32,
 }
 
-/// Rate limits (SPEC §7). Refused requests answer 429 with `Retry-After`.
+/// Rate limits (docs/configuration.md#rate_limits). Refused requests answer
+/// 429 with `Retry-After`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
@@ -154,7 +156,8 @@ pub struct SiteConfig {
     pub output_name: String,
 }
 
-/// Outgoing email (SPEC §2). Without a host, emails stay in the outbox that
+/// Outgoing email (docs/configuration.md#smtp). Without a host, emails stay
+/// in the outbox that
 /// administrators read in the back office.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]

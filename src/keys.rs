@@ -1,5 +1,6 @@
-//! The signing keys on disk (SPEC §3): generating them, loading them, and
-//! telling the back office when they are missing or too open.
+//! The signing keys on disk (docs/architecture.md#signing-keys): generating
+//! them, loading them, and telling the back office when they are missing or too
+//! open.
 
 use crate::config::KeysConfig;
 use crate::oauth::jwt::{KeyError, SigningKey, VerifyingKey};
@@ -9,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
-/// The warning shown on the back office when there is no usable key (SPEC §3, verbatim).
+/// The warning shown on the back office when there is no usable key, word
+/// for word: people, tests and the end-to-end suite look for this sentence
+/// (docs/architecture.md#signing-keys).
 pub const MISSING_KEYS_WARNING: &str = "OAuth authorization is not available as encryption keys configuration was not complete. Please contact your administrator.";
 
 /// What the back office shows about the keys.

@@ -1,7 +1,7 @@
-//! Rate limits (SPEC §7): the token endpoints per client and per address,
-//! the login forms per account and per address. Each limit is a keyed GCRA
-//! (generic cell rate algorithm, the "virtual scheduling" form of a token
-//! bucket): `burst` requests may come at once, then one every
+//! Rate limits (docs/configuration.md#rate_limits): the token endpoints per
+//! client and per address, the login forms per account and per address. Each
+//! limit is a keyed GCRA (generic cell rate algorithm, the "virtual scheduling"
+//! form of a token bucket): `burst` requests may come at once, then one every
 //! `60 / per_minute` seconds. Only one timestamp is kept per key.
 //!
 //! Addresses are counted as [`AddressLimiter`] says: an IPv4 address (or an

@@ -1,4 +1,4 @@
-//! What a role allows (SPEC §1): an access level on back-office OAuth
+//! What a role allows (docs/permissions.md): an access level on back-office OAuth
 //! applications for each of view, create, edit and delete, and the
 //! administrator flag. Pure and shared: the server decides with it, the pages
 //! use it only to hide buttons a person could not use.

@@ -30,7 +30,8 @@ pub struct AppState {
     pub mailer: Option<Arc<crate::service::mail::Mailer>>,
 }
 
-/// Issuers and audiences, computed once from the public URL (SPEC §4, §7).
+/// Issuers and audiences, computed once from the public URL (RFC 9068 §2.2,
+/// docs/architecture.md#two-sides-two-issuers).
 #[derive(Debug, Clone)]
 pub struct Site {
     pub backoffice_issuer: String,

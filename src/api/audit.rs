@@ -1,5 +1,5 @@
-//! The audit log (SPEC §7) as the back office reads it: the events, their
-//! names, and the administrators' search.
+//! The audit log (docs/architecture.md#audit-log) as the back office reads it:
+//! the events, their names, and the administrators' search.
 
 use super::AppError;
 use leptos::prelude::*;
@@ -215,7 +215,7 @@ pub fn parse_day(text: &str) -> Option<i64> {
 pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
     use super::guard;
     use crate::store::audit::{self, Filter};
-    guard::system_admin().await?;
+    guard::installation_admin().await?;
     let state = guard::state()?;
     let day = |field: &str, text: &str| -> Result<Option<i64>, AppError> {
         if text.trim().is_empty() {

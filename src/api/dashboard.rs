@@ -1,4 +1,5 @@
-//! The dashboard's figures and the signing-key status (SPEC §3).
+//! The dashboard's figures and the signing-key status
+//! (docs/architecture.md#signing-keys).
 
 use super::AppError;
 use leptos::prelude::*;
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct KeysView {
     /// The `kid` of the active signing key, if any.
     pub active_kid: Option<String>,
-    /// SPEC §3's warning, verbatim, when there is no usable key.
+    /// `keys::MISSING_KEYS_WARNING`, word for word, when there is no usable key.
     pub missing_warning: Option<String>,
     /// Why the keys could not be loaded; only administrators see it.
     pub detail: Option<String>,

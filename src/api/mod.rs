@@ -231,11 +231,11 @@ pub(crate) mod guard {
         AppError::Invalid { field: field.into(), message: message.into() }
     }
 
-    /// The logged-in administrator of every organization (installation-wide
+    /// The logged-in administrator of the installation (installation-wide
     /// objects), or 401/403.
-    pub async fn system_admin() -> Result<crate::service::actor::Actor, AppError> {
+    pub async fn installation_admin() -> Result<crate::service::actor::Actor, AppError> {
         let actor = actor().await?;
-        actor.require_system_admin().map_err(service_error)?;
+        actor.require_installation_admin().map_err(service_error)?;
         Ok(actor)
     }
 

@@ -210,7 +210,8 @@ pub fn EmptyState(title: &'static str, text: &'static str) -> impl IntoView {
     }
 }
 
-/// The SPEC §3 warnings: keys missing (verbatim text) and keys too open.
+/// The signing-key warnings (docs/architecture.md#signing-keys): keys
+/// missing (the fixed sentence of `keys::MISSING_KEYS_WARNING`) and keys too open.
 #[component]
 pub fn KeysAlerts(keys: KeysView) -> impl IntoView {
     view! {

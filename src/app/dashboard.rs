@@ -1,4 +1,5 @@
-//! `/admin`: the dashboard, with the signing-key status of SPEC §3.
+//! `/admin`: the dashboard, with the signing-key status
+//! (docs/architecture.md#signing-keys).
 
 use super::components::{CopyableCode, KeysAlerts};
 use crate::api::dashboard::{get_dashboard, Dashboard};

@@ -1,4 +1,4 @@
-//! The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, SPEC §5):
+//! The authorization request (RFC 6749 §4.1.1, §4.1.2.1, RFC 7636 §4.3):
 //! which failures show an error page (the redirect URI cannot be trusted)
 //! and which go back to the client as `error`, `error_description`, `state`.
 
@@ -38,7 +38,8 @@ pub struct AuthorizationRequest {
 pub enum AuthorizeError {
     /// Shown to the person; never a redirect (RFC 6749 §4.1.2.1).
     Page(&'static str),
-    /// The client is of the other side: the endpoint does not exist for it (SPEC §5).
+    /// The client is of the other side: the endpoint does not exist for it
+    /// (docs/architecture.md#two-sides-two-issuers).
     NotFound,
     /// Sent back to the client's redirect URI.
     Redirect { redirect_uri: String, error: ErrorCode, description: String, state: Option<String> },

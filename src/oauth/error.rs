@@ -21,7 +21,7 @@ pub enum ErrorCode {
     AccessDenied,
     /// RFC 6749 §4.1.2.1: only `response_type=code` is offered.
     UnsupportedResponseType,
-    /// The server has no usable signing key (SPEC §3).
+    /// The server has no usable signing key (docs/architecture.md#signing-keys).
     NoEncryptionKey,
     /// Something failed on our side; the description never says what.
     ServerError,

@@ -51,7 +51,7 @@ pub enum RedirectError {
     Mismatch,
 }
 
-/// The redirect URI an authorization request will use (SPEC §5, RFC 6749
+/// The redirect URI an authorization request will use (RFC 6749 §4.1.1,
 /// §3.1.2.3): the requested one if it equals a registered one exactly —
 /// except that the port of a loopback IP redirect is ignored (RFC 8252
 /// §7.3) — or the only registered one when none was requested.

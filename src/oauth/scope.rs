@@ -5,7 +5,8 @@ use super::OAuthError;
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// Which side an application (and so its tokens) belongs to (SPEC §2, §7).
+/// Which side an application (and so its tokens) belongs to
+/// (docs/architecture.md#two-sides-two-issuers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientKind {
     BackOffice,

@@ -3,7 +3,8 @@
 //!
 //! Client secrets carry ≥ 256 bits of randomness, so a single SHA-256 is
 //! enough to make a stolen hash useless, and it keeps the token endpoint fast
-//! (SPEC §2: a password hash such as argon2 would cap throughput).
+//! (a password hash such as argon2 would cap its throughput; see
+//! docs/architecture.md#applications).
 
 use sha2::{Digest, Sha256};
 use std::fmt;

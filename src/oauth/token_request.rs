@@ -1,5 +1,6 @@
 //! Parsing a token request (RFC 6749 §3.2, §4.4.2) from its body, form or
-//! JSON (SPEC §4), into a [`TokenRequest`].
+//! JSON (accepted beside RFC 6749's form encoding; README: Using it), into
+//! a [`TokenRequest`].
 
 use super::client_auth::{client_credentials, ClientCredentials};
 use super::scope::Scope;
@@ -112,7 +113,8 @@ impl TokenRequest {
     /// Builds the request from its parameters and Authorization header.
     ///
     /// Order of checks: grant_type present and supported, then client
-    /// credentials present (SPEC §4: missing client_id → invalid_request),
+    /// credentials present (RFC 6749 §5.2: a missing client_id, like any
+    /// missing parameter, is invalid_request),
     /// then the grant's own parameters.
     pub fn parse(params: &Params, authorization: Option<&str>) -> Result<Self, OAuthError> {
         let grant_type = params

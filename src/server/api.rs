@@ -1,4 +1,4 @@
-//! The back-office API (SPEC §6): JSON:API documents for bearer tokens of
+//! The back-office API: JSON:API documents for RFC 6750 bearer tokens of
 //! back-office applications, scoped to the application's organization.
 
 use super::error::{access_error, json_api_error, JSON_API};
@@ -30,7 +30,8 @@ async fn authorize_for(
     scope: &'static str,
 ) -> Result<Access, Response> {
     if query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some("access_token"))) {
-        // RFC 9700 §2.5 / SPEC §6: bearer tokens only in the Authorization header.
+        // RFC 6750 §2.1 only: the query parameter of RFC 6750 §2.3 leaks the
+        // token into logs and history (RFC 9700 §4.3), so it is refused.
         return Err(access_error(&AccessError::InvalidToken(
             "Access tokens in the query string are not accepted; use the Authorization header.",
         )));
@@ -148,7 +149,7 @@ pub async fn get_user(
 }
 
 /// `GET /storefront/api/customerusers/mine`: the storefront customer user
-/// the token acts for (SPEC §6; the name follows Oro's storefront API).
+/// the token acts for (the name follows Oro's storefront API).
 pub async fn my_customer_user(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let access = match authorize_for(&state, &headers, query.as_deref(), ClientKind::Storefront, PROFILE_SCOPE).await {
         Ok(access) => access,

@@ -1,8 +1,8 @@
-//! The authorization endpoints (SPEC §5) as plain form handlers, so the flow
-//! works without JavaScript: `GET …/authorize` decides between an error
-//! page, the login page, the consent page and the redirect back; `POST
-//! …/authorize` takes the consent page's answer. Back office under the
-//! `/admin` prefix, storefront at the root.
+//! The authorization endpoints (RFC 6749 §3.1, §4.1.1, §4.1.2) as plain form
+//! handlers, so the flow works without JavaScript: `GET …/authorize` decides
+//! between an error page, the login page, the consent page and the redirect
+//! back; `POST …/authorize` takes the consent page's answer. Back office under
+//! the `/admin` prefix, storefront at the root.
 
 use super::session::{urlencode, CsrfToken, CurrentCustomer, CurrentUser, LOGIN_PATH, STOREFRONT_LOGIN_PATH};
 use crate::oauth::scope::ClientKind;

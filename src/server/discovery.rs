@@ -1,6 +1,6 @@
-//! What a client reads to configure itself (SPEC §7): RFC 8414 metadata
-//! for each issuer, and the JWKS (RFC 7517) of every key that may still
-//! verify a live token.
+//! What a client reads to configure itself: RFC 8414 metadata for each issuer
+//! (docs/architecture.md#two-sides-two-issuers), and the JWKS (RFC 7517) of
+//! every key that may still verify a live token.
 
 use crate::oauth::scope::ClientKind;
 use crate::service::access::key_window;

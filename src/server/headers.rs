@@ -1,7 +1,7 @@
-//! Headers every response gets (SPEC §7): the Content Security Policy of
-//! the pages, `X-Content-Type-Options`, `Referrer-Policy`, HSTS on HTTPS;
-//! the client's address for rate limits and the audit log; and CORS for the
-//! endpoints browser applications call.
+//! Headers every response gets (RFC 9700 §4.2, §4.16; SECURITY.md): the Content
+//! Security Policy of the pages, `X-Content-Type-Options`, `Referrer-Policy`,
+//! HSTS on HTTPS; the client's address for rate limits and the audit log; and
+//! CORS for the endpoints browser applications call.
 
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};

@@ -1,4 +1,4 @@
-//! `POST /oauth2-token` (RFC 6749 §3.2, SPEC §4), `POST /oauth2-token/revoke`
+//! `POST /oauth2-token` (RFC 6749 §3.2, §5), `POST /oauth2-token/revoke`
 //! (RFC 7009) and `POST /oauth2-token/introspect` (RFC 7662): read the body
 //! as form or JSON, count the request against the caller's address, and
 //! answer RFC error JSON.

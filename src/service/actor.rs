@@ -14,19 +14,22 @@ pub struct Actor {
     pub ip: Option<String>,
     pub permissions: Permissions,
     pub organization_ids: Vec<i64>,
-    /// True when the actor belongs to every organization of the
-    /// installation: only then do installation-wide objects (roles, email
-    /// configuration, the outbox, the audit log) fall within their reach.
-    pub covers_all_organizations: bool,
+    /// True for holders of the built-in Administrator role: the
+    /// installation's administrators. Only they reach installation-wide
+    /// objects (email configuration, the outbox, the audit log), roles held
+    /// outside their organizations, and the accounts of people who also
+    /// belong to organizations they are not in. Other roles with the
+    /// administrator flag administer their own organizations only.
+    pub installation_admin: bool,
 }
 
 impl Actor {
     pub async fn load(state: &AppState, user: &User, ip: Option<String>) -> Result<Actor, ServiceError> {
         let organization_ids: Vec<i64> =
             store::organizations::of_user(&state.db, user.id).await?.into_iter().map(|o| o.id).collect();
-        let covers_all_organizations = store::organizations::count(&state.db).await? <= organization_ids.len() as i64;
+        let installation_admin = user.is_admin && user.role_id == Some(store::roles::ADMINISTRATOR);
         Ok(Actor {
-            covers_all_organizations,
+            installation_admin,
             user_id: user.id,
             username: user.username.clone(),
             ip,
@@ -47,13 +50,13 @@ impl Actor {
         }
     }
 
-    /// Administrators of every organization only: installation-wide objects
-    /// (roles, email configuration and outbox, the audit log) reach into
-    /// every organization, so an administrator of some organizations may
-    /// neither change nor read them (403).
-    pub fn require_system_admin(&self) -> Result<(), ServiceError> {
+    /// The installation's administrators only: installation-wide objects
+    /// (email configuration and outbox, the audit log) reach into every
+    /// organization, so an administrator of some organizations may neither
+    /// change nor read them (403).
+    pub fn require_installation_admin(&self) -> Result<(), ServiceError> {
         self.require_admin()?;
-        if self.covers_all_organizations {
+        if self.installation_admin {
             Ok(())
         } else {
             Err(ServiceError::Forbidden)

@@ -1,6 +1,7 @@
-//! OAuth applications (SPEC §2): validation, creation with a one-time
-//! client secret, and the grid actions (edit, activate/deactivate, delete,
-//! regenerate secret), each checked against the actor's permissions.
+//! OAuth applications (docs/architecture.md#applications; who may do what:
+//! docs/permissions.md): validation, creation with a one-time client secret,
+//! and the grid actions (edit, activate/deactivate, delete, regenerate secret),
+//! each checked against the actor's permissions.
 
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
@@ -175,7 +176,8 @@ async fn create_as(state: &AppState, input: NewApplicationInput, actor: Option<&
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id = id, client_id = %client_id, "OAuth application created");
-    // SPEC §2: tell the owner. Never blocks or fails the creation.
+    // Tell the owner (docs/architecture.md#applications). Never blocks or
+    // fails the creation.
     match store::applications::find_summary(&state.db, id).await {
         Ok(Some(app)) => mail::application_added(state, &app).await,
         Ok(None) => {}
@@ -387,7 +389,8 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), Serv
 }
 
 /// Replaces the secret of a confidential client and returns the new one,
-/// to be shown once (beyond Oro, SPEC §2).
+/// to be shown once (an addition to Oro's model;
+/// docs/architecture.md#applications).
 pub async fn regenerate_secret(state: &AppState, actor: &Actor, id: i64) -> Result<(ApplicationSummary, ClientSecret), ServiceError> {
     let app = authorize(state, actor, id, Action::Edit).await?;
     if !app.confidential {

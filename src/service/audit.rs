@@ -1,7 +1,7 @@
-//! Recording audit events (SPEC §7). Events that change something are
-//! written in the same transaction as the change; the others (sign-ins,
-//! refusals) on their own, where a failure to record is logged and does not
-//! change the answer.
+//! Recording audit events (docs/architecture.md#audit-log). Events that change
+//! something are written in the same transaction as the change; the others
+//! (sign-ins, refusals) on their own, where a failure to record is logged and
+//! does not change the answer.
 
 pub use crate::api::audit::AuditEvent;
 use super::actor::Actor;

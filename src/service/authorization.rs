@@ -1,6 +1,6 @@
-//! The authorization endpoint's work (SPEC §5): check the request, send the
-//! person to the login page or the consent page, remember consent, and issue
-//! single-use codes (stored only as their SHA-256).
+//! The authorization endpoint's work (RFC 6749 §4.1, RFC 7636): check the
+//! request, send the person to the login page or the consent page, remember
+//! consent, and issue single-use codes (stored only as their SHA-256).
 
 use super::audit::{self, AuditEvent};
 use crate::store::audit::NewEntry;
@@ -107,7 +107,8 @@ fn back(issuer: &str, err: &AuthorizeError) -> Refused {
     }
 }
 
-/// Runs every check of SPEC §5 on the request.
+/// Runs every check of an authorization request on it (RFC 6749 §4.1.1,
+/// §4.1.2.1, RFC 7636 §4.3).
 async fn check(state: &AppState, side: ClientKind, pairs: &[(String, String)]) -> Result<Result<Checked, Refused>, ServiceError> {
     let issuer = state.site.issuer(side);
     let get = |name: &str| authorize::single(pairs, name);

@@ -1,6 +1,7 @@
-//! `postern cleanup` and the server's periodic housekeeping (SPEC §7):
-//! expired codes, tokens, grants and sessions leave the database, retired
-//! keys whose tokens have all expired leave the disk. Audit entries stay.
+//! `postern cleanup` and the server's periodic housekeeping
+//! (docs/architecture.md#housekeeping): expired codes, tokens, grants and
+//! sessions leave the database, retired keys whose tokens have all expired
+//! leave the disk. Audit entries stay.
 
 use crate::state::AppState;
 use crate::store::cleanup::{self, Removed};

@@ -1,5 +1,5 @@
-//! RFC 7009 token revocation and RFC 7662 token introspection (SPEC §7),
-//! with the client authentication of the token endpoint. A client learns
+//! RFC 7009 token revocation and RFC 7662 token introspection, with the
+//! client authentication of the token endpoint. A client learns
 //! about, and revokes, only the tokens issued to it.
 
 use super::audit::{self, AuditEvent};

@@ -1,9 +1,9 @@
-//! Email (SPEC §2): the "OAuth application added to your account" message,
-//! its templates (System → Configuration, per language, English by default),
-//! and delivery. Every message is written to the outbox first; with SMTP
-//! configured a background task delivers it and records `sent` or `failed`
-//! with the reason. Creating an application never waits for, or fails
-//! because of, email.
+//! Email (docs/architecture.md#applications, docs/configuration.md#smtp): the
+//! "OAuth application added to your account" message, its templates (System →
+//! Configuration, per language, English by default), and delivery. Every
+//! message is written to the outbox first; with SMTP configured a background
+//! task delivers it and records `sent` or `failed` with the reason. Creating an
+//! application never waits for, or fails because of, email.
 
 use super::now;
 use crate::config::{SmtpConfig, SmtpTls};

@@ -11,12 +11,13 @@ pub fn token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
-/// A client ID: 32 URL-safe characters (SPEC §2).
+/// A client ID: 32 URL-safe characters (docs/architecture.md#applications).
 pub fn client_id() -> String {
     token(24)
 }
 
-/// A client secret: 256 bits, 43 URL-safe characters (SPEC §2).
+/// A client secret: 256 bits, 43 URL-safe characters (RFC 6749 §10.10;
+/// docs/architecture.md#applications).
 pub fn client_secret() -> String {
     token(32)
 }

@@ -1,5 +1,5 @@
-//! The token endpoint's work (SPEC §4): authenticate the client, run the
-//! grant, sign the token and record it.
+//! The token endpoint's work (RFC 6749 §3.2, §4, §6): authenticate the client,
+//! run the grant, sign the token and record it.
 
 use super::random;
 use crate::oauth::grant::authorization_code::{self, IssuedCode, Redemption, Refusal};
@@ -160,7 +160,8 @@ async fn client_still_usable(
 }
 
 /// Only applications registered for the authorization code grant may redeem
-/// codes and refresh tokens (SPEC §2: the grant is fixed at creation).
+/// codes and refresh tokens (the grant is fixed at creation:
+/// docs/architecture.md#applications).
 fn require_code_grant(client: &RegisteredClient) -> Result<(), OAuthError> {
     if client.grant_type == GrantType::AuthorizationCode {
         Ok(())

@@ -223,14 +223,15 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
     let outside: Vec<i64> = current.iter().copied().filter(|o| !actor.organization_ids.contains(o)).collect();
     // Organizations are walls: the account itself (email, password, role,
     // language, enabled) is shared by every organization the person is in,
-    // so only an administrator of all of them may change it. Anyone else
-    // may only change the person's memberships in their own organizations.
+    // so only an administrator of all of them, or of the installation, may
+    // change it. Anyone else may only change the person's memberships in
+    // their own organizations.
     let account_changes = form.email.trim() != before.email
         || form.role_id != before.role_id
         || form.language != before.language
         || form.enabled != before.enabled
         || !form.password.is_empty();
-    if account_changes && !outside.is_empty() {
+    if account_changes && !outside.is_empty() && !actor.installation_admin {
         return Err(ServiceError::invalid(
             "organization_ids",
             "This user also belongs to organizations you do not administer: only their memberships in your organizations can be changed here.",
@@ -305,9 +306,13 @@ fn role_detail(fields: &store::roles::RoleFields) -> String {
 }
 
 /// Roles are installation-wide: a change to one reaches every person who
-/// holds it. An administrator may change or delete a role only when every
-/// holder is within the organizations they administer.
+/// holds it. An administrator of some organizations may change a role only
+/// when every holder is within them; the installation's administrators may
+/// change any.
 async fn require_role_within_reach(state: &AppState, actor: &Actor, role_id: i64) -> Result<(), ServiceError> {
+    if actor.installation_admin {
+        return Ok(());
+    }
     let reach = store::organizations::of_role_holders(&state.db, role_id).await?;
     if reach.iter().all(|o| actor.organization_ids.contains(o)) {
         Ok(())

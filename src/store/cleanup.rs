@@ -1,6 +1,7 @@
-//! Removing what can no longer be used (SPEC §7): expired codes, tokens,
-//! grants and sessions. The audit log is never touched. Rows go in batches,
-//! so that a large backlog never holds the write lock for long.
+//! Removing what can no longer be used (docs/architecture.md#housekeeping):
+//! expired codes, tokens, grants and sessions. The audit log is never touched.
+//! Rows go in batches, so that a large backlog never holds the write lock for
+//! long.
 
 use sqlx::SqlitePool;
 

@@ -28,12 +28,6 @@ pub async fn subject_belongs(db: impl SqliteExecutor<'_>, subject: Subject, orga
     Ok(row.is_some())
 }
 
-/// The ids of every organization (for "does this administrator's reach
-/// cover the whole installation").
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
-    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations").fetch_one(db).await?;
-    Ok(row.0)
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Organization {

@@ -1,7 +1,8 @@
-//! Abuse of the sign-in forms and the token endpoint (SPEC §7): a caller
-//! held back by the rate limits cannot grow the audit log by asking again
-//! and again, cannot lock an account's owner out from elsewhere, and cannot
-//! escape the per-address limit by rotating through its IPv6 `/64`.
+//! Abuse of the sign-in forms and the token endpoint
+//! (docs/configuration.md#rate_limits): a caller held back by the rate limits
+//! cannot grow the audit log by asking again and again, cannot lock an
+//! account's owner out from elsewhere, and cannot escape the per-address limit
+//! by rotating through its IPv6 `/64`.
 //!
 //! Requests carry the peer address the listener would report
 //! (`ConnectInfo`), as in production.

@@ -1,8 +1,9 @@
 //! The authorization code flow end to end, with a real OAuth client library
 //! (the `oauth2` crate) as the third-party application and a cookie-carrying
-//! "browser" for the login and consent forms: PKCE, refresh rotation and
-//! reuse detection, code replay, the error rules of SPEC §5, consent
-//! (cancel, skip, remembered, revoked), and the two sides' APIs.
+//! "browser" for the login and consent forms: PKCE, refresh rotation and reuse
+//! detection, code replay, the error rules of RFC 6749 §4.1.2.1 (as SECURITY.md
+//! decides them), consent (cancel, skip, remembered, revoked), and the two
+//! sides' APIs.
 
 use crate::harness::{TestApp, ADMIN_PASSWORD};
 use crate::pages::login;
@@ -459,7 +460,8 @@ async fn an_expired_code_is_invalid_grant() {
     assert!(ok.is_ok(), "{ok:?}");
 }
 
-/// Each error rule of SPEC §5, checked on the endpoint's answer.
+/// Each error rule of an authorization request (RFC 6749 §4.1.2.1, RFC 7636
+/// §4.4.1), checked on the endpoint's answer.
 #[tokio::test]
 async fn every_authorization_request_error_rule() {
     // The public client below skips consent so that its redirects show the

@@ -258,9 +258,27 @@ async fn nobody_makes_an_application_act_as_someone_with_more_authority() {
 #[tokio::test]
 async fn administrators_reach_only_into_organizations_they_administer() {
     let app = TestApp::new().await;
-    let admin = login(&app).await;
+    // An organization administrator: a role with the administrator flag,
+    // not the built-in Administrator; their only organization is Default.
+    let org_admin_role = postern::store::roles::insert(
+        &app.state.db,
+        &postern::store::roles::RoleFields {
+            name: "Organization administrator".into(),
+            description: String::new(),
+            administrator: true,
+            app_view: 2,
+            app_create: 2,
+            app_edit: 2,
+            app_delete: 2,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    app.create_user("orgadmin", Some(org_admin_role), "Default").await;
+    let admin = login_as(&app, "orgadmin", ADMIN_PASSWORD).await;
     let csrf = csrf_of(&admin);
-    // Eve belongs to Default and to Other; the admin only to Default.
+    // Eve belongs to Default and to Other.
     let eve = app.create_user("eve", Some(roles::DEVELOPER), "Other").await;
     postern::store::organizations::add_member(&app.state.db, app.organization_id, eve).await.unwrap();
     let mut change = user_form(&csrf, eve, "eve", vec![app.organization_id]);
@@ -274,7 +292,7 @@ async fn administrators_reach_only_into_organizations_they_administer() {
     // A role held in Other is not theirs to change; installation-wide objects neither.
     let role = json!({ "form": { "csrf_token": csrf, "id": roles::DEVELOPER, "name": "Developer", "description": "", "administrator": true,
         "view": "Organization", "create": "Organization", "edit": "Organization", "delete": "Organization" } });
-    let refused = rpc_json(&app, &admin, "save_role", role).await;
+    let refused = rpc_json(&app, &admin, "save_role", role.clone()).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert!(!postern::store::roles::find(&app.state.db, roles::DEVELOPER).await.unwrap().unwrap().administrator);
     let audit = rpc_json(&app, &admin, "audit_log", json!({ "query": { "page": 1 } })).await;
@@ -283,16 +301,16 @@ async fn administrators_reach_only_into_organizations_they_administer() {
     let email = json!({ "form": { "csrf_token": csrf, "language": "en", "subject": "Hi", "body": "Hello {{username}}", "override_recipient": "me@attacker.example" } });
     assert_eq!(rpc_json(&app, &admin, "save_email_configuration", email).await.status, StatusCode::FORBIDDEN);
 
-    // An administrator of both reaches all of it.
-    let root = app.create_user("root", Some(roles::ADMINISTRATOR), "Default").await;
-    let other = postern::store::organizations::find_by_name(&app.state.db, "Other").await.unwrap().unwrap().id;
-    postern::store::organizations::add_member(&app.state.db, other, root).await.unwrap();
-    let root_cookies = login_as(&app, "root", ADMIN_PASSWORD).await;
-    let audit = rpc_json(&app, &root_cookies, "audit_log", json!({ "query": { "page": 1 } })).await;
+    // The installation's administrator (built-in role) reaches all of it,
+    // though their own memberships are only Default.
+    let root = login(&app).await;
+    let audit = rpc_json(&app, &root, "audit_log", json!({ "query": { "page": 1 } })).await;
     assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
-    let mut change = user_form(&csrf_of(&root_cookies), eve, "eve", vec![app.organization_id, other]);
+    let mut change = user_form(&csrf_of(&root), eve, "eve", vec![app.organization_id]);
     change["form"]["email"] = json!("eve@new.example");
-    assert_eq!(rpc_json(&app, &root_cookies, "save_user", change).await.status, StatusCode::OK);
+    assert_eq!(rpc_json(&app, &root, "save_user", change).await.status, StatusCode::OK);
+    let memberships = postern::store::organizations::of_user(&app.state.db, eve).await.unwrap();
+    assert_eq!(memberships.len(), 2, "her membership in Other is kept");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
-//! SPEC §7: RFC 8414 metadata, JWKS and key rotation, RFC 7009 revocation
-//! and RFC 7662 introspection (also driven by the `oauth2` crate), rate
-//! limits, the audit log, cleanup, security headers and CORS.
+//! The standard endpoints: RFC 8414 metadata, JWKS and key rotation, RFC 7009
+//! revocation and RFC 7662 introspection (also driven by the `oauth2` crate),
+//! rate limits, the audit log, cleanup, security headers and CORS.
 
 use crate::applications::{csrf_of, id_of, rpc_form, rpc_json};
 use crate::authorization_code::{authorize_and_grant, backoffice_app, grant_error, http};

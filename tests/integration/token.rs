@@ -1,4 +1,5 @@
-//! `POST /oauth2-token` with client_credentials: every SPEC §4 case.
+//! `POST /oauth2-token` with client_credentials: every case of RFC 6749 §4.4
+//! and §5.2.
 
 use crate::harness::TestApp;
 use axum::body::Body;

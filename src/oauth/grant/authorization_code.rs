@@ -1,5 +1,5 @@
-//! Redeeming an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5–4.6,
-//! SPEC §5): the rules that decide, given the stored code and `now`. Storage
+//! Redeeming an authorization code (RFC 6749 §4.1.3, §10.5, RFC 7636
+//! §4.5–4.6): the rules that decide, given the stored code and `now`. Storage
 //! (by hash, single use by a conditional update) is the caller's.
 
 use crate::oauth::pkce::CodeChallenge;
@@ -37,7 +37,7 @@ pub enum Refusal {
     /// Answer `invalid_grant`.
     Refuse(OAuthError),
     /// A used code came back: answer `invalid_grant` and revoke every token
-    /// issued from it (RFC 6749 §4.1.2, SPEC §5).
+    /// issued from it (RFC 6749 §4.1.2).
     Replay(OAuthError),
 }
 

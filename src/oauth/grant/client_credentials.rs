@@ -43,7 +43,8 @@ pub fn grant(
     requested: &Scope,
     ctx: TokenContext<'_>,
 ) -> Result<AccessTokenClaims, OAuthError> {
-    // RFC 6749 §4.4: only confidential clients; SPEC §2: only apps registered for this grant.
+    // RFC 6749 §4.4: only confidential clients; and only applications
+    // registered for this grant (docs/architecture.md#applications).
     if client.grant_type != GrantType::ClientCredentials || !client.confidential {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,

@@ -5,7 +5,8 @@ pub mod client_credentials;
 
 use super::scope::ClientKind;
 
-/// The grant an application was registered for (fixed after creation, SPEC §2).
+/// The grant an application was registered for (fixed after creation,
+/// docs/architecture.md#applications).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
     ClientCredentials,
