@@ -185,9 +185,8 @@ fn fail(message: &str) -> ExitCode {
 /// Opens and migrates the database; a failed migration stops here. Only the
 /// server reads the signing keys.
 async fn open_state(config: Config, load_keys: bool) -> Result<AppState, ExitCode> {
-    let db = store::open(&config.database.url, config.database.max_connections)
-        .await
-        .map_err(|e| fail(&e.to_string()))?;
+    let db =
+        store::open(&config.database.url, config.database.max_connections).await.map_err(|e| fail(&e.to_string()))?;
     if let Err(e) = store::migrate(&db).await {
         return Err(fail(&format!("{e}. Postern did not start; the database was left as it was.")));
     }
@@ -205,7 +204,10 @@ async fn serve(config: Config) -> ExitCode {
     let admin_password = std::env::var("POSTERN_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
     match service::users::bootstrap(&state, admin_password).await {
         Ok(Some(admin)) => {
-            println!("\nFirst start: created the organization \"{}\" and an administrator.", service::users::DEFAULT_ORGANIZATION);
+            println!(
+                "\nFirst start: created the organization \"{}\" and an administrator.",
+                service::users::DEFAULT_ORGANIZATION
+            );
             println!("  Log in at  {base}/admin/login");
             println!("  User name  {}", admin.username);
             if admin.generated {
@@ -280,9 +282,13 @@ async fn keys_rotate(config: Config) -> ExitCode {
             println!("The new signing key is {}.", rotation.new_kid);
             let detail = match (&rotation.retired_kid, &rotation.retired_file) {
                 (Some(old), Some(file)) => {
-                    let until = now + config.tokens.access_token_lifetime + config.maintenance.key_reload_interval as i64 + 60;
+                    let until =
+                        now + config.tokens.access_token_lifetime + config.maintenance.key_reload_interval as i64 + 60;
                     println!("The old key {old} still verifies the tokens it signed, and stays in the JWKS,");
-                    println!("until {} (then `postern cleanup` or the server removes it).", crate::server::api::rfc3339(until));
+                    println!(
+                        "until {} (then `postern cleanup` or the server removes it).",
+                        crate::server::api::rfc3339(until)
+                    );
                     println!("  retired public key  {}", file.display());
                     format!("new kid {}; retired kid {old}", rotation.new_kid)
                 }
@@ -291,7 +297,10 @@ async fn keys_rotate(config: Config) -> ExitCode {
                     format!("new kid {}; no previous key", rotation.new_kid)
                 }
             };
-            println!("A running server signs with the new key within {} seconds; no restart is needed.", config.maintenance.key_reload_interval);
+            println!(
+                "A running server signs with the new key within {} seconds; no restart is needed.",
+                config.maintenance.key_reload_interval
+            );
             audit_key_event(config, service::audit::AuditEvent::KeyRotated, &detail).await;
             ExitCode::SUCCESS
         }
@@ -306,7 +315,9 @@ async fn audit_key_event(config: Config, event: service::audit::AuditEvent, deta
             let entry = store::audit::NewEntry { detail, ..service::audit::entry(event, service::now()) };
             service::audit::note(&state.db, &entry).await;
         }
-        Err(_) => eprintln!("postern: warning: the key change could not be written to the audit log (database unavailable)"),
+        Err(_) => {
+            eprintln!("postern: warning: the key change could not be written to the audit log (database unavailable)")
+        }
     }
 }
 
@@ -400,20 +411,27 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
             let found = match store::customer_users::find_by_username(&state.db, &customer).await {
                 Ok(Some(c)) => c,
                 Ok(None) => {
-                    return fail(&format!("there is no customer user \"{customer}\" (create one with `postern customer create`)"))
+                    return fail(&format!(
+                        "there is no customer user \"{customer}\" (create one with `postern customer create`)"
+                    ))
                 }
                 Err(e) => return service_fail(e.into()),
             };
             if organization.as_ref().is_some_and(|o| o != &found.organization) {
                 return fail(&format!("\"{customer}\" belongs to the organization \"{}\"", found.organization));
             }
-            let org = store::organizations::Organization { id: found.organization_id, name: found.organization.clone() };
+            let org =
+                store::organizations::Organization { id: found.organization_id, name: found.organization.clone() };
             (Owner::CustomerUser(found.id), crate::oauth::scope::ClientKind::Storefront, org)
         }
         (Some(owner), None) => {
             let owner_user = match store::users::find_by_username(&state.db, &owner).await {
                 Ok(Some(user)) => user,
-                Ok(None) => return fail(&format!("there is no back-office user \"{owner}\" (create one with `postern user create`)")),
+                Ok(None) => {
+                    return fail(&format!(
+                        "there is no back-office user \"{owner}\" (create one with `postern user create`)"
+                    ))
+                }
                 Err(e) => return service_fail(e.into()),
             };
             let organizations = match store::organizations::of_user(&state.db, owner_user.id).await {

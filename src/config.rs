@@ -64,9 +64,9 @@ pub struct KeysConfig {
 
 impl KeysConfig {
     pub fn retired_dir(&self) -> PathBuf {
-        self.retired_dir.clone().unwrap_or_else(|| {
-            self.private_key.parent().unwrap_or_else(|| Path::new("")).join("retired_keys")
-        })
+        self.retired_dir
+            .clone()
+            .unwrap_or_else(|| self.private_key.parent().unwrap_or_else(|| Path::new("")).join("retired_keys"))
     }
 }
 
@@ -521,9 +521,7 @@ mod tests {
     #[test]
     fn bad_values_say_which_setting() {
         let mut config = Config::default();
-        let err = config
-            .apply_env(|n| (n == "POSTERN_ACCESS_TOKEN_LIFETIME").then(|| "soon".to_string()))
-            .unwrap_err();
+        let err = config.apply_env(|n| (n == "POSTERN_ACCESS_TOKEN_LIFETIME").then(|| "soon".to_string())).unwrap_err();
         assert!(err.to_string().contains("POSTERN_ACCESS_TOKEN_LIFETIME"));
         let err = Config::parse("[tokens]\naccess_token_lifetme = 5\n").unwrap_err();
         assert!(err.contains("access_token_lifetme"), "{err}");

@@ -108,8 +108,12 @@ impl KeyStore {
             }
             Err(problem) => {
                 match &current.active {
-                    Some(key) => tracing::warn!(%problem, kid = key.kid(), "the key files do not load; still signing with the loaded key"),
-                    None => tracing::warn!(%problem, "no signing key: the token endpoint answers no_encryption_key until keys exist (run `postern keys generate`)"),
+                    Some(key) => {
+                        tracing::warn!(%problem, kid = key.kid(), "the key files do not load; still signing with the loaded key")
+                    }
+                    None => {
+                        tracing::warn!(%problem, "no signing key: the token endpoint answers no_encryption_key until keys exist (run `postern keys generate`)")
+                    }
                 }
                 *write(&self.problem) = Some(problem);
                 // Not remembered as seen: look again next time.
@@ -171,9 +175,10 @@ fn read_retired(dir: &Path) -> Vec<RetiredKey> {
         .filter_map(|entry| {
             let path = entry.ok()?.path();
             let retired_at = retired_at(&path)?;
-            match fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|pem| {
-                VerifyingKey::from_public_pem(&pem).map_err(|e| e.to_string())
-            }) {
+            match fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|pem| VerifyingKey::from_public_pem(&pem).map_err(|e| e.to_string()))
+            {
                 Ok(key) => Some(RetiredKey { key, retired_at }),
                 Err(problem) => {
                     tracing::warn!(file = %path.display(), %problem, "ignoring a retired key that does not load");
@@ -263,7 +268,8 @@ pub fn rotate(paths: &KeysConfig, now: i64) -> Result<Rotation, GenerateError> {
     let old = read_pair(&paths.private_key, &paths.public_key).ok();
     let mut retired_file = None;
     if let Some(old) = &old {
-        let pem = fs::read(&paths.public_key).map_err(|source| GenerateError::Write { path: paths.public_key.clone(), source })?;
+        let pem = fs::read(&paths.public_key)
+            .map_err(|source| GenerateError::Write { path: paths.public_key.clone(), source })?;
         let file = paths.retired_dir().join(format!("{now}-{}.pem", old.kid()));
         write_file(&file, &pem, 0o644)?;
         retired_file = Some(file);
@@ -293,7 +299,8 @@ pub fn remove_expired_retired(paths: &KeysConfig, now: i64, window: i64) -> usiz
 
 fn new_pair() -> Result<(String, String, String), GenerateError> {
     use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| GenerateError::Rsa(e.to_string()))?;
+    let private =
+        rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| GenerateError::Rsa(e.to_string()))?;
     let private_pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|e| GenerateError::Rsa(e.to_string()))?;
     let public_pem =
         private.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| GenerateError::Rsa(e.to_string()))?;
@@ -331,7 +338,11 @@ mod tests {
     use super::*;
 
     fn paths(dir: &Path) -> KeysConfig {
-        KeysConfig { private_key: dir.join("var/private.key"), public_key: dir.join("var/public.key"), retired_dir: None }
+        KeysConfig {
+            private_key: dir.join("var/private.key"),
+            public_key: dir.join("var/public.key"),
+            retired_dir: None,
+        }
     }
 
     #[test]
@@ -404,7 +415,11 @@ mod tests {
         let store = KeyStore::load(&keys);
         // A new public key without its private key, as in the middle of a rotation.
         let other = tempfile::tempdir().unwrap();
-        generate(&KeysConfig { private_key: other.path().join("k"), public_key: other.path().join("p"), retired_dir: None }, false).unwrap();
+        generate(
+            &KeysConfig { private_key: other.path().join("k"), public_key: other.path().join("p"), retired_dir: None },
+            false,
+        )
+        .unwrap();
         fs::copy(other.path().join("p"), &keys.public_key).unwrap();
         store.reload_if_changed();
         assert_eq!(store.signing_key().unwrap().kid(), first);

@@ -37,7 +37,11 @@ fn key() -> &'static (SigningKey, String) {
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     let (key, genuine) = key();
-    let expect = Expectations { issuer: "http://localhost/admin", audience: "http://localhost/api", kind: ClientKind::BackOffice };
+    let expect = Expectations {
+        issuer: "http://localhost/admin",
+        audience: "http://localhost/api",
+        kind: ClientKind::BackOffice,
+    };
     let token = if mode & 1 == 0 {
         String::from_utf8_lossy(rest).into_owned()
     } else {

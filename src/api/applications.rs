@@ -243,7 +243,11 @@ pub async fn get_application_grid(scope: GridScope) -> Result<GridMeta, AppError
                 for (user, _, ids) in store::users::list_visible_to(&state.db, actor.user_id).await? {
                     if user.enabled {
                         for org in ids.iter().filter(|o| actor.organization_ids.contains(o)) {
-                            owners.push(OwnerOption { id: user.id, name: user.username.clone(), organization_id: *org });
+                            owners.push(OwnerOption {
+                                id: user.id,
+                                name: user.username.clone(),
+                                organization_id: *org,
+                            });
                         }
                     }
                 }
@@ -257,12 +261,7 @@ pub async fn get_application_grid(scope: GridScope) -> Result<GridMeta, AppError
             }
         }
     }
-    Ok(GridMeta {
-        organizations,
-        owners,
-        can_create,
-        keys: super::dashboard::keys_view(&state, perms.administrator),
-    })
+    Ok(GridMeta { organizations, owners, can_create, keys: super::dashboard::keys_view(&state, perms.administrator) })
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "create_application", input = Json)]
@@ -322,9 +321,17 @@ pub async fn update_application(form: EditApplicationForm) -> Result<(), AppErro
     let actor = guard::actor().await?;
     guard::check_csrf(&form.csrf_token)?;
     let state = guard::state()?;
-    crate::service::applications::update(&state, &actor, form.id, &form.name, form.active, &form.redirect_uris, form.skip_consent)
-        .await
-        .map_err(guard::service_error)
+    crate::service::applications::update(
+        &state,
+        &actor,
+        form.id,
+        &form.name,
+        form.active,
+        &form.redirect_uris,
+        form.skip_consent,
+    )
+    .await
+    .map_err(guard::service_error)
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "set_application_active")]

@@ -104,7 +104,8 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
     mail::validate_template(subject, &form.body).map_err(guard::service_error)?;
     let recipient = form.override_recipient.trim();
     if !recipient.is_empty() {
-        validate_email(recipient).map_err(|_| guard::invalid("override_recipient", "This is not a valid email address."))?;
+        validate_email(recipient)
+            .map_err(|_| guard::invalid("override_recipient", "This is not a valid email address."))?;
     }
     let now = now();
     let mut tx = crate::store::begin_write(&state.db).await?;

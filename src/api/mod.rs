@@ -64,12 +64,16 @@ impl From<crate::service::ServiceError> for AppError {
     fn from(err: crate::service::ServiceError) -> Self {
         use crate::service::ServiceError;
         match err {
-            ServiceError::Invalid { field, message } => AppError::Invalid { field: field.into(), message: message.into_owned() },
+            ServiceError::Invalid { field, message } => {
+                AppError::Invalid { field: field.into(), message: message.into_owned() }
+            }
             ServiceError::NotFound(what) => AppError::NotFound(what.into()),
             ServiceError::Forbidden => AppError::Forbidden,
             ServiceError::Internal(_) => AppError::Internal,
             // Only password hashing is ever busy: shown beside the password field.
-            ServiceError::Busy => AppError::Invalid { field: "password".into(), message: ServiceError::Busy.to_string() },
+            ServiceError::Busy => {
+                AppError::Invalid { field: "password".into(), message: ServiceError::Busy.to_string() }
+            }
         }
     }
 }
@@ -177,12 +181,12 @@ pub(crate) mod guard {
     /// The logged-in storefront customer user, or 401.
     pub fn customer() -> Result<crate::store::customer_users::CustomerUser, AppError> {
         use crate::server::session::CurrentCustomer;
-        use_context::<Parts>()
-            .and_then(|p| p.extensions.get::<CurrentCustomer>().and_then(|c| c.0.clone()))
-            .ok_or_else(|| {
+        use_context::<Parts>().and_then(|p| p.extensions.get::<CurrentCustomer>().and_then(|c| c.0.clone())).ok_or_else(
+            || {
                 set_status(axum::http::StatusCode::UNAUTHORIZED);
                 AppError::Unauthenticated
-            })
+            },
+        )
     }
 
     /// The logged-in user, or 401.
@@ -202,7 +206,10 @@ pub(crate) mod guard {
             Ok(())
         } else {
             set_status(axum::http::StatusCode::BAD_REQUEST);
-            Err(AppError::Invalid { field: "csrf_token".into(), message: "The form expired. Reload the page and try again.".into() })
+            Err(AppError::Invalid {
+                field: "csrf_token".into(),
+                message: "The form expired. Reload the page and try again.".into(),
+            })
         }
     }
 

@@ -156,8 +156,14 @@ pub async fn get_users() -> Result<UsersPage, AppError> {
             created_at: super::display_time(u.created_at),
         })
         .collect();
-    let roles = store::roles::list(&state.db).await?.into_iter().map(|r| RoleOption { id: r.id, name: r.name }).collect();
-    Ok(UsersPage { users, roles, organizations: organizations_of(&state, actor.user_id).await?, languages: languages() })
+    let roles =
+        store::roles::list(&state.db).await?.into_iter().map(|r| RoleOption { id: r.id, name: r.name }).collect();
+    Ok(UsersPage {
+        users,
+        roles,
+        organizations: organizations_of(&state, actor.user_id).await?,
+        languages: languages(),
+    })
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "save_user", input = Json)]

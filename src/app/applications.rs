@@ -6,8 +6,9 @@
 //! server functions and refresh the grid in place, without a page load.
 
 use super::components::{
-    csrf_token, error_for, error_outside, viewer_is_administrator, CheckboxField, ConfirmDialog, CopyableCode, DialogTitle, EmptyState,
-    ErrorPanel, FieldError, KeysAlerts, Modal, PageHeader, StatusBadge, INPUT, PRIMARY, SECONDARY,
+    csrf_token, error_for, error_outside, viewer_is_administrator, CheckboxField, ConfirmDialog, CopyableCode,
+    DialogTitle, EmptyState, ErrorPanel, FieldError, KeysAlerts, Modal, PageHeader, StatusBadge, INPUT, PRIMARY,
+    SECONDARY,
 };
 use crate::api::applications::{
     create_application, delete_application, get_application, get_application_grid, list_applications,
@@ -327,7 +328,12 @@ fn RowMenu(row: ApplicationRow, dialog: RwSignal<GridDialog>) -> impl IntoView {
 
 /// The confirmation for one row action, and the action itself.
 #[component]
-fn ConfirmRow(kind: Confirm, row: ApplicationRow, dialog: RwSignal<GridDialog>, refresh: Callback<()>) -> impl IntoView {
+fn ConfirmRow(
+    kind: Confirm,
+    row: ApplicationRow,
+    dialog: RwSignal<GridDialog>,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let id = row.id;
     let name = row.name.clone();
     let action = Action::new(move |_: &()| {
@@ -397,7 +403,12 @@ fn CreateDialog(
         async move { create_application(form).await }
     });
     let field_error = move |field: &'static str| Signal::derive(move || error_for(create.value().get(), field));
-    let form_error = move || error_outside(create.value().get(), &["name", "organization_id", "owner_id", "grant_type", "redirect_uris", "skip_consent"]);
+    let form_error = move || {
+        error_outside(
+            create.value().get(),
+            &["name", "organization_id", "owner_id", "grant_type", "redirect_uris", "skip_consent"],
+        )
+    };
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
             dialog.set(GridDialog::Credentials(created, "created"));
@@ -504,7 +515,11 @@ fn CreateDialog(
 /// Client ID and secret, shown once after creation or regeneration.
 #[component]
 fn CredentialsDialog(created: CreatedCredentials, title: &'static str, on_close: Callback<()>) -> impl IntoView {
-    let heading = if title == "created" { format!("\"{}\" was created", created.name) } else { format!("{title} for \"{}\"", created.name) };
+    let heading = if title == "created" {
+        format!("\"{}\" was created", created.name)
+    } else {
+        format!("{title} for \"{}\"", created.name)
+    };
     view! {
         <Modal title_id="credentials-title" on_close>
             <DialogTitle id="credentials-title" text=heading/>
@@ -554,7 +569,11 @@ fn EditDialog(id: i64, on_close: Callback<()>, refresh: Callback<()>) -> impl In
 }
 
 #[component]
-fn EditForm(d: crate::api::applications::ApplicationDetails, on_close: Callback<()>, refresh: Callback<()>) -> impl IntoView {
+fn EditForm(
+    d: crate::api::applications::ApplicationDetails,
+    on_close: Callback<()>,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let id = d.id;
     let name = RwSignal::new(d.name.clone());
     let active = RwSignal::new(d.active);

@@ -32,8 +32,12 @@ pub fn AuditLogPage() -> impl IntoView {
     let error_of = move |field: &'static str| move || last.with(|r| field_error(r, field));
 
     // One filter field: a text search or a date, with its error beside it.
-    let filter = move |id: &'static str, label: &'static str, kind: &'static str, placeholder: &'static str,
-                       get: fn(&AuditQuery) -> String, set: fn(&mut AuditQuery, String)| {
+    let filter = move |id: &'static str,
+                       label: &'static str,
+                       kind: &'static str,
+                       placeholder: &'static str,
+                       get: fn(&AuditQuery) -> String,
+                       set: fn(&mut AuditQuery, String)| {
         view! {
             <div class=if kind == "date" { "w-full sm:w-40" } else { "w-full sm:w-48" }>
                 <label for=id class="block text-xs font-medium text-slate-600">{label}</label>

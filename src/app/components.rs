@@ -171,7 +171,10 @@ pub fn TextField(
 
 /// Active / Inactive (or Enabled / Disabled) as a coloured badge.
 #[component]
-pub fn StatusBadge(on: bool, #[prop(default = ("Active", "Inactive"))] labels: (&'static str, &'static str)) -> impl IntoView {
+pub fn StatusBadge(
+    on: bool,
+    #[prop(default = ("Active", "Inactive"))] labels: (&'static str, &'static str),
+) -> impl IntoView {
     if on {
         view! { <span class="inline-flex rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-700 ring-1 ring-emerald-200">{labels.0}</span> }
     } else {
@@ -181,7 +184,11 @@ pub fn StatusBadge(on: bool, #[prop(default = ("Active", "Inactive"))] labels: (
 
 /// A page's title row with an optional action on the right.
 #[component]
-pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<&'static str>, children: Children) -> impl IntoView {
+pub fn PageHeader(
+    title: &'static str,
+    #[prop(optional)] subtitle: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
     view! {
         <div class="flex flex-wrap items-end justify-between gap-4">
             <div>

@@ -2,8 +2,12 @@
 //! body per language, override recipient, how mail is delivered) and
 //! System → Email Outbox (every message, with its delivery status).
 
-use super::components::{csrf_token, error_for, error_outside, EmptyState, ErrorPanel, FieldError, PageHeader, INPUT, PRIMARY, SECONDARY};
-use crate::api::configuration::{get_email_configuration, get_outbox, save_email_configuration, EmailConfiguration, EmailConfigurationForm};
+use super::components::{
+    csrf_token, error_for, error_outside, EmptyState, ErrorPanel, FieldError, PageHeader, INPUT, PRIMARY, SECONDARY,
+};
+use crate::api::configuration::{
+    get_email_configuration, get_outbox, save_email_configuration, EmailConfiguration, EmailConfigurationForm,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

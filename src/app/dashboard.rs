@@ -29,7 +29,8 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn DashboardBody(d: Dashboard) -> impl IntoView {
-    let key_label = d.keys.active_kid.as_deref().map(|k| format!("{}…", &k[..k.len().min(12)])).unwrap_or_else(|| "Missing".into());
+    let key_label =
+        d.keys.active_kid.as_deref().map(|k| format!("{}…", &k[..k.len().min(12)])).unwrap_or_else(|| "Missing".into());
     let organizations = d.organizations.join(", ");
     let curl = format!(
         "curl -X POST {} \\\n  -d grant_type=client_credentials \\\n  -d client_id=CLIENT_ID -d client_secret=CLIENT_SECRET",

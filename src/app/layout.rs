@@ -1,9 +1,12 @@
 //! The frame of every back-office page: sidebar navigation, top bar with
 //! the user menu (My User, Log out), and the page below.
 
-use super::icons::{AuditIcon, BuildingIcon, ChevronDown, CogIcon, HomeIcon, KeyIcon, Logo, MailIcon, MenuIcon, ShieldIcon, UserIcon, UsersIcon};
-use crate::permissions::GridScope;
+use super::icons::{
+    AuditIcon, BuildingIcon, ChevronDown, CogIcon, HomeIcon, KeyIcon, Logo, MailIcon, MenuIcon, ShieldIcon, UserIcon,
+    UsersIcon,
+};
 use crate::api::session::{get_viewer, Viewer};
+use crate::permissions::GridScope;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 

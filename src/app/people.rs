@@ -17,11 +17,7 @@ use leptos_meta::Title;
 const TH: &str = "px-4 py-3";
 const TD: &str = "px-4 py-3 text-slate-600";
 
-fn form_footer(
-    on_close: Callback<()>,
-    pending: Memo<bool>,
-    label: &'static str,
-) -> impl IntoView {
+fn form_footer(on_close: Callback<()>, pending: Memo<bool>, label: &'static str) -> impl IntoView {
     view! {
         <div class="flex justify-end gap-3 rounded-b-lg bg-slate-50 px-6 py-3">
             <button type="button" class=SECONDARY on:click=move |_| on_close.run(())>"Cancel"</button>
@@ -148,7 +144,10 @@ fn UserDialog(
     let on_close = Callback::new(move |_: ()| editing.set(None));
     let field = move |f: &'static str| Signal::derive(move || error_for(save.value().get(), f));
     let other = move || {
-        error_outside(save.value().get(), &["username", "email", "password", "role_id", "language", "organization_ids", "enabled"])
+        error_outside(
+            save.value().get(),
+            &["username", "email", "password", "role_id", "language", "organization_ids", "enabled"],
+        )
     };
     Effect::new(move |_| {
         if let Some(Ok(())) = save.value().get() {

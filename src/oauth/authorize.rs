@@ -112,7 +112,10 @@ pub fn validate(
         Some(_) => return Err(back(ErrorCode::UnsupportedResponseType, "Only response_type=code is supported.")),
     }
     if client.grant_type != GrantType::AuthorizationCode {
-        return Err(back(ErrorCode::UnauthorizedClient, "The application is not registered for the authorization code grant."));
+        return Err(back(
+            ErrorCode::UnauthorizedClient,
+            "The application is not registered for the authorization code grant.",
+        ));
     }
     let code_challenge = CodeChallenge::from_request(raw.code_challenge, raw.code_challenge_method)
         .map_err(|e| back(ErrorCode::InvalidRequest, &e.to_string()))?;
@@ -214,13 +217,19 @@ mod tests {
     #[test]
     fn untrusted_redirects_get_a_page_never_a_redirect() {
         let c = client();
-        assert!(matches!(validate(&RawRequest { client_id: None, ..raw() }, Some(&c), ClientKind::Storefront), Err(AuthorizeError::Page(_))));
+        assert!(matches!(
+            validate(&RawRequest { client_id: None, ..raw() }, Some(&c), ClientKind::Storefront),
+            Err(AuthorizeError::Page(_))
+        ));
         assert!(matches!(validate(&raw(), None, ClientKind::Storefront), Err(AuthorizeError::Page(_))));
         let inactive = AuthorizingClient { active: false, ..client() };
         assert!(matches!(validate(&raw(), Some(&inactive), ClientKind::Storefront), Err(AuthorizeError::Page(_))));
         let evil = RawRequest { redirect_uri: Some("https://evil.example/cb"), ..raw() };
         assert!(matches!(validate(&evil, Some(&c), ClientKind::Storefront), Err(AuthorizeError::Page(_))));
-        let two = AuthorizingClient { redirect_uris: vec!["https://a.example/cb".into(), "https://b.example/cb".into()], ..client() };
+        let two = AuthorizingClient {
+            redirect_uris: vec!["https://a.example/cb".into(), "https://b.example/cb".into()],
+            ..client()
+        };
         let omitted = RawRequest { redirect_uri: None, ..raw() };
         assert!(matches!(validate(&omitted, Some(&two), ClientKind::Storefront), Err(AuthorizeError::Page(_))));
         assert_eq!(validate(&raw(), Some(&c), ClientKind::BackOffice), Err(AuthorizeError::NotFound));
@@ -238,10 +247,16 @@ mod tests {
             (RawRequest { scope: Some("users:read"), ..raw() }, ErrorCode::InvalidScope),
         ];
         for (request, code) in cases {
-            assert_eq!(redirected(validate(&request, Some(&c), ClientKind::Storefront).unwrap_err()), (code, Some("xyz".into())));
+            assert_eq!(
+                redirected(validate(&request, Some(&c), ClientKind::Storefront).unwrap_err()),
+                (code, Some("xyz".into()))
+            );
         }
         let cc = AuthorizingClient { grant_type: GrantType::ClientCredentials, ..client() };
-        assert_eq!(redirected(validate(&raw(), Some(&cc), ClientKind::Storefront).unwrap_err()).0, ErrorCode::UnauthorizedClient);
+        assert_eq!(
+            redirected(validate(&raw(), Some(&cc), ClientKind::Storefront).unwrap_err()).0,
+            ErrorCode::UnauthorizedClient
+        );
         // A confidential client may skip PKCE.
         let confidential = AuthorizingClient { confidential: true, ..client() };
         let no_pkce = RawRequest { code_challenge: None, code_challenge_method: None, ..raw() };
@@ -265,7 +280,11 @@ mod tests {
 
     #[test]
     fn repeated_parameters_are_refused() {
-        let pairs = vec![("client_id".to_string(), "a".to_string()), ("client_id".to_string(), "b".to_string()), ("state".to_string(), String::new())];
+        let pairs = vec![
+            ("client_id".to_string(), "a".to_string()),
+            ("client_id".to_string(), "b".to_string()),
+            ("state".to_string(), String::new()),
+        ];
         assert_eq!(single(&pairs, "client_id"), Err("client_id".to_string()));
         assert_eq!(single(&pairs, "state"), Ok(None));
         assert_eq!(single(&pairs, "scope"), Ok(None));

@@ -39,9 +39,7 @@ pub fn parse_basic(header: &str) -> Result<(String, ClientSecret), OAuthError> {
             "Only HTTP Basic authentication is accepted in the Authorization header.",
         ));
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .map_err(|_| malformed())?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
     let id = form_decode(id).ok_or_else(malformed)?;
@@ -85,20 +83,15 @@ pub fn client_credentials(
             ClientCredentials { client_id, secret: Some(secret), method: AuthMethod::ClientSecretBasic }
         }
         None => {
-            let client_id = body_client_id.ok_or_else(|| {
-                OAuthError::invalid_request("The request is missing the client_id parameter.")
-            })?;
+            let client_id = body_client_id
+                .ok_or_else(|| OAuthError::invalid_request("The request is missing the client_id parameter."))?;
             match body_client_secret {
                 Some(secret) => ClientCredentials {
                     client_id: client_id.to_owned(),
                     secret: Some(ClientSecret::new(secret)),
                     method: AuthMethod::ClientSecretPost,
                 },
-                None => ClientCredentials {
-                    client_id: client_id.to_owned(),
-                    secret: None,
-                    method: AuthMethod::None,
-                },
+                None => ClientCredentials { client_id: client_id.to_owned(), secret: None, method: AuthMethod::None },
             }
         }
     };

@@ -97,11 +97,8 @@ impl OAuthError {
     }
 
     pub fn no_encryption_key() -> Self {
-        Self::new(
-            ErrorCode::NoEncryptionKey,
-            "The authorization server has no signing key configured.",
-        )
-        .with_hint("Ask the administrator to run `postern keys generate`.")
+        Self::new(ErrorCode::NoEncryptionKey, "The authorization server has no signing key configured.")
+            .with_hint("Ask the administrator to run `postern keys generate`.")
     }
 
     /// A rate limit was reached; try again in `seconds`.

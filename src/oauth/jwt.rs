@@ -226,12 +226,11 @@ pub fn verify_keyed<'k>(
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation).map_err(|e| {
-        match e.kind() {
+    let data =
+        jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation).map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
             _ => TokenError::Malformed,
-        }
-    })?;
+        })?;
     check(&data.claims, expect, now)?;
     Ok((data.claims, kid))
 }
@@ -290,7 +289,11 @@ pub(crate) mod tests {
     }
 
     fn expect() -> Expectations<'static> {
-        Expectations { issuer: "http://localhost/admin", audience: "http://localhost/api", kind: ClientKind::BackOffice }
+        Expectations {
+            issuer: "http://localhost/admin",
+            audience: "http://localhost/api",
+            kind: ClientKind::BackOffice,
+        }
     }
 
     #[test]
@@ -313,7 +316,12 @@ pub(crate) mod tests {
         let mut header = Header::new(Algorithm::RS256);
         header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
         header.kid = Some(key.kid().to_owned());
-        let reference = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap()).unwrap();
+        let reference = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
         assert_eq!(key.sign(&claims).unwrap(), reference);
     }
 

@@ -87,7 +87,11 @@ mod tests {
         assert_eq!(CodeChallenge::from_request(Some(CHALLENGE), Some("s256")), Err(PkceError::UnknownMethod));
         assert_eq!(CodeChallenge::from_request(None, Some("S256")), Err(PkceError::MethodWithoutChallenge));
         for bad in ["short", &"a".repeat(129), &format!("{}+", &CHALLENGE[..43])] {
-            assert_eq!(CodeChallenge::from_request(Some(bad), Some("S256")), Err(PkceError::MalformedChallenge), "{bad}");
+            assert_eq!(
+                CodeChallenge::from_request(Some(bad), Some("S256")),
+                Err(PkceError::MalformedChallenge),
+                "{bad}"
+            );
         }
     }
 

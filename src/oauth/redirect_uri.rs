@@ -73,8 +73,10 @@ pub fn resolve(requested: Option<&str>, registered: &[String]) -> Result<String,
     if asked.as_str() != requested {
         return Err(RedirectError::Mismatch);
     }
-    let loopback_ip = |u: &Url| u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-        || u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    let loopback_ip = |u: &Url| {
+        u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+            || u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+    };
     if !loopback_ip(&asked) {
         return Err(RedirectError::Mismatch);
     }
@@ -139,7 +141,12 @@ mod tests {
     fn requested_redirects_match_exactly_except_loopback_ports() {
         let registered = vec!["https://app.example.com/cb".to_string(), "http://127.0.0.1/cb".to_string()];
         assert_eq!(resolve(Some("https://app.example.com/cb"), &registered), Ok("https://app.example.com/cb".into()));
-        for near_miss in ["https://app.example.com/cb/", "https://APP.example.com/cb", "https://app.example.com/cb?x=1", "https://app.example.com:443/cb#"] {
+        for near_miss in [
+            "https://app.example.com/cb/",
+            "https://APP.example.com/cb",
+            "https://app.example.com/cb?x=1",
+            "https://app.example.com:443/cb#",
+        ] {
             assert_eq!(resolve(Some(near_miss), &registered), Err(RedirectError::Mismatch), "{near_miss}");
         }
         assert_eq!(resolve(Some("http://127.0.0.1:53127/cb"), &registered), Ok("http://127.0.0.1:53127/cb".into()));

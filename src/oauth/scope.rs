@@ -45,11 +45,7 @@ pub const SCOPES: &[ScopeDefinition] = &[
         kind: ClientKind::BackOffice,
         description: "Read the users of your organization",
     },
-    ScopeDefinition {
-        name: "profile",
-        kind: ClientKind::Storefront,
-        description: "Read your customer profile",
-    },
+    ScopeDefinition { name: "profile", kind: ClientKind::Storefront, description: "Read your customer profile" },
 ];
 
 /// The names of the scopes of one side (RFC 8414 `scopes_supported`).
@@ -67,9 +63,7 @@ impl Scope {
         let mut set = BTreeSet::new();
         for token in raw.split(' ').filter(|t| !t.is_empty()) {
             // scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-            let valid = token
-                .bytes()
-                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
             if !valid || token.len() > 128 {
                 return Err(OAuthError::invalid_scope("The scope parameter is malformed."));
             }
@@ -105,14 +99,11 @@ impl Scope {
     /// was asked, provided each scope is known for that kind.
     pub fn granted_for(&self, kind: ClientKind) -> Result<Scope, OAuthError> {
         if self.is_empty() {
-            return Ok(Scope(
-                SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name.to_owned()).collect(),
-            ));
+            return Ok(Scope(SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name.to_owned()).collect()));
         }
         for name in self.iter() {
             if !SCOPES.iter().any(|s| s.kind == kind && s.name == name) {
-                let known: Vec<&str> =
-                    SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name).collect();
+                let known: Vec<&str> = SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name).collect();
                 return Err(OAuthError::invalid_scope(format!(
                     "The scope \"{name}\" is not available to this application."
                 ))

@@ -150,9 +150,9 @@ impl TokenRequest {
 /// `scope` (RFC 6749) or `scopes` (Oro's documentation); both only if equal.
 fn requested_scope(params: &Params) -> Result<Scope, OAuthError> {
     match (params.get("scope"), params.get("scopes")) {
-        (Some(a), Some(b)) if a != b => Err(OAuthError::invalid_request(
-            "The parameters \"scope\" and \"scopes\" disagree; send one of them.",
-        )),
+        (Some(a), Some(b)) if a != b => {
+            Err(OAuthError::invalid_request("The parameters \"scope\" and \"scopes\" disagree; send one of them."))
+        }
         (Some(s), _) | (None, Some(s)) => Scope::parse(s),
         (None, None) => Ok(Scope::default()),
     }
@@ -166,7 +166,8 @@ mod tests {
 
     #[test]
     fn form_and_json_give_the_same_request() {
-        let form = Params::from_form(b"grant_type=client_credentials&client_id=app&client_secret=s&scope=users%3Aread").unwrap();
+        let form = Params::from_form(b"grant_type=client_credentials&client_id=app&client_secret=s&scope=users%3Aread")
+            .unwrap();
         let json = Params::from_json(
             br#"{"grant_type":"client_credentials","client_id":"app","client_secret":"s","scope":"users:read"}"#,
         )
@@ -205,8 +206,8 @@ mod tests {
     fn missing_and_unsupported_grant_types() {
         let err = TokenRequest::parse(&Params::from_form(b"client_id=a").unwrap(), None).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest);
-        let err = TokenRequest::parse(&Params::from_form(b"grant_type=password&client_id=a").unwrap(), None)
-            .unwrap_err();
+        let err =
+            TokenRequest::parse(&Params::from_form(b"grant_type=password&client_id=a").unwrap(), None).unwrap_err();
         assert_eq!(err.code, ErrorCode::UnsupportedGrantType);
     }
 
@@ -225,18 +226,31 @@ mod tests {
     fn code_and_refresh_grants_name_their_missing_parameter() {
         let params = Params::from_form(b"grant_type=authorization_code&client_id=a").unwrap();
         let err = TokenRequest::parse(&params, None).unwrap_err();
-        assert_eq!((err.code, err.description.as_ref()), (ErrorCode::InvalidRequest, "The request is missing the code parameter."));
+        assert_eq!(
+            (err.code, err.description.as_ref()),
+            (ErrorCode::InvalidRequest, "The request is missing the code parameter.")
+        );
         let params = Params::from_form(b"grant_type=refresh_token&client_id=a").unwrap();
         assert!(TokenRequest::parse(&params, None).unwrap_err().description.contains("refresh_token"));
-        let params = Params::from_form(b"grant_type=authorization_code&client_id=a&code=c&redirect_uri=https%3A%2F%2Fx&code_verifier=v").unwrap();
+        let params = Params::from_form(
+            b"grant_type=authorization_code&client_id=a&code=c&redirect_uri=https%3A%2F%2Fx&code_verifier=v",
+        )
+        .unwrap();
         let req = TokenRequest::parse(&params, None).unwrap();
         assert_eq!(req.client.method, AuthMethod::None);
         assert_eq!(
             req.grant,
-            GrantRequest::AuthorizationCode { code: "c".into(), redirect_uri: Some("https://x".into()), code_verifier: Some("v".into()) }
+            GrantRequest::AuthorizationCode {
+                code: "c".into(),
+                redirect_uri: Some("https://x".into()),
+                code_verifier: Some("v".into())
+            }
         );
         let params = Params::from_form(b"grant_type=refresh_token&client_id=a&refresh_token=r").unwrap();
-        assert_eq!(TokenRequest::parse(&params, None).unwrap().grant, GrantRequest::RefreshToken { refresh_token: "r".into(), scope: None });
+        assert_eq!(
+            TokenRequest::parse(&params, None).unwrap().grant,
+            GrantRequest::RefreshToken { refresh_token: "r".into(), scope: None }
+        );
     }
 
     #[test]

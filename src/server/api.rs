@@ -37,9 +37,7 @@ async fn authorize_for(
         )));
     }
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    access::authorize(state, authorization, kind, scope, crate::service::now())
-        .await
-        .map_err(|e| access_error(&e))
+    access::authorize(state, authorization, kind, scope, crate::service::now()).await.map_err(|e| access_error(&e))
 }
 
 fn document(status: StatusCode, body: Value) -> Response {
@@ -48,7 +46,11 @@ fn document(status: StatusCode, body: Value) -> Response {
 
 fn internal(err: sqlx::Error) -> Response {
     tracing::error!(error = %err, "API: database error");
-    json_api_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "An internal error occurred; it has been logged.")
+    json_api_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Internal error",
+        "An internal error occurred; it has been logged.",
+    )
 }
 
 fn user_resource(base: &str, user: &User) -> Value {
@@ -150,7 +152,11 @@ pub async fn get_user(
 
 /// `GET /storefront/api/customerusers/mine`: the storefront customer user
 /// the token acts for (the name follows Oro's storefront API).
-pub async fn my_customer_user(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn my_customer_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let access = match authorize_for(&state, &headers, query.as_deref(), ClientKind::Storefront, PROFILE_SCOPE).await {
         Ok(access) => access,
         Err(response) => return response,

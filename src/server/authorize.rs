@@ -88,7 +88,10 @@ fn respond(side: ClientKind, pairs: &[(String, String)], outcome: Result<Outcome
         Ok(Outcome::Consent(_)) => Redirect::to(&format!("{}?{query}", paths.consent)).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "authorization endpoint failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "The request could not be completed. Please try again in a moment.")
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The request could not be completed. Please try again in a moment.",
+            )
         }
     }
 }
@@ -156,10 +159,20 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 
 /// A page with a status, a title, a message, a note and an optional link
 /// (`(href, text)`), without any script. Everything is escaped here.
-pub fn message_page(status: StatusCode, title: &str, message: &str, note: &str, link: Option<(&str, &str)>) -> Response {
+pub fn message_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    note: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
     let link = link
         .map(|(href, text)| {
-            format!(r#"<a class="mt-6 text-sm font-semibold text-indigo-600 hover:text-indigo-500" href="{}">{}</a>"#, escape(href), escape(text))
+            format!(
+                r#"<a class="mt-6 text-sm font-semibold text-indigo-600 hover:text-indigo-500" href="{}">{}</a>"#,
+                escape(href),
+                escape(text)
+            )
         })
         .unwrap_or_default();
     let html = format!(

@@ -64,7 +64,8 @@ pub fn metadata(state: &AppState, kind: ClientKind) -> Metadata {
 }
 
 fn cacheable(max_age: u32, body: impl Serialize) -> Response {
-    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}")).unwrap_or(HeaderValue::from_static("no-cache"));
+    let cache =
+        HeaderValue::from_str(&format!("public, max-age={max_age}")).unwrap_or(HeaderValue::from_static("no-cache"));
     ([(header::CACHE_CONTROL, cache)], axum::Json(body)).into_response()
 }
 

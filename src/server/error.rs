@@ -25,9 +25,7 @@ pub fn oauth_error(err: &OAuthError, basic_auth: bool) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     if err.code == ErrorCode::InvalidClient && basic_auth {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"OAuth\""));
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"OAuth\""));
     }
     response
 }
@@ -73,7 +71,11 @@ pub fn access_error(err: &AccessError) -> Response {
             "The access token does not carry the scope this API needs.",
         ),
         AccessError::Internal => {
-            return json_api_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "An internal error occurred; it has been logged.")
+            return json_api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "An internal error occurred; it has been logged.",
+            )
         }
     };
     let title = if status == StatusCode::FORBIDDEN { "Forbidden" } else { "Unauthorized" };

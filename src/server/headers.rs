@@ -28,7 +28,8 @@ const STATIC_POLICY: &str =
 /// Leptos puts on its inline scripts.
 pub fn page_csp() {
     use leptos::prelude::use_context;
-    let (Some(nonce), Some(options)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+    let (Some(nonce), Some(options)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
         return;
     };
     if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
@@ -65,10 +66,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     if state.site.secure_cookies {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
-    let html = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let html =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if html {
         if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
             headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STATIC_POLICY));
@@ -86,10 +85,8 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
     let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let allowed = origin.as_deref().filter(|o| state.config.server.cors_origins.iter().any(|a| a == o));
     if req.method() == Method::OPTIONS {
-        let wants_post = req
-            .headers()
-            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
-            .is_some_and(|m| m.as_bytes() == b"POST");
+        let wants_post =
+            req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD).is_some_and(|m| m.as_bytes() == b"POST");
         let (Some(origin), true) = (allowed, wants_post) else {
             let mut response =
                 super::error::oauth_error_with_status(StatusCode::FORBIDDEN, "This origin may not call this endpoint.");
@@ -116,7 +113,8 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
 fn allow_origin(headers: &mut HeaderMap, origin: &str) {
     if let Ok(value) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("www-authenticate, retry-after"));
+        headers
+            .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("www-authenticate, retry-after"));
     }
 }
 

@@ -15,8 +15,8 @@
 
 use crate::service::audit::{self, AuditEvent};
 use crate::service::{self, ServiceError};
-use crate::store::audit::NewEntry;
 use crate::state::AppState;
+use crate::store::audit::NewEntry;
 use crate::store::customer_users::CustomerUser;
 use crate::store::users::User;
 use axum::extract::{Request, State};
@@ -224,7 +224,11 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         response.headers_mut().append(header::SET_COOKIE, set_cookie(csrf_name, &token, None, secure));
     }
     let headers = response.headers_mut();
-    if path.starts_with("/admin") || path.starts_with("/account") || path.starts_with("/oauth2-token") || path == STOREFRONT_LOGIN_PATH {
+    if path.starts_with("/admin")
+        || path.starts_with("/account")
+        || path.starts_with("/oauth2-token")
+        || path == STOREFRONT_LOGIN_PATH
+    {
         // Pages of a logged-in person must not be kept by shared caches or the back button.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -255,8 +259,13 @@ fn plain_local_path(target: &str) -> bool {
 /// Only local back-office paths are followed after login (no open redirect).
 pub fn safe_redirect(target: Option<&str>) -> &str {
     match target {
-        Some(t) if (t == "/admin" || t.starts_with("/admin/") || t.starts_with("/admin?"))
-            && plain_local_path(t) && !t.starts_with(LOGIN_PATH) => t,
+        Some(t)
+            if (t == "/admin" || t.starts_with("/admin/") || t.starts_with("/admin?"))
+                && plain_local_path(t)
+                && !t.starts_with(LOGIN_PATH) =>
+        {
+            t
+        }
         _ => "/admin",
     }
 }
@@ -265,8 +274,15 @@ pub fn safe_redirect(target: Option<&str>) -> &str {
 /// after the storefront login.
 pub fn safe_storefront_redirect(target: Option<&str>) -> &str {
     match target {
-        Some(t) if (t.starts_with("/oauth2-token/authorize?") || t.starts_with("/oauth2-token/consent?")
-            || t == "/account" || t.starts_with("/account/")) && plain_local_path(t) => t,
+        Some(t)
+            if (t.starts_with("/oauth2-token/authorize?")
+                || t.starts_with("/oauth2-token/consent?")
+                || t == "/account"
+                || t.starts_with("/account/"))
+                && plain_local_path(t) =>
+        {
+            t
+        }
         _ => STOREFRONT_HOME,
     }
 }
@@ -334,11 +350,21 @@ impl Door {
         Ok(match self {
             Door::BackOffice => {
                 let s = service::auth::login(state, username, password).await?;
-                SignedIn { cookie_value: s.cookie_value, max_age: s.max_age, user_id: Some(s.user.id), customer_user_id: None }
+                SignedIn {
+                    cookie_value: s.cookie_value,
+                    max_age: s.max_age,
+                    user_id: Some(s.user.id),
+                    customer_user_id: None,
+                }
             }
             Door::Storefront => {
                 let s = service::auth::login_customer(state, username, password).await?;
-                SignedIn { cookie_value: s.cookie_value, max_age: s.max_age, user_id: None, customer_user_id: Some(s.customer.id) }
+                SignedIn {
+                    cookie_value: s.cookie_value,
+                    max_age: s.max_age,
+                    user_id: None,
+                    customer_user_id: Some(s.customer.id),
+                }
             }
         })
     }
@@ -365,7 +391,10 @@ impl Door {
         let mut response = super::authorize::message_page(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts",
-            &format!("Too many sign-in attempts. Try again in {seconds} second{}.", if seconds == 1 { "" } else { "s" }),
+            &format!(
+                "Too many sign-in attempts. Try again in {seconds} second{}.",
+                if seconds == 1 { "" } else { "s" }
+            ),
             "Sign-in attempts are limited per account and per network address to stop password guessing.",
             Some((self.login_path(), "Back to sign-in")),
         );
@@ -439,11 +468,17 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
     // only failures against the account, from this address.
     let account_key = door.account_key(username, ip);
     let limited = match ip {
-        Some(ip) => state.limits.login_per_ip.check(ip.0, now).map_err(|r| (format!("login address {}", r.key), r.wait)),
+        Some(ip) => {
+            state.limits.login_per_ip.check(ip.0, now).map_err(|r| (format!("login address {}", r.key), r.wait))
+        }
         None => Ok(()),
     }
     .and_then(|()| {
-        state.limits.login_per_account.peek(&account_key, now).map_err(|wait| (format!("login account {account_key}"), wait))
+        state
+            .limits
+            .login_per_account
+            .peek(&account_key, now)
+            .map_err(|wait| (format!("login account {account_key}"), wait))
     });
     if let Err((refused_by, wait)) = limited {
         tracing::warn!(username = %audit::clip(username), ip = ip_text.as_deref().unwrap_or(""), door = door.name(), limit = %refused_by, "sign-in refused: rate limit reached");
@@ -471,7 +506,8 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
             audit::note(&state.db, &entry).await;
             let secure = state.site.secure_cookies;
             let mut response = Redirect::to(door.next(redirect)).into_response();
-            let cookie = set_cookie(door.cookie().name(secure), &signed_in.cookie_value, Some(signed_in.max_age), secure);
+            let cookie =
+                set_cookie(door.cookie().name(secure), &signed_in.cookie_value, Some(signed_in.max_age), secure);
             response.headers_mut().append(header::SET_COOKIE, cookie);
             // A new CSRF cookie too: whatever token was seen before the
             // sign-in (the login page is public) is of no use after it.
@@ -533,9 +569,7 @@ async fn form_logout(state: &AppState, req: Request, door: Door) -> Response {
         }
     }
     let mut response = Redirect::to(&format!("{}?logged_out=1", door.login_path())).into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(door.cookie().name(secure), "", Some(0), secure));
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(door.cookie().name(secure), "", Some(0), secure));
     response
 }
 
@@ -546,13 +580,17 @@ mod tests {
     #[test]
     fn only_local_admin_paths_are_followed() {
         assert_eq!(safe_redirect(Some("/admin/users?page=2")), "/admin/users?page=2");
-        for evil in ["https://evil.example", "//evil.example", "/admin//evil", "/\\evil", "/adminevil", "/admin/login"] {
+        for evil in ["https://evil.example", "//evil.example", "/admin//evil", "/\\evil", "/adminevil", "/admin/login"]
+        {
             assert_eq!(safe_redirect(Some(evil)), "/admin", "{evil}");
         }
         // An authorization request whose query carries an unencoded URI is still local.
         let authorize = "/admin/oauth2-token/authorize?client_id=a&redirect_uri=https://app.example/cb";
         assert_eq!(safe_redirect(Some(authorize)), authorize);
-        assert_eq!(safe_storefront_redirect(Some("/oauth2-token/authorize?client_id=a")), "/oauth2-token/authorize?client_id=a");
+        assert_eq!(
+            safe_storefront_redirect(Some("/oauth2-token/authorize?client_id=a")),
+            "/oauth2-token/authorize?client_id=a"
+        );
         for evil in ["//evil.example/oauth2-token/authorize?", "/admin", "https://evil.example", "/account/\\evil"] {
             assert_eq!(safe_storefront_redirect(Some(evil)), STOREFRONT_HOME, "{evil}");
         }
@@ -592,7 +630,10 @@ mod tests {
         // What a __Host- cookie needs (RFC 6265bis §4.1.3.2): Secure, Path=/, no Domain.
         let secure = set_cookie(SiteCookie::Csrf.name(true), "v", None, true);
         let secure = secure.to_str().unwrap();
-        assert!(secure.starts_with("__Host-postern_csrf=v;") && secure.contains("; Secure") && secure.contains("Path=/;"), "{secure}");
+        assert!(
+            secure.starts_with("__Host-postern_csrf=v;") && secure.contains("; Secure") && secure.contains("Path=/;"),
+            "{secure}"
+        );
         assert!(!secure.to_ascii_lowercase().contains("domain="), "{secure}");
         let plain = set_cookie(SiteCookie::Csrf.name(false), "v", None, false);
         assert!(!plain.to_str().unwrap().contains("Secure"));

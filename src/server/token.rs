@@ -8,8 +8,8 @@ use super::headers::ClientIp;
 use crate::oauth::client_auth::parse_basic;
 use crate::oauth::token_request::{Params, MAX_BODY_BYTES};
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::service::audit::{self, AuditEvent};
 use crate::service;
+use crate::service::audit::{self, AuditEvent};
 use crate::state::AppState;
 use crate::store::audit::NewEntry;
 use axum::extract::{Request, State};
@@ -43,7 +43,12 @@ async fn read(state: &AppState, req: Request) -> Result<ProtocolRequest, Respons
     };
     let bytes = match axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => return Err(oauth_error_with_status(StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 16 KiB.")),
+        Err(_) => {
+            return Err(oauth_error_with_status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is larger than 16 KiB.",
+            ))
+        }
     };
     let params = match media_type.as_str() {
         "application/x-www-form-urlencoded" => Params::from_form(&bytes),

@@ -2,12 +2,12 @@
 //! signature, issuer, audience, expiry, and its record in the database
 //! (both remembered between calls, see [`VerifiedTokens`] and [`TokenStatuses`]).
 
-use crate::oauth::jwt::{self, AccessTokenClaims, Expectations, TokenError};
 use super::memo::Memo;
-use std::sync::Arc;
+use crate::oauth::jwt::{self, AccessTokenClaims, Expectations, TokenError};
 use crate::oauth::scope::ClientKind;
 use crate::state::AppState;
 use crate::store;
+use std::sync::Arc;
 
 /// A token the API accepted.
 #[derive(Debug, Clone)]
@@ -63,7 +63,13 @@ const REMEMBERED_TOKENS: usize = 20_000;
 
 impl VerifiedTokens {
     /// [`jwt::verify`] against the state's key ring, remembered.
-    pub fn verify(&self, state: &AppState, token: &str, expect: &Expectations<'_>, now: i64) -> Result<AccessTokenClaims, TokenError> {
+    pub fn verify(
+        &self,
+        state: &AppState,
+        token: &str,
+        expect: &Expectations<'_>,
+        now: i64,
+    ) -> Result<AccessTokenClaims, TokenError> {
         use sha2::Digest;
         let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
         let ring = state.keys.ring();
@@ -102,7 +108,11 @@ impl Default for TokenStatuses {
 }
 
 impl TokenStatuses {
-    pub async fn get(&self, db: &store::Db, claims: &AccessTokenClaims) -> Result<Option<store::tokens::TokenStatus>, sqlx::Error> {
+    pub async fn get(
+        &self,
+        db: &store::Db,
+        claims: &AccessTokenClaims,
+    ) -> Result<Option<store::tokens::TokenStatus>, sqlx::Error> {
         if let Some((_, status)) = self.0.get(&claims.jti) {
             return Ok(Some(status));
         }

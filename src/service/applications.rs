@@ -5,16 +5,16 @@
 
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
-use crate::store::audit::NewEntry;
 use super::{mail, now, random, ServiceError};
-use crate::permissions::{Action, GridScope};
-use crate::store::applications::{ApplicationChanges, ApplicationSummary};
 use crate::oauth::grant::GrantType;
 use crate::oauth::redirect_uri;
 use crate::oauth::scope::ClientKind;
 use crate::oauth::secret::ClientSecret;
+use crate::permissions::{Action, GridScope};
 use crate::state::AppState;
 use crate::store;
+use crate::store::applications::{ApplicationChanges, ApplicationSummary};
+use crate::store::audit::NewEntry;
 
 /// Who owns an application: a back-office user or a storefront customer user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,10 +114,16 @@ pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
     match input.grant_type {
         GrantType::ClientCredentials => {
             if input.owner.is_none() {
-                return Err(ServiceError::invalid("owner", "A client_credentials application needs an owner to act as."));
+                return Err(ServiceError::invalid(
+                    "owner",
+                    "A client_credentials application needs an owner to act as.",
+                ));
             }
             if !input.confidential {
-                return Err(ServiceError::invalid("confidential", "A client_credentials application must be a confidential client."));
+                return Err(ServiceError::invalid(
+                    "confidential",
+                    "A client_credentials application must be a confidential client.",
+                ));
             }
         }
         GrantType::AuthorizationCode => validate_redirect_uris(&input.redirect_uris)?,
@@ -132,7 +138,11 @@ pub async fn create(state: &AppState, input: NewApplicationInput) -> Result<Crea
 }
 
 /// Creates the application, recording who did it in the same transaction.
-async fn create_as(state: &AppState, input: NewApplicationInput, actor: Option<&Actor>) -> Result<CreatedApplication, ServiceError> {
+async fn create_as(
+    state: &AppState,
+    input: NewApplicationInput,
+    actor: Option<&Actor>,
+) -> Result<CreatedApplication, ServiceError> {
     let name = validate(&input)?;
     check_skip_consent(state, input.confidential, input.skip_consent)?;
     let kind = input.kind;
@@ -172,7 +182,8 @@ async fn create_as(state: &AppState, input: NewApplicationInput, actor: Option<&
         if new.confidential { "confidential" } else { "public" },
         if actor.is_none() { "; from the command line" } else { "" }
     );
-    let entry = NewEntry { application_id: Some(id), detail: &detail, ..audit_entry(actor, AuditEvent::ApplicationCreated) };
+    let entry =
+        NewEntry { application_id: Some(id), detail: &detail, ..audit_entry(actor, AuditEvent::ApplicationCreated) };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id = id, client_id = %client_id, "OAuth application created");
@@ -242,12 +253,18 @@ pub async fn create_in(
                 Some(id) => match store::customer_users::find(&state.db, id).await? {
                     Some(c) if c.organization_id == organization_id && c.enabled => Some(Owner::CustomerUser(c.id)),
                     _ => {
-                        return Err(ServiceError::invalid("owner_id", "Choose an active customer user of the organization."))
+                        return Err(ServiceError::invalid(
+                            "owner_id",
+                            "Choose an active customer user of the organization.",
+                        ))
                     }
                 },
             };
             if owner.is_none() && grant_type == GrantType::ClientCredentials {
-                return Err(ServiceError::invalid("owner_id", "A client_credentials application needs a customer user to act as."));
+                return Err(ServiceError::invalid(
+                    "owner_id",
+                    "A client_credentials application needs a customer user to act as.",
+                ));
             }
             (ClientKind::Storefront, owner)
         }
@@ -285,11 +302,18 @@ fn audit_entry(actor: Option<&Actor>, event: AuditEvent) -> NewEntry<'_> {
 /// The application `id` if the actor may do `action` to it: one they cannot
 /// see is "not found" (its existence is not revealed), one they can see but
 /// not change is "forbidden".
-pub async fn authorize(state: &AppState, actor: &Actor, id: i64, action: Action) -> Result<ApplicationSummary, ServiceError> {
+pub async fn authorize(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    action: Action,
+) -> Result<ApplicationSummary, ServiceError> {
     let app = store::applications::find_summary(&state.db, id).await?.ok_or(ServiceError::NotFound(NOT_FOUND))?;
     let storefront = app.kind == ClientKind::Storefront.as_str();
     let own = app.owner_user_id == Some(actor.user_id);
-    if !actor.organization_ids.contains(&app.organization_id) || !actor.permissions.allows(Action::View, storefront, own) {
+    if !actor.organization_ids.contains(&app.organization_id)
+        || !actor.permissions.allows(Action::View, storefront, own)
+    {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
     if !actor.permissions.allows(action, storefront, own) {
@@ -340,7 +364,11 @@ pub async fn update(
         if changes.redirect_uris.is_empty() { "none".to_owned() } else { changes.redirect_uris.join(" ") },
         if changes.skip_consent { ", skips consent" } else { "" }
     );
-    let entry = NewEntry { application_id: Some(id), detail: &detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
+    let entry = NewEntry {
+        application_id: Some(id),
+        detail: &detail,
+        ..audit::by(actor, AuditEvent::ApplicationUpdated, now())
+    };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     state.access_changed();
@@ -357,7 +385,8 @@ pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) 
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
     let detail = if active { "activated" } else { "deactivated" };
-    let entry = NewEntry { application_id: Some(id), detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
+    let entry =
+        NewEntry { application_id: Some(id), detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     state.access_changed();
@@ -391,7 +420,11 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), Serv
 /// Replaces the secret of a confidential client and returns the new one,
 /// to be shown once (an addition to Oro's model;
 /// docs/architecture.md#applications).
-pub async fn regenerate_secret(state: &AppState, actor: &Actor, id: i64) -> Result<(ApplicationSummary, ClientSecret), ServiceError> {
+pub async fn regenerate_secret(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<(ApplicationSummary, ClientSecret), ServiceError> {
     let app = authorize(state, actor, id, Action::Edit).await?;
     if !app.confidential {
         return Err(ServiceError::invalid("confidential", "A public client has no secret."));
@@ -479,7 +512,10 @@ mod tests {
 
     #[test]
     fn redirect_uris_are_one_per_line() {
-        assert_eq!(parse_redirect_uris(" https://a.example/cb \n\n\thttps://b.example/cb\r\n"), ["https://a.example/cb", "https://b.example/cb"]);
+        assert_eq!(
+            parse_redirect_uris(" https://a.example/cb \n\n\thttps://b.example/cb\r\n"),
+            ["https://a.example/cb", "https://b.example/cb"]
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! (sign-ins, refusals) on their own, where a failure to record is logged and
 //! does not change the answer.
 
-pub use crate::api::audit::AuditEvent;
 use super::actor::Actor;
+pub use crate::api::audit::AuditEvent;
 use crate::store::audit::{self, NewEntry};
 use sqlx::SqliteExecutor;
 

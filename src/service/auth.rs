@@ -161,7 +161,11 @@ pub struct NewCustomerSession {
 }
 
 /// The storefront login (`/login`): the same rules for customer users.
-pub async fn login_customer(state: &AppState, username: &str, password: &str) -> Result<NewCustomerSession, ServiceError> {
+pub async fn login_customer(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<NewCustomerSession, ServiceError> {
     let fail = || ServiceError::invalid("password", LOGIN_FAILED);
     if !plausible(username, password) {
         return Err(fail());

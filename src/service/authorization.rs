@@ -3,7 +3,6 @@
 //! consent, and issue single-use codes (stored only as their SHA-256).
 
 use super::audit::{self, AuditEvent};
-use crate::store::audit::NewEntry;
 use super::{random, ServiceError};
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizingClient, RawRequest};
 use crate::oauth::grant::GrantType;
@@ -11,6 +10,7 @@ use crate::oauth::scope::{ClientKind, Scope, ScopeDefinition, SCOPES};
 use crate::oauth::secret::hash_secret;
 use crate::oauth::{redirect_uri, ErrorCode};
 use crate::state::AppState;
+use crate::store::audit::NewEntry;
 use crate::store::{self, grants::Subject};
 
 /// What the endpoint answers.
@@ -109,21 +109,29 @@ fn back(issuer: &str, err: &AuthorizeError) -> Refused {
 
 /// Runs every check of an authorization request on it (RFC 6749 §4.1.1,
 /// §4.1.2.1, RFC 7636 §4.3).
-async fn check(state: &AppState, side: ClientKind, pairs: &[(String, String)]) -> Result<Result<Checked, Refused>, ServiceError> {
+async fn check(
+    state: &AppState,
+    side: ClientKind,
+    pairs: &[(String, String)],
+) -> Result<Result<Checked, Refused>, ServiceError> {
     let issuer = state.site.issuer(side);
     let get = |name: &str| authorize::single(pairs, name);
     // A repeated client_id or redirect_uri leaves nothing to trust: an error page.
     let (client_id, redirect_uri) = match (get("client_id"), get("redirect_uri")) {
         (Ok(c), Ok(r)) => (c, r),
         (Err(name), _) | (_, Err(name)) => {
-            return Ok(Err(Refused::Outcome(Outcome::Page(format!("The parameter {name} is included more than once.")))))
+            return Ok(Err(Refused::Outcome(Outcome::Page(format!(
+                "The parameter {name} is included more than once."
+            )))))
         }
     };
     let mut repeated = None;
-    let mut value = |name: &str| get(name).unwrap_or_else(|n| {
-        repeated.get_or_insert(n);
-        None
-    });
+    let mut value = |name: &str| {
+        get(name).unwrap_or_else(|n| {
+            repeated.get_or_insert(n);
+            None
+        })
+    };
     let raw = RawRequest {
         client_id,
         redirect_uri,
@@ -356,7 +364,11 @@ pub struct Authorized {
     pub last_used_at: Option<i64>,
 }
 
-pub async fn authorized_applications(state: &AppState, subject: Subject, now: i64) -> Result<Vec<Authorized>, ServiceError> {
+pub async fn authorized_applications(
+    state: &AppState,
+    subject: Subject,
+    now: i64,
+) -> Result<Vec<Authorized>, ServiceError> {
     let rows = store::grants::authorized_by(&state.db, subject, now).await?;
     Ok(rows
         .into_iter()
@@ -368,7 +380,9 @@ pub async fn authorized_applications(state: &AppState, subject: Subject, now: i6
                 organization: row.organization,
                 scopes: scope
                     .iter()
-                    .map(|s| SCOPES.iter().find(|d| d.name == s).map_or_else(|| s.to_owned(), |d| d.description.to_owned()))
+                    .map(|s| {
+                        SCOPES.iter().find(|d| d.name == s).map_or_else(|| s.to_owned(), |d| d.description.to_owned())
+                    })
                     .collect(),
                 granted_at: row.granted_at,
                 last_used_at: row.last_used_at,
@@ -388,7 +402,8 @@ pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now
     if revoked == 0 && !forgotten && codes == 0 {
         return Err(ServiceError::NotFound("The authorized application"));
     }
-    let detail = format!("consent forgotten; {revoked} grant(s) and their tokens revoked; {codes} unredeemed code(s) voided");
+    let detail =
+        format!("consent forgotten; {revoked} grant(s) and their tokens revoked; {codes} unredeemed code(s) voided");
     let entry = NewEntry {
         user_id: subject.user_id(),
         customer_user_id: subject.customer_user_id(),

@@ -8,11 +8,11 @@
 //! application or of a person in the back office empties the table
 //! ([`Clients::forget_all`]).
 
+use super::memo::Memo;
 use crate::oauth::grant::{GrantType, RegisteredClient};
 use crate::oauth::scope::ClientKind;
 use crate::store::applications::{self, ClientRecord, LAST_USED_PRECISION};
 use crate::store::Db;
-use super::memo::Memo;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 

@@ -3,12 +3,12 @@
 
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
-use crate::store::audit::NewEntry;
 use super::auth::hash_password;
 use super::users::{validate_email, validate_password, validate_username};
 use super::{mail, now, ServiceError};
 use crate::state::AppState;
 use crate::store;
+use crate::store::audit::NewEntry;
 
 pub const USERNAME_TAKEN: &str = "A customer user with this user name already exists.";
 
@@ -46,7 +46,8 @@ pub async fn create(state: &AppState, actor: &Actor, form: CustomerForm) -> Resu
         Err(e) => return Err(e.into()),
     };
     let detail = format!("customer user \"{username}\" (id {id})");
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserCreated, now()) }).await?;
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserCreated, now()) })
+        .await?;
     tx.commit().await?;
     tracing::info!(customer_user_id = id, actor = actor.user_id, "customer user created");
     Ok(id)
@@ -68,7 +69,8 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
         "customer user id {id} {}",
         if enabled { "enabled".to_owned() } else { format!("disabled; {ended} session(s) ended") }
     );
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) }).await?;
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) })
+        .await?;
     tx.commit().await?;
     state.access_changed();
     tracing::info!(customer_user_id = id, enabled, actor = actor.user_id, "customer user enabled/disabled");
@@ -92,9 +94,12 @@ pub async fn create_from_cli(
         Some(name) => store::organizations::find_by_name(&state.db, name)
             .await?
             .ok_or_else(|| ServiceError::invalid("organization", format!("There is no organization \"{name}\".")))?,
-        None => store::organizations::first(&state.db)
-            .await?
-            .ok_or_else(|| ServiceError::invalid("organization", "There is no organization yet; start the server once or create a user first."))?,
+        None => store::organizations::first(&state.db).await?.ok_or_else(|| {
+            ServiceError::invalid(
+                "organization",
+                "There is no organization yet; start the server once or create a user first.",
+            )
+        })?,
     };
     let hash = hash_password(password.to_owned()).await?;
     let new = store::customer_users::NewCustomerUser {
@@ -111,7 +116,11 @@ pub async fn create_from_cli(
         Err(e) => return Err(e.into()),
     };
     let detail = format!("customer user \"{username}\" (id {id}); from the command line");
-    let entry = NewEntry { customer_user_id: Some(id), detail: &detail, ..audit::entry(AuditEvent::CustomerUserCreated, now()) };
+    let entry = NewEntry {
+        customer_user_id: Some(id),
+        detail: &detail,
+        ..audit::entry(AuditEvent::CustomerUserCreated, now())
+    };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(customer_user_id = id, "customer user created from the command line");

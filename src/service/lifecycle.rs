@@ -117,7 +117,12 @@ fn internal(err: sqlx::Error) -> OAuthError {
 /// RFC 7009: revokes an access token (that one only) or a refresh token
 /// (its whole grant: every refresh and access token issued from it). An
 /// unknown, expired or foreign token is answered like a revoked one.
-pub async fn revoke(state: &AppState, params: &Params, authorization: Option<&str>, now: i64) -> Result<(), OAuthError> {
+pub async fn revoke(
+    state: &AppState,
+    params: &Params,
+    authorization: Option<&str>,
+    now: i64,
+) -> Result<(), OAuthError> {
     let (token, hint) = parse(params, true)?;
     let credentials = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
     let caller = authenticate(state, &credentials).await?;
@@ -258,8 +263,14 @@ mod tests {
     fn token_is_required_and_hints_are_checked_for_revocation_only() {
         assert_eq!(parse(&params("token_type_hint=access_token"), true).unwrap_err().code, ErrorCode::InvalidRequest);
         assert_eq!(parse(&params("token="), true).unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(parse(&params("token=a&token_type_hint=refresh_token"), true).unwrap(), ("a", Some(Hint::RefreshToken)));
-        assert_eq!(parse(&params("token=a&token_type_hint=id_token"), true).unwrap_err().code, ErrorCode::UnsupportedTokenType);
+        assert_eq!(
+            parse(&params("token=a&token_type_hint=refresh_token"), true).unwrap(),
+            ("a", Some(Hint::RefreshToken))
+        );
+        assert_eq!(
+            parse(&params("token=a&token_type_hint=id_token"), true).unwrap_err().code,
+            ErrorCode::UnsupportedTokenType
+        );
         assert_eq!(parse(&params("token=a&token_type_hint=id_token"), false).unwrap(), ("a", None));
     }
 }

@@ -29,8 +29,17 @@ The client secret is never sent by email. If you did not expect this application
 pub const PLACEHOLDERS: &[&str] = &["username", "application_name", "client_id", "organization", "grant_type"];
 
 /// The languages templates can be written in (English is the fallback).
-pub const LANGUAGES: &[(&str, &str)] =
-    &[("en", "English"), ("de", "Deutsch"), ("es", "Español"), ("fr", "Français"), ("it", "Italiano"), ("nl", "Nederlands"), ("pl", "Polski"), ("pt", "Português"), ("uk", "Українська")];
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pl", "Polski"),
+    ("pt", "Português"),
+    ("uk", "Українська"),
+];
 
 pub fn is_language(code: &str) -> bool {
     LANGUAGES.iter().any(|(c, _)| *c == code)
@@ -106,7 +115,10 @@ pub fn validate_template(subject: &str, body: &str) -> Result<(), super::Service
             if !PLACEHOLDERS.contains(&name) {
                 return Err(ServiceError::invalid(
                     field,
-                    format!("Unknown placeholder {{{{{name}}}}}. Use: {}.", PLACEHOLDERS.iter().map(|p| format!("{{{{{p}}}}}")).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "Unknown placeholder {{{{{name}}}}}. Use: {}.",
+                        PLACEHOLDERS.iter().map(|p| format!("{{{{{p}}}}}")).collect::<Vec<_>>().join(", ")
+                    ),
                 ));
             }
             rest = &after[end + 2..];
@@ -177,7 +189,8 @@ impl Mailer {
         if config.host.is_empty() {
             return Ok(None);
         }
-        let from: Mailbox = config.from.parse().map_err(|e| format!("smtp.from {:?} is not an address: {e}", config.from))?;
+        let from: Mailbox =
+            config.from.parse().map_err(|e| format!("smtp.from {:?} is not an address: {e}", config.from))?;
         let builder = match config.tls {
             SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host),
             SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host),
@@ -211,8 +224,12 @@ mod tests {
 
     #[test]
     fn render_fills_placeholders_and_keeps_the_subject_on_one_line() {
-        let template = Template { subject: "Added: {{application_name}}\r\nBcc: x@evil.example".into(), body: DEFAULT_BODY.into() };
-        let (subject, body) = render(&template, &[("application_name", "Billing"), ("client_id", "abc123"), ("username", "ann")]);
+        let template = Template {
+            subject: "Added: {{application_name}}\r\nBcc: x@evil.example".into(),
+            body: DEFAULT_BODY.into(),
+        };
+        let (subject, body) =
+            render(&template, &[("application_name", "Billing"), ("client_id", "abc123"), ("username", "ann")]);
         assert_eq!(subject, "Added: Billing  Bcc: x@evil.example");
         assert!(body.contains("Client ID: abc123"));
         assert!(body.starts_with("Hello ann,"));

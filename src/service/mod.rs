@@ -6,16 +6,16 @@ pub mod actor;
 pub mod applications;
 pub mod audit;
 pub mod auth;
-pub mod cleanup;
 pub mod authorization;
+pub mod cleanup;
+pub mod clients;
 pub mod customers;
 pub mod lifecycle;
 pub mod mail;
+pub mod memo;
 pub mod random;
 pub mod token;
 pub mod token_writer;
-pub mod clients;
-pub mod memo;
 pub mod users;
 
 use std::borrow::Cow;
@@ -23,10 +23,7 @@ use std::borrow::Cow;
 /// The current time in Unix seconds; the one place the clock is read for
 /// protocol decisions.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// A failure a person can act on, or an internal one that is logged and

@@ -2,6 +2,7 @@
 //! run the grant, sign the token and record it.
 
 use super::random;
+use crate::oauth::client_auth::ClientCredentials;
 use crate::oauth::grant::authorization_code::{self, IssuedCode, Redemption, Refusal};
 use crate::oauth::grant::{client_credentials, GrantType, RegisteredClient};
 use crate::oauth::jwt::{AccessTokenClaims, SigningKey};
@@ -10,15 +11,14 @@ use crate::oauth::scope::Scope;
 use crate::oauth::secret::hash_secret;
 use crate::oauth::token_request::{GrantRequest, Params, TokenRequest};
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::oauth::client_auth::ClientCredentials;
 use crate::service::audit::{self, AuditEvent};
 use crate::service::clients::Client;
-use std::sync::Arc;
-use crate::store::audit::NewEntry;
-use crate::store::grants::Subject;
 use crate::state::AppState;
 use crate::store;
+use crate::store::audit::NewEntry;
+use crate::store::grants::Subject;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// RFC 6749 §5.1 successful response.
 #[derive(Debug, Serialize)]
@@ -135,11 +135,7 @@ pub async fn authenticate(state: &AppState, credentials: &ClientCredentials) -> 
 
 /// The audit entry of an issued access token (never the token: its jti).
 fn issued<'a>(record: &store::applications::ClientRecord, claims: &AccessTokenClaims, detail: &'a str) -> NewEntry<'a> {
-    NewEntry {
-        application_id: Some(record.id),
-        detail,
-        ..audit::entry(AuditEvent::TokenIssued, claims.iat)
-    }
+    NewEntry { application_id: Some(record.id), detail, ..audit::entry(AuditEvent::TokenIssued, claims.iat) }
 }
 
 /// Refuses (`invalid_client`, nothing written) when the application was
@@ -184,7 +180,12 @@ struct Issue<'a> {
 
 /// Signs an access token and makes a refresh token (the caller stores both
 /// in its transaction).
-fn mint(state: &AppState, key: &SigningKey, issue: &Issue<'_>, now: i64) -> Result<(AccessTokenClaims, String, String), OAuthError> {
+fn mint(
+    state: &AppState,
+    key: &SigningKey,
+    issue: &Issue<'_>,
+    now: i64,
+) -> Result<(AccessTokenClaims, String, String), OAuthError> {
     let kind = issue.client.kind;
     let claims = AccessTokenClaims {
         iss: state.site.issuer(kind).to_owned(),
@@ -324,7 +325,8 @@ async fn redeem_code(
             "The account that authorized this code does not belong to the application's organization.",
         ));
     }
-    let issue = Issue { record, client, subject, scope: issued.scope.to_string(), grant_type: GrantType::AuthorizationCode };
+    let issue =
+        Issue { record, client, subject, scope: issued.scope.to_string(), grant_type: GrantType::AuthorizationCode };
     let (claims, access_token, refresh_token) = mint(state, key, &issue, now)?;
     let refresh_expires_at = now + state.config.tokens.refresh_token_lifetime;
 
@@ -400,7 +402,9 @@ async fn refresh(
         return Err(OAuthError::invalid_grant("The account of this grant is disabled."));
     }
     if !stored.subject_belongs {
-        return Err(OAuthError::invalid_grant("The account of this grant no longer belongs to the application's organization."));
+        return Err(OAuthError::invalid_grant(
+            "The account of this grant no longer belongs to the application's organization.",
+        ));
     }
     let granted = Scope::parse(&stored.scope).unwrap_or_default();
     let scope = match requested {

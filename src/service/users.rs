@@ -3,11 +3,11 @@
 
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
-use crate::store::audit::NewEntry;
 use super::auth::hash_password;
 use super::{mail, now, random, ServiceError};
 use crate::permissions::Level;
 use crate::state::AppState;
+use crate::store::audit::NewEntry;
 use crate::store::{self, users::User};
 
 /// The organization made on first start.
@@ -41,7 +41,9 @@ pub fn validate_username(username: &str) -> Result<(), ServiceError> {
 pub fn validate_email(email: &str) -> Result<(), ServiceError> {
     let valid = email.len() <= 255
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        });
     if valid {
         Ok(())
     } else {
@@ -72,7 +74,10 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
             Some(org) => org.id,
             None => {
                 if name.trim().is_empty() || name.chars().count() > 255 {
-                    return Err(ServiceError::invalid("organization", "The organization name must be 1 to 255 characters."));
+                    return Err(ServiceError::invalid(
+                        "organization",
+                        "The organization name must be 1 to 255 characters.",
+                    ));
                 }
                 store::organizations::insert(&mut *tx, name, now).await?
             }
@@ -91,9 +96,7 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
     };
     let id = match store::users::insert(&mut *tx, &new, now).await {
         Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => {
-            return Err(ServiceError::invalid("username", USERNAME_TAKEN))
-        }
+        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
         Err(e) => return Err(e.into()),
     };
     store::organizations::add_member(&mut *tx, organization_id, id).await?;
@@ -124,7 +127,11 @@ pub async fn bootstrap(state: &AppState, password: Option<String>) -> Result<Opt
     let email = std::env::var("POSTERN_ADMIN_EMAIL").unwrap_or_else(|_| "admin@example.com".into());
     create_user(
         state,
-        NewUserInput { username: &username, email: &email, password: &password, role_id: Some(store::roles::ADMINISTRATOR),
+        NewUserInput {
+            username: &username,
+            email: &email,
+            password: &password,
+            role_id: Some(store::roles::ADMINISTRATOR),
             organization: Some(DEFAULT_ORGANIZATION),
         },
     )
@@ -190,7 +197,12 @@ pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) ->
         store::users::update(
             &mut *tx,
             id,
-            &store::users::UserChanges { email: new.email, role_id: form.role_id, language: &form.language, enabled: false },
+            &store::users::UserChanges {
+                email: new.email,
+                role_id: form.role_id,
+                language: &form.language,
+                enabled: false,
+            },
             now,
         )
         .await?;
@@ -248,8 +260,12 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
     memberships.extend(&form.organization_ids);
     let now = now();
     let mut tx = crate::store::begin_write(&state.db).await?;
-    let changes =
-        store::users::UserChanges { email: form.email.trim(), role_id: form.role_id, language: &form.language, enabled: form.enabled };
+    let changes = store::users::UserChanges {
+        email: form.email.trim(),
+        role_id: form.role_id,
+        language: &form.language,
+        enabled: form.enabled,
+    };
     if !store::users::update(&mut *tx, id, &changes, now).await? {
         return Err(ServiceError::NotFound("The user"));
     }
@@ -263,7 +279,8 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
     }
     // A new password or a disabled account signs the person out everywhere:
     // whoever knew the old password keeps no session opened with it.
-    let ended = if hash.is_some() || !form.enabled { store::sessions::delete_all_of_user(&mut *tx, id).await? } else { 0 };
+    let ended =
+        if hash.is_some() || !form.enabled { store::sessions::delete_all_of_user(&mut *tx, id).await? } else { 0 };
     let organizations = store::organizations::names(&mut *tx, &memberships).await?;
     let detail = format!(
         "user id {id}: email {}, role {} → {}, organizations {} → {}, {}{}{}",
@@ -417,7 +434,10 @@ pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(),
         return Err(ServiceError::invalid("role", "The built-in Administrator role cannot be deleted."));
     }
     if role.users > 0 {
-        return Err(ServiceError::invalid("role", format!("{} user(s) have this role; give them another role first.", role.users)));
+        return Err(ServiceError::invalid(
+            "role",
+            format!("{} user(s) have this role; give them another role first.", role.users),
+        ));
     }
     let mut tx = crate::store::begin_write(&state.db).await?;
     if !store::roles::delete_unused(&mut *tx, id).await? {
@@ -447,7 +467,8 @@ pub async fn create_organization(state: &AppState, actor: &Actor, name: &str) ->
     };
     store::organizations::add_member(&mut *tx, id, actor.user_id).await?;
     let detail = format!("organization id {id} \"{name}\"; its creator {} joined it", actor.username);
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::OrganizationCreated, now()) }).await?;
+    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::OrganizationCreated, now()) })
+        .await?;
     tx.commit().await?;
     tracing::info!(organization_id = id, actor = actor.user_id, "organization created");
     Ok(id)

@@ -120,7 +120,11 @@ pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result
 /// with) and its owner is enabled. Run inside the write transaction that
 /// issues a token, after its first write, so that no change can commit in
 /// between.
-pub async fn still_usable(db: impl SqliteExecutor<'_>, id: i64, secret_hash: Option<&[u8]>) -> Result<bool, sqlx::Error> {
+pub async fn still_usable(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    secret_hash: Option<&[u8]>,
+) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(&format!(
         "SELECT 1 FROM {WITH_OWNER} WHERE a.id = ? AND a.secret_hash IS ? AND {}",
         issues_tokens()
@@ -344,31 +348,47 @@ pub struct ApplicationChanges {
 
 /// Updates the application and replaces its redirect URIs; call it inside a
 /// transaction.
-pub async fn update(conn: &mut SqliteConnection, id: i64, changes: &ApplicationChanges, now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE oauth_applications SET name = ?, active = ?, skip_consent = ?, updated_at = ? WHERE id = ?")
-        .bind(&changes.name)
-        .bind(changes.active)
-        .bind(changes.skip_consent)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+pub async fn update(
+    conn: &mut SqliteConnection,
+    id: i64,
+    changes: &ApplicationChanges,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE oauth_applications SET name = ?, active = ?, skip_consent = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&changes.name)
+    .bind(changes.active)
+    .bind(changes.skip_consent)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("DELETE FROM oauth_application_redirect_uris WHERE application_id = ?").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM oauth_application_redirect_uris WHERE application_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     insert_redirect_uris(conn, id, &changes.redirect_uris).await?;
     Ok(true)
 }
 
 /// Replaces the secret hash of a confidential client.
-pub async fn set_secret_hash(db: impl SqliteExecutor<'_>, id: i64, hash: &[u8; 32], now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE oauth_applications SET secret_hash = ?, updated_at = ? WHERE id = ? AND confidential = 1")
-        .bind(hash.as_slice())
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn set_secret_hash(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    hash: &[u8; 32],
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE oauth_applications SET secret_hash = ?, updated_at = ? WHERE id = ? AND confidential = 1")
+            .bind(hash.as_slice())
+            .bind(now)
+            .bind(id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

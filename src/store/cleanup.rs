@@ -28,7 +28,13 @@ impl Removed {
     }
 }
 
-async fn in_batches(db: &SqlitePool, table: &str, key: &str, condition: &str, binds: &[i64]) -> Result<u64, sqlx::Error> {
+async fn in_batches(
+    db: &SqlitePool,
+    table: &str,
+    key: &str,
+    condition: &str,
+    binds: &[i64],
+) -> Result<u64, sqlx::Error> {
     let sql = format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT {BATCH})");
     let mut removed = 0;
     loop {

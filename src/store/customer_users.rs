@@ -14,7 +14,8 @@ pub struct CustomerUser {
     pub created_at: i64,
 }
 
-pub(crate) const SELECT: &str = "SELECT c.id, c.organization_id, o.name AS organization, c.username, c.email, c.language, c.enabled,
+pub(crate) const SELECT: &str =
+    "SELECT c.id, c.organization_id, o.name AS organization, c.username, c.email, c.language, c.enabled,
         c.created_at
      FROM customer_users c JOIN organizations o ON o.id = c.organization_id";
 
@@ -80,10 +81,14 @@ pub async fn find_for_login(
         password_hash: String,
     }
     let select = SELECT.replacen("c.created_at", "c.created_at, c.password_hash", 1);
-    let row: Option<Row> = sqlx::query_as(&format!("{select} WHERE c.username = ?")).bind(username).fetch_optional(db).await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("{select} WHERE c.username = ?")).bind(username).fetch_optional(db).await?;
     Ok(row.map(|r| (r.user, r.password_hash)))
 }
 
-pub async fn find_by_username(db: impl SqliteExecutor<'_>, username: &str) -> Result<Option<CustomerUser>, sqlx::Error> {
+pub async fn find_by_username(
+    db: impl SqliteExecutor<'_>,
+    username: &str,
+) -> Result<Option<CustomerUser>, sqlx::Error> {
     sqlx::query_as(&format!("{SELECT} WHERE c.username = ?")).bind(username).fetch_optional(db).await
 }

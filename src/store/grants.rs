@@ -146,10 +146,11 @@ pub async fn set_code_grant(db: impl SqliteExecutor<'_>, code_hash: &[u8], grant
 
 /// The grant a used code started, if any.
 pub async fn grant_of_code(db: impl SqliteExecutor<'_>, code_hash: &[u8]) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT grant_id FROM oauth_authorization_codes WHERE code_hash = ?")
-        .bind(code_hash)
-        .fetch_optional(db)
-        .await?;
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT grant_id FROM oauth_authorization_codes WHERE code_hash = ?")
+            .bind(code_hash)
+            .fetch_optional(db)
+            .await?;
     Ok(row.and_then(|r| r.0))
 }
 
@@ -292,14 +293,13 @@ pub async fn revoke_grant(
     reason: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(grant_id)
-    .execute(&mut **tx)
-    .await?;
+    let done =
+        sqlx::query("UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(reason)
+            .bind(grant_id)
+            .execute(&mut **tx)
+            .await?;
     sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL")
         .bind(now)
         .bind(grant_id)
@@ -367,17 +367,20 @@ pub async fn revoke_all_of_application(
     reason: &str,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    let tokens = sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE application_id = ? AND revoked_at IS NULL")
-        .bind(now)
-        .bind(application_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE application_id = ? AND revoked_at IS NULL")
-        .bind(now)
-        .bind(reason)
-        .bind(application_id)
-        .execute(&mut **tx)
-        .await?;
+    let tokens =
+        sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE application_id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(application_id)
+            .execute(&mut **tx)
+            .await?;
+    sqlx::query(
+        "UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE application_id = ? AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(application_id)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("DELETE FROM oauth_authorization_codes WHERE application_id = ? AND used_at IS NULL")
         .bind(application_id)
         .execute(&mut **tx)
@@ -425,7 +428,11 @@ pub async fn save_consent(
     Ok(())
 }
 
-pub async fn delete_consent(db: impl SqliteExecutor<'_>, application_id: i64, subject: Subject) -> Result<bool, sqlx::Error> {
+pub async fn delete_consent(
+    db: impl SqliteExecutor<'_>,
+    application_id: i64,
+    subject: Subject,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(&format!("DELETE FROM oauth_consents WHERE application_id = ? AND {SUBJECT_IS}"))
         .bind(application_id)
         .bind(subject.user_id())
@@ -450,7 +457,11 @@ pub struct Authorized {
     pub live_grants: i64,
 }
 
-pub async fn authorized_by(db: impl SqliteExecutor<'_>, subject: Subject, now: i64) -> Result<Vec<Authorized>, sqlx::Error> {
+pub async fn authorized_by(
+    db: impl SqliteExecutor<'_>,
+    subject: Subject,
+    now: i64,
+) -> Result<Vec<Authorized>, sqlx::Error> {
     sqlx::query_as(&format!(
         "WITH live AS (
              SELECT application_id, COUNT(*) AS n, MIN(created_at) AS first, GROUP_CONCAT(scope, ' ') AS scopes

@@ -44,7 +44,9 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Db, OpenError> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     let file = options.get_filename();
-    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty() && file != std::path::Path::new(":memory:")) {
+    if let Some(parent) =
+        file.parent().filter(|p| !p.as_os_str().is_empty() && file != std::path::Path::new(":memory:"))
+    {
         std::fs::create_dir_all(parent)
             .map_err(|source| OpenError::Folder { path: parent.display().to_string(), source })?;
     }

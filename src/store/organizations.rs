@@ -18,7 +18,11 @@ pub(crate) fn belongs(user: &str, customer: &str, organization: &str) -> String 
 }
 
 /// Whether `subject` belongs to `organization_id` (see [`belongs`]).
-pub async fn subject_belongs(db: impl SqliteExecutor<'_>, subject: Subject, organization_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn subject_belongs(
+    db: impl SqliteExecutor<'_>,
+    subject: Subject,
+    organization_id: i64,
+) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(&format!("SELECT 1 WHERE {}", belongs("?1", "?2", "?3")))
         .bind(subject.user_id())
         .bind(subject.customer_user_id())
@@ -27,7 +31,6 @@ pub async fn subject_belongs(db: impl SqliteExecutor<'_>, subject: Subject, orga
         .await?;
     Ok(row.is_some())
 }
-
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Organization {
@@ -107,7 +110,10 @@ pub struct OrganizationSummary {
 }
 
 /// The organizations `user_id` belongs to, with counts.
-pub async fn summaries_of_user(db: impl SqliteExecutor<'_>, user_id: i64) -> Result<Vec<OrganizationSummary>, sqlx::Error> {
+pub async fn summaries_of_user(
+    db: impl SqliteExecutor<'_>,
+    user_id: i64,
+) -> Result<Vec<OrganizationSummary>, sqlx::Error> {
     sqlx::query_as(
         "SELECT o.id, o.name,
                 (SELECT COUNT(*) FROM user_organizations m WHERE m.organization_id = o.id) AS users,
@@ -123,7 +129,11 @@ pub async fn summaries_of_user(db: impl SqliteExecutor<'_>, user_id: i64) -> Res
 }
 
 /// Replaces the organizations of a user.
-pub async fn set_memberships(conn: &mut sqlx::SqliteConnection, user_id: i64, organization_ids: &[i64]) -> Result<(), sqlx::Error> {
+pub async fn set_memberships(
+    conn: &mut sqlx::SqliteConnection,
+    user_id: i64,
+    organization_ids: &[i64],
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM user_organizations WHERE user_id = ?").bind(user_id).execute(&mut *conn).await?;
     for id in organization_ids {
         add_member(&mut *conn, *id, user_id).await?;

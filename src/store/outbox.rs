@@ -46,7 +46,11 @@ pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result
 }
 
 pub async fn mark_failed(db: impl SqliteExecutor<'_>, id: i64, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE email_outbox SET status = 'failed', error = ? WHERE id = ?").bind(error).bind(id).execute(db).await?;
+    sqlx::query("UPDATE email_outbox SET status = 'failed', error = ? WHERE id = ?")
+        .bind(error)
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

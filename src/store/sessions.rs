@@ -85,7 +85,10 @@ pub mod customer {
     }
 
     /// Ends every session of a customer user (a disabled account).
-    pub async fn delete_all_of_customer(db: impl SqliteExecutor<'_>, customer_user_id: i64) -> Result<u64, sqlx::Error> {
+    pub async fn delete_all_of_customer(
+        db: impl SqliteExecutor<'_>,
+        customer_user_id: i64,
+    ) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query("DELETE FROM customer_sessions WHERE customer_user_id = ?")
             .bind(customer_user_id)
             .execute(db)

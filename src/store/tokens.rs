@@ -1,8 +1,8 @@
 //! The `oauth_access_tokens` table: every issued access token by `jti`.
 
+use super::applications::{issues_tokens, WITH_OWNER};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 use std::collections::HashSet;
-use super::applications::{issues_tokens, WITH_OWNER};
 
 pub struct NewAccessToken<'a> {
     pub jti: &'a str,

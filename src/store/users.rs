@@ -72,20 +72,31 @@ pub struct UserChanges<'a> {
     pub enabled: bool,
 }
 
-pub async fn update(db: impl SqliteExecutor<'_>, id: i64, changes: &UserChanges<'_>, now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET email = ?, role_id = ?, language = ?, enabled = ?, updated_at = ? WHERE id = ?")
-        .bind(changes.email)
-        .bind(changes.role_id)
-        .bind(changes.language)
-        .bind(changes.enabled)
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn update(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    changes: &UserChanges<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE users SET email = ?, role_id = ?, language = ?, enabled = ?, updated_at = ? WHERE id = ?")
+            .bind(changes.email)
+            .bind(changes.role_id)
+            .bind(changes.language)
+            .bind(changes.enabled)
+            .bind(now)
+            .bind(id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_password(db: impl SqliteExecutor<'_>, id: i64, password_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn set_password(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    password_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
         .bind(password_hash)
         .bind(now)

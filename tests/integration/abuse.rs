@@ -18,7 +18,14 @@ use std::net::SocketAddr;
 /// The login page's CSRF cookie and the token its form carries.
 async fn login_form(app: &TestApp) -> (String, String) {
     let page = app.get("/admin/login").await;
-    let cookie = page.set_cookie("postern_csrf").unwrap().split(';').next().unwrap().trim_start_matches("postern_csrf=").to_owned();
+    let cookie = page
+        .set_cookie("postern_csrf")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("postern_csrf=")
+        .to_owned();
     (cookie, crate::pages::csrf_field(&page.body))
 }
 
@@ -32,7 +39,11 @@ async fn sign_in(app: &TestApp, form: &(String, String), username: &str, passwor
     let request = Request::post("/admin/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, format!("postern_csrf={cookie}"))
-        .body(Body::from(format!("username={}&password={}&csrf_token={token}", urlencode(username), urlencode(password))))
+        .body(Body::from(format!(
+            "username={}&password={}&csrf_token={token}",
+            urlencode(username),
+            urlencode(password)
+        )))
         .unwrap();
     app.send(from(request, ip)).await
 }
@@ -85,7 +96,11 @@ async fn many_refused_sign_ins_write_a_bounded_number_of_audit_entries() {
             .unwrap();
     assert_eq!(refusals.len(), 2, "one note per refusing limit (the account, then the address): {refusals:?}");
     assert!(refusals.iter().all(|(user, _)| user == "admin"));
-    assert!(refusals[0].1.contains("further refusals by this limit in the next minute are not recorded"), "{}", refusals[0].1);
+    assert!(
+        refusals[0].1.contains("further refusals by this limit in the next minute are not recorded"),
+        "{}",
+        refusals[0].1
+    );
 }
 
 /// ITEM 3c: failures from one address hold back that address's attempts on
@@ -144,7 +159,15 @@ async fn ipv6_hosts_are_limited_by_address_and_by_their_64() {
     assert_eq!(attempt("2001:db8:1:2::1").await, StatusCode::SEE_OTHER);
     assert_eq!(attempt("2001:db8:1:2::1").await, StatusCode::TOO_MANY_REQUESTS, "one host: the configured burst");
     // Its neighbours are not held back by it …
-    for host in ["2001:db8:1:2::2", "2001:db8:1:2::3", "2001:db8:1:2::4", "2001:db8:1:2::5", "2001:db8:1:2::6", "2001:db8:1:2::7", "2001:db8:1:2::8"] {
+    for host in [
+        "2001:db8:1:2::2",
+        "2001:db8:1:2::3",
+        "2001:db8:1:2::4",
+        "2001:db8:1:2::5",
+        "2001:db8:1:2::6",
+        "2001:db8:1:2::7",
+        "2001:db8:1:2::8",
+    ] {
         assert_eq!(attempt(host).await, StatusCode::SEE_OTHER, "{host}");
         assert_eq!(attempt(host).await, StatusCode::SEE_OTHER, "{host}");
     }

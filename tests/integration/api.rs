@@ -35,7 +35,8 @@ async fn a_token_lists_the_users_of_its_organization_as_json_api() {
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     assert_eq!(response.header("content-type"), Some("application/vnd.api+json"));
     let body = response.json();
-    let names: Vec<&str> = body["data"].as_array().unwrap().iter().map(|u| u["attributes"]["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        body["data"].as_array().unwrap().iter().map(|u| u["attributes"]["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["admin"]);
     assert_eq!(body["data"][0]["type"], "users");
     assert_eq!(body["data"][0]["id"], app.admin_id.to_string());
@@ -181,7 +182,11 @@ async fn a_token_signed_by_another_key_is_refused() {
     let (token, _) = app.access_token("Real").await;
     let claims: AccessTokenClaims = serde_json::from_value(crate::harness::claims(&token)).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let paths = postern::config::KeysConfig { private_key: dir.path().join("k"), public_key: dir.path().join("p"), retired_dir: None };
+    let paths = postern::config::KeysConfig {
+        private_key: dir.path().join("k"),
+        public_key: dir.path().join("p"),
+        retired_dir: None,
+    };
     postern::keys::generate(&paths, false).unwrap();
     let other = SigningKey::from_pem(
         &std::fs::read_to_string(&paths.private_key).unwrap(),
@@ -200,7 +205,12 @@ async fn insufficient_scope_is_403() {
     })
     .await;
     let response = app
-        .send(Request::get("/api/users").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap())
+        .send(
+            Request::get("/api/users")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(response.status, StatusCode::FORBIDDEN);
     assert!(response.header("www-authenticate").unwrap().contains("insufficient_scope"));

@@ -120,7 +120,11 @@ async fn bad_input_gets_a_field_error_and_stores_nothing() {
         (form(&csrf, "   "), "name", "must not be empty"),
         (form(&csrf, &"x".repeat(256)), "name", "at most 255"),
         (form(&csrf, "Taken"), "name", "The application with the given name already exists."),
-        (with("Code app", &|f| f["grant_type"] = json!("authorization_code")), "redirect_uris", "At least one redirect URL should be specified."),
+        (
+            with("Code app", &|f| f["grant_type"] = json!("authorization_code")),
+            "redirect_uris",
+            "At least one redirect URL should be specified.",
+        ),
         (
             with("Code app", &|f| {
                 f["grant_type"] = json!("authorization_code");
@@ -139,11 +143,7 @@ async fn bad_input_gets_a_field_error_and_stores_nothing() {
             "owner_id",
             "user of the organization",
         ),
-        (
-            with("No customer", &|f| f["scope"] = json!("Storefront")),
-            "owner_id",
-            "needs a customer user",
-        ),
+        (with("No customer", &|f| f["scope"] = json!("Storefront")), "owner_id", "needs a customer user"),
         (form("forged-token", "No CSRF"), "csrf_token", "expired"),
     ];
     for (body, field, message) in cases {
@@ -174,7 +174,12 @@ async fn the_grid_filters_sorts_and_pages() {
     postern::store::organizations::add_member(&app.state.db, other_org, app.admin_id).await.unwrap();
     let cookies = login(&app).await;
     let csrf = csrf_of(&cookies);
-    for (name, org) in [("Billing sync", app.organization_id), ("Billing export", other_org), ("Warehouse", other_org), ("Analytics", app.organization_id)] {
+    for (name, org) in [
+        ("Billing sync", app.organization_id),
+        ("Billing export", other_org),
+        ("Warehouse", other_org),
+        ("Analytics", app.organization_id),
+    ] {
         let mut f = form(&csrf, name);
         f["organization_id"] = json!(org);
         let response = create(&app, &cookies, f).await;
@@ -183,11 +188,18 @@ async fn the_grid_filters_sorts_and_pages() {
     let warehouse = list(&app, &cookies, merged(query("Mine"), json!({ "name": "ware" }))).await;
     assert_eq!(names(&warehouse), ["Warehouse"]);
     let id = warehouse["rows"][0]["id"].as_i64().unwrap();
-    let response = rpc_form(&app, &cookies, "set_application_active", &format!("csrf_token={csrf}&id={id}&active=false")).await;
+    let response =
+        rpc_form(&app, &cookies, "set_application_active", &format!("csrf_token={csrf}&id={id}&active=false")).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
 
-    assert_eq!(names(&list(&app, &cookies, merged(query("Mine"), json!({ "name": "BILLING" }))).await), ["Billing export", "Billing sync"]);
-    assert_eq!(names(&list(&app, &cookies, merged(query("Mine"), json!({ "organization_id": other_org }))).await), ["Billing export", "Warehouse"]);
+    assert_eq!(
+        names(&list(&app, &cookies, merged(query("Mine"), json!({ "name": "BILLING" }))).await),
+        ["Billing export", "Billing sync"]
+    );
+    assert_eq!(
+        names(&list(&app, &cookies, merged(query("Mine"), json!({ "organization_id": other_org }))).await),
+        ["Billing export", "Warehouse"]
+    );
     assert_eq!(names(&list(&app, &cookies, merged(query("Mine"), json!({ "active": false }))).await), ["Warehouse"]);
     assert_eq!(names(&list(&app, &cookies, merged(query("Mine"), json!({ "active": true }))).await).len(), 3);
     let sorted = list(&app, &cookies, merged(query("Mine"), json!({ "descending": true }))).await;
@@ -199,7 +211,13 @@ async fn the_grid_filters_sorts_and_pages() {
     // The System grid shows the same back-office applications; the storefront grid none of them.
     assert_eq!(list(&app, &cookies, query("BackOffice")).await["total"], 4);
     assert_eq!(list(&app, &cookies, query("Storefront")).await["total"], 0);
-    let bad = rpc_json(&app, &cookies, "applications", json!({ "query": merged(query("Mine"), json!({ "sort": "secret_hash" })) })).await;
+    let bad = rpc_json(
+        &app,
+        &cookies,
+        "applications",
+        json!({ "query": merged(query("Mine"), json!({ "sort": "secret_hash" })) }),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -222,15 +240,25 @@ async fn deactivating_and_deleting_stop_tokens_at_once() {
     assert_eq!(app.api("/api/users", &access).await.status, StatusCode::OK);
     let id = id_of(&app, client_id).await;
 
-    let off = rpc_form(&app, &cookies, "set_application_active", &format!("csrf_token={csrf}&id={id}&active=false")).await;
+    let off =
+        rpc_form(&app, &cookies, "set_application_active", &format!("csrf_token={csrf}&id={id}&active=false")).await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
-    assert_eq!(app.api("/api/users", &access).await.status, StatusCode::UNAUTHORIZED, "the existing token stops at once");
+    assert_eq!(
+        app.api("/api/users", &access).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the existing token stops at once"
+    );
     let refused = token(&app, client_id, secret).await;
     assert_eq!((refused.status, refused.json()["error"].clone()), (StatusCode::UNAUTHORIZED, json!("invalid_client")));
 
-    let on = rpc_form(&app, &cookies, "set_application_active", &format!("csrf_token={csrf}&id={id}&active=true")).await;
+    let on =
+        rpc_form(&app, &cookies, "set_application_active", &format!("csrf_token={csrf}&id={id}&active=true")).await;
     assert_eq!(on.status, StatusCode::OK);
-    assert_eq!(app.api("/api/users", &access).await.status, StatusCode::OK, "activation lets unexpired tokens work again");
+    assert_eq!(
+        app.api("/api/users", &access).await.status,
+        StatusCode::OK,
+        "activation lets unexpired tokens work again"
+    );
 
     let deleted = rpc_form(&app, &cookies, "delete_application", &format!("csrf_token={csrf}&id={id}")).await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
@@ -252,29 +280,42 @@ async fn editing_checks_the_input_and_regenerating_replaces_the_secret() {
     code["redirect_uris"] = json!("https://app.example.com/cb\nhttp://127.0.0.1/cb");
     let created = create(&app, &cookies, code).await.json();
     let id = id_of(&app, created["client_id"].as_str().unwrap()).await;
-    let edit = |name: &str, uris: &str| {
-        json!({ "form": { "csrf_token": csrf, "id": id, "name": name, "active": true, "redirect_uris": uris, "skip_consent": true } })
-    };
+    let edit = |name: &str, uris: &str| json!({ "form": { "csrf_token": csrf, "id": id, "name": name, "active": true, "redirect_uris": uris, "skip_consent": true } });
 
-    for (body, field) in [(edit("Other", "https://app.example.com/cb"), "name"), (edit("", "https://x.example/cb"), "name"), (edit("Web app", ""), "redirect_uris"), (edit("Web app", "ftp://x"), "redirect_uris")] {
+    for (body, field) in [
+        (edit("Other", "https://app.example.com/cb"), "name"),
+        (edit("", "https://x.example/cb"), "name"),
+        (edit("Web app", ""), "redirect_uris"),
+        (edit("Web app", "ftp://x"), "redirect_uris"),
+    ] {
         let response = rpc_json(&app, &cookies, "update_application", body).await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.body);
         assert_eq!(response.json()["Invalid"]["field"], field);
     }
     let details = rpc_form(&app, &cookies, "application", &format!("id={id}")).await.json();
-    assert_eq!((details["name"].clone(), details["skip_consent"].clone()), (json!("Web app"), json!(false)), "nothing changed");
+    assert_eq!(
+        (details["name"].clone(), details["skip_consent"].clone()),
+        (json!("Web app"), json!(false)),
+        "nothing changed"
+    );
     assert_eq!(details["redirect_uris"], "https://app.example.com/cb\nhttp://127.0.0.1/cb");
 
     let ok = rpc_json(&app, &cookies, "update_application", edit("Web app v2", "https://v2.example.com/cb")).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let details = rpc_form(&app, &cookies, "application", &format!("id={id}")).await.json();
-    assert_eq!((details["name"].clone(), details["redirect_uris"].clone(), details["skip_consent"].clone()), (json!("Web app v2"), json!("https://v2.example.com/cb"), json!(true)));
+    assert_eq!(
+        (details["name"].clone(), details["redirect_uris"].clone(), details["skip_consent"].clone()),
+        (json!("Web app v2"), json!("https://v2.example.com/cb"), json!(true))
+    );
 
     // Regenerate the secret of a client_credentials app: the old one stops, the new one works.
     let cc = create(&app, &cookies, form(&csrf, "Rotating")).await.json();
-    let (client_id, old) = (cc["client_id"].as_str().unwrap().to_owned(), cc["client_secret"].as_str().unwrap().to_owned());
+    let (client_id, old) =
+        (cc["client_id"].as_str().unwrap().to_owned(), cc["client_secret"].as_str().unwrap().to_owned());
     let cc_id = id_of(&app, &client_id).await;
-    let new = rpc_form(&app, &cookies, "regenerate_application_secret", &format!("csrf_token={csrf}&id={cc_id}")).await.json();
+    let new = rpc_form(&app, &cookies, "regenerate_application_secret", &format!("csrf_token={csrf}&id={cc_id}"))
+        .await
+        .json();
     let new = new["client_secret"].as_str().unwrap();
     assert_ne!(new, old);
     assert_eq!(token(&app, &client_id, &old).await.status, StatusCode::UNAUTHORIZED);
@@ -301,7 +342,11 @@ async fn roles_decide_what_a_user_may_do() {
         ("application", format!("id={admins_id}")),
     ] {
         let response = rpc_form(&app, &dev, endpoint, &body).await;
-        assert_eq!(response.status, StatusCode::NOT_FOUND, "{endpoint}: another user's application is not theirs to see");
+        assert_eq!(
+            response.status,
+            StatusCode::NOT_FOUND,
+            "{endpoint}: another user's application is not theirs to see"
+        );
     }
     let edit = json!({ "form": { "csrf_token": csrf, "id": admins_id, "name": "Hijacked", "active": false, "redirect_uris": "", "skip_consent": false } });
     assert_eq!(rpc_json(&app, &dev, "update_application", edit).await.status, StatusCode::NOT_FOUND);
@@ -327,14 +372,19 @@ async fn roles_decide_what_a_user_may_do() {
     let refused = create(&app, &viewer, merged(form(&vcsrf, "Sneaky"), json!({ "scope": "BackOffice" }))).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert_eq!(create(&app, &viewer, form(&vcsrf, "Sneaky")).await.status, StatusCode::FORBIDDEN);
-    let refused = rpc_form(&app, &viewer, "set_application_active", &format!("csrf_token={vcsrf}&id={admins_id}&active=false")).await;
+    let refused =
+        rpc_form(&app, &viewer, "set_application_active", &format!("csrf_token={vcsrf}&id={admins_id}&active=false"))
+            .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(count(&app).await, before);
 
     // Without a role, nothing at all.
     app.create_user("nobody", None, "Default").await;
     let nobody = login_as(&app, "nobody", ADMIN_PASSWORD).await;
-    assert_eq!(rpc_json(&app, &nobody, "applications", json!({ "query": query("Mine") })).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        rpc_json(&app, &nobody, "applications", json!({ "query": query("Mine") })).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn outbox(app: &TestApp) -> Vec<(String, String, String, String, Option<String>)> {
@@ -353,19 +403,29 @@ async fn creation_writes_an_email_to_the_owner_without_the_secret() {
     let mails = outbox(&app).await;
     assert_eq!(mails.len(), 1);
     let (recipient, subject, body, status, _) = &mails[0];
-    assert_eq!((recipient.as_str(), subject.as_str(), status.as_str()), ("admin@example.com", "OAuth application added to your account", "stored"));
+    assert_eq!(
+        (recipient.as_str(), subject.as_str(), status.as_str()),
+        ("admin@example.com", "OAuth application added to your account", "stored")
+    );
     assert!(body.contains("\"Mailer\"") && body.contains(created["client_id"].as_str().unwrap()), "{body}");
     assert!(!body.contains(created["client_secret"].as_str().unwrap()), "never the secret");
 
     // The administrator edits the template and sets an override recipient.
-    let save = |subject: &str, body: &str, recipient: &str| {
-        json!({ "form": { "csrf_token": csrf, "language": "en", "subject": subject, "body": body, "override_recipient": recipient } })
-    };
+    let save = |subject: &str, body: &str, recipient: &str| json!({ "form": { "csrf_token": csrf, "language": "en", "subject": subject, "body": body, "override_recipient": recipient } });
     let bad = rpc_json(&app, &cookies, "save_email_configuration", save("Added {{client_secret}}", "", "")).await;
-    assert_eq!((bad.status, bad.json()["Invalid"]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("subject")));
+    assert_eq!(
+        (bad.status, bad.json()["Invalid"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("subject"))
+    );
     let bad = rpc_json(&app, &cookies, "save_email_configuration", save("", "", "not-an-email")).await;
     assert_eq!(bad.json()["Invalid"]["field"], "override_recipient");
-    let ok = rpc_json(&app, &cookies, "save_email_configuration", save("New app: {{application_name}}", "ID {{client_id}}", "security@example.com")).await;
+    let ok = rpc_json(
+        &app,
+        &cookies,
+        "save_email_configuration",
+        save("New app: {{application_name}}", "ID {{client_id}}", "security@example.com"),
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let created = create(&app, &cookies, form(&csrf, "Second")).await.json();
     let (recipient, subject, body, ..) = outbox(&app).await.pop().unwrap();
@@ -376,7 +436,11 @@ async fn creation_writes_an_email_to_the_owner_without_the_secret() {
     rpc_json(&app, &cookies, "save_email_configuration", save("", "", "")).await;
     let de = json!({ "form": { "csrf_token": csrf, "language": "de", "subject": "Neue Anwendung {{application_name}}", "body": "", "override_recipient": "" } });
     assert_eq!(rpc_json(&app, &cookies, "save_email_configuration", de).await.status, StatusCode::OK);
-    sqlx::query("UPDATE users SET language = 'de' WHERE id = ?").bind(app.admin_id).execute(&app.state.db).await.unwrap();
+    sqlx::query("UPDATE users SET language = 'de' WHERE id = ?")
+        .bind(app.admin_id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
     create(&app, &cookies, form(&csrf, "Dritte")).await;
     let (recipient, subject, body, ..) = outbox(&app).await.pop().unwrap();
     assert_eq!((recipient.as_str(), subject.as_str()), ("admin@example.com", "Neue Anwendung Dritte"));

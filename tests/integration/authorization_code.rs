@@ -26,7 +26,11 @@ pub(crate) const CUSTOMER_PASSWORD: &str = "customer password 1";
 pub(crate) type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// The oauth2 crate's HTTP client: requests go through the router in process.
-pub(crate) fn http(app: &TestApp) -> impl Fn(oauth2::HttpRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, std::io::Error>> + Send>> {
+pub(crate) fn http(
+    app: &TestApp,
+) -> impl Fn(
+    oauth2::HttpRequest,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, std::io::Error>> + Send>> {
     let router = app.router.clone();
     move |request: oauth2::HttpRequest| {
         let router = router.clone();
@@ -83,7 +87,9 @@ pub(crate) struct AppSpec<'a> {
 
 pub(crate) async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
     let organization_id = match spec.owner {
-        Owner::CustomerUser(id) => postern::store::customer_users::find(&app.state.db, id).await.unwrap().unwrap().organization_id,
+        Owner::CustomerUser(id) => {
+            postern::store::customer_users::find(&app.state.db, id).await.unwrap().unwrap().organization_id
+        }
         Owner::User(_) => app.organization_id,
     };
     let created = postern::service::applications::create(
@@ -102,11 +108,7 @@ pub(crate) async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
     )
     .await
     .unwrap();
-    App {
-        client_id: created.client_id,
-        secret: created.client_secret.map(|s| s.expose().to_owned()),
-        side: spec.side,
-    }
+    App { client_id: created.client_id, secret: created.client_secret.map(|s| s.expose().to_owned()), side: spec.side }
 }
 
 pub(crate) async fn backoffice_app(app: &TestApp, name: &str) -> App {
@@ -125,10 +127,16 @@ pub(crate) async fn backoffice_app(app: &TestApp, name: &str) -> App {
 }
 
 pub(crate) async fn customer(app: &TestApp, username: &str) -> i64 {
-    postern::service::customers::create_from_cli(&app.state, None, username, &format!("{username}@example.com"), CUSTOMER_PASSWORD)
-        .await
-        .unwrap()
-        .id
+    postern::service::customers::create_from_cli(
+        &app.state,
+        None,
+        username,
+        &format!("{username}@example.com"),
+        CUSTOMER_PASSWORD,
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 pub(crate) async fn storefront_public_app(app: &TestApp, owner: i64, name: &str) -> App {
@@ -167,7 +175,13 @@ pub(crate) async fn customer_login(app: &TestApp, username: &str) -> String {
     assert_eq!(page.status, StatusCode::OK);
     let csrf = page.set_cookie("postern_csrf").unwrap().split(';').next().unwrap().to_owned();
     let token = crate::pages::csrf_field(&page.body);
-    let response = post_form(app, "/login", &csrf, &format!("username={username}&password={}&csrf_token={token}", urlencode(CUSTOMER_PASSWORD))).await;
+    let response = post_form(
+        app,
+        "/login",
+        &csrf,
+        &format!("username={username}&password={}&csrf_token={token}", urlencode(CUSTOMER_PASSWORD)),
+    )
+    .await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     let session = response.set_cookie("postern_customer_session").expect("a storefront session cookie");
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
@@ -228,7 +242,13 @@ pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
 }
 
 /// Answers the consent page; returns where the browser is sent.
-pub(crate) async fn answer(app: &TestApp, side: ClientKind, fields: &[(String, String)], decision: &str, cookies: &str) -> String {
+pub(crate) async fn answer(
+    app: &TestApp,
+    side: ClientKind,
+    fields: &[(String, String)],
+    decision: &str,
+    cookies: &str,
+) -> String {
     let mut form = fields.to_vec();
     form.push(("decision".into(), decision.into()));
     let action = match side {
@@ -241,7 +261,13 @@ pub(crate) async fn answer(app: &TestApp, side: ClientKind, fields: &[(String, S
 }
 
 /// Authorize → consent → Grant; returns the code (after checking `state`).
-pub(crate) async fn authorize_and_grant(app: &TestApp, url: &str, state: &CsrfToken, side: ClientKind, cookies: &str) -> String {
+pub(crate) async fn authorize_and_grant(
+    app: &TestApp,
+    url: &str,
+    state: &CsrfToken,
+    side: ClientKind,
+    cookies: &str,
+) -> String {
     let back = match visit(app, url, cookies).await {
         Landing::Consent { fields, .. } => answer(app, side, &fields, "grant", cookies).await,
         Landing::Back(location) => location,
@@ -251,7 +277,9 @@ pub(crate) async fn authorize_and_grant(app: &TestApp, url: &str, state: &CsrfTo
     query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"))
 }
 
-pub(crate) fn grant_error<T>(result: Result<T, RequestTokenError<impl std::error::Error, oauth2::basic::BasicErrorResponse>>) -> BasicErrorResponseType {
+pub(crate) fn grant_error<T>(
+    result: Result<T, RequestTokenError<impl std::error::Error, oauth2::basic::BasicErrorResponse>>,
+) -> BasicErrorResponseType {
     match result {
         Err(RequestTokenError::ServerResponse(e)) => e.error().clone(),
         Err(other) => panic!("expected an OAuth error response, got {other:?}"),
@@ -289,7 +317,12 @@ async fn backoffice_code_flow_with_pkce_then_refresh_rotation_and_reuse_detectio
     assert_eq!(query_param(&back, "iss").as_deref(), Some("http://postern.test/admin"), "RFC 9207 issuer");
     let code = query_param(&back, "code").unwrap();
 
-    let token = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let access = token.access_token().secret().clone();
     let claims = crate::harness::claims(&access);
     assert_eq!(claims["sub"], app.admin_id.to_string());
@@ -297,7 +330,11 @@ async fn backoffice_code_flow_with_pkce_then_refresh_rotation_and_reuse_detectio
     assert_eq!(claims["client_id"], third_party.client_id);
     assert_eq!(token.expires_in(), Some(std::time::Duration::from_secs(3600)));
     assert_eq!(api_status(&app, "/api/users", &access).await, StatusCode::OK, "works on its own API");
-    assert_eq!(api_status(&app, "/storefront/api/customerusers/mine", &access).await, StatusCode::UNAUTHORIZED, "not on the other");
+    assert_eq!(
+        api_status(&app, "/storefront/api/customerusers/mine", &access).await,
+        StatusCode::UNAUTHORIZED,
+        "not on the other"
+    );
 
     // Rotation: each refresh gives a new refresh token; the old one is spent.
     let first_refresh = token.refresh_token().expect("a refresh token").clone();
@@ -317,7 +354,11 @@ async fn backoffice_code_flow_with_pkce_then_refresh_rotation_and_reuse_detectio
 
     // Consent was remembered: the next request for the same scope goes straight back.
     let (challenge, _) = PkceCodeChallenge::new_random_sha256();
-    let (url, _) = client.authorize_url(CsrfToken::new_random).add_scope(Scope::new("users:read".into())).set_pkce_challenge(challenge).url();
+    let (url, _) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("users:read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
     assert!(matches!(visit(&app, url.as_str(), &cookies).await, Landing::Back(_)), "not asked again");
 }
 
@@ -342,18 +383,30 @@ async fn storefront_public_client_uses_pkce_and_its_token_fits_only_the_storefro
 
     let cookies = customer_login(&app, "shopper").await;
     let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::Storefront, &cookies).await;
-    let token = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let access = token.access_token().secret().clone();
     assert_eq!(crate::harness::claims(&access)["iss"], "http://postern.test");
     let mine = app.api("/storefront/api/customerusers/mine", &access).await;
     assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
     assert_eq!(mine.json()["data"]["attributes"]["username"], "shopper");
     assert_eq!(mine.json()["data"]["id"], shopper.to_string());
-    assert_eq!(api_status(&app, "/api/users", &access).await, StatusCode::UNAUTHORIZED, "a storefront token on the back-office API");
+    assert_eq!(
+        api_status(&app, "/api/users", &access).await,
+        StatusCode::UNAUTHORIZED,
+        "a storefront token on the back-office API"
+    );
 
     // A back-office token on the storefront API: 401 as well.
     let (backoffice_token, _) = app.access_token("Back-office app").await;
-    assert_eq!(api_status(&app, "/storefront/api/customerusers/mine", &backoffice_token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api_status(&app, "/storefront/api/customerusers/mine", &backoffice_token).await,
+        StatusCode::UNAUTHORIZED
+    );
     // A back-office user's session does not count on the storefront.
     let admin = login(&app).await;
     let (challenge, _) = PkceCodeChallenge::new_random_sha256();
@@ -373,13 +426,23 @@ async fn a_replayed_code_is_refused_and_revokes_the_tokens_of_its_first_use() {
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
     let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
     let verifier_again = PkceCodeVerifier::new(verifier.secret().clone());
-    let token = client.exchange_code(AuthorizationCode::new(code.clone())).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let access = token.access_token().secret().clone();
     assert_eq!(api_status(&app, "/api/users", &access).await, StatusCode::OK);
 
-    let replay = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier_again).request_async(&http).await;
+    let replay =
+        client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier_again).request_async(&http).await;
     assert_eq!(grant_error(replay), BasicErrorResponseType::InvalidGrant);
-    assert_eq!(api_status(&app, "/api/users", &access).await, StatusCode::UNAUTHORIZED, "the first use's access token is revoked");
+    assert_eq!(
+        api_status(&app, "/api/users", &access).await,
+        StatusCode::UNAUTHORIZED,
+        "the first use's access token is revoked"
+    );
     let refresh = client.exchange_refresh_token(token.refresh_token().unwrap()).request_async(&http).await;
     assert_eq!(grant_error(refresh), BasicErrorResponseType::InvalidGrant, "and its refresh token");
 }
@@ -409,7 +472,8 @@ async fn wrong_verifier_wrong_redirect_uri_and_foreign_client_are_invalid_grant(
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
     let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
     let (_, wrong) = PkceCodeChallenge::new_random_sha256();
-    let result = client.exchange_code(AuthorizationCode::new(code.clone())).set_pkce_verifier(wrong).request_async(&http).await;
+    let result =
+        client.exchange_code(AuthorizationCode::new(code.clone())).set_pkce_verifier(wrong).request_async(&http).await;
     assert_eq!(grant_error(result), BasicErrorResponseType::InvalidGrant);
     // No verifier at all for a code that had a challenge.
     let result = client.exchange_code(AuthorizationCode::new(code.clone())).request_async(&http).await;
@@ -427,7 +491,12 @@ async fn wrong_verifier_wrong_redirect_uri_and_foreign_client_are_invalid_grant(
         .await;
     assert_eq!(grant_error(result), BasicErrorResponseType::InvalidGrant);
     // Another client presenting this client's code.
-    let result = other.client().exchange_code(AuthorizationCode::new(code.clone())).set_pkce_verifier(PkceCodeVerifier::new(verifier.secret().clone())).request_async(&http).await;
+    let result = other
+        .client()
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier.secret().clone()))
+        .request_async(&http)
+        .await;
     assert_eq!(grant_error(result), BasicErrorResponseType::InvalidGrant);
     // None of these spent the code: the rightful request still works.
     client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
@@ -503,12 +572,36 @@ async fn every_authorization_request_error_rule() {
     // Error pages, never a redirect.
     for (query, status, words) in [
         (String::new(), StatusCode::BAD_REQUEST, "no client_id"),
-        (format!("response_type=code&client_id=unknown&redirect_uri={cb}"), StatusCode::BAD_REQUEST, "unknown or inactive"),
-        (format!("response_type=code&client_id={}&redirect_uri={}", confidential.client_id, urlencode("https://evil.example/cb")), StatusCode::BAD_REQUEST, "not one the application registered"),
-        (format!("response_type=code&client_id={}&redirect_uri={cb}x", confidential.client_id), StatusCode::BAD_REQUEST, "not one the application registered"),
+        (
+            format!("response_type=code&client_id=unknown&redirect_uri={cb}"),
+            StatusCode::BAD_REQUEST,
+            "unknown or inactive",
+        ),
+        (
+            format!(
+                "response_type=code&client_id={}&redirect_uri={}",
+                confidential.client_id,
+                urlencode("https://evil.example/cb")
+            ),
+            StatusCode::BAD_REQUEST,
+            "not one the application registered",
+        ),
+        (
+            format!("response_type=code&client_id={}&redirect_uri={cb}x", confidential.client_id),
+            StatusCode::BAD_REQUEST,
+            "not one the application registered",
+        ),
         (format!("response_type=code&client_id={}", several.client_id), StatusCode::BAD_REQUEST, "registered several"),
-        (format!("response_type=code&client_id={}&client_id=x&redirect_uri={cb}", confidential.client_id), StatusCode::BAD_REQUEST, "more than once"),
-        (format!("response_type=code&client_id={}&redirect_uri={cb}", storefront.client_id), StatusCode::NOT_FOUND, "nothing at this address"),
+        (
+            format!("response_type=code&client_id={}&client_id=x&redirect_uri={cb}", confidential.client_id),
+            StatusCode::BAD_REQUEST,
+            "more than once",
+        ),
+        (
+            format!("response_type=code&client_id={}&redirect_uri={cb}", storefront.client_id),
+            StatusCode::NOT_FOUND,
+            "nothing at this address",
+        ),
     ] {
         let response = get(&app, &format!("{endpoint}?{query}"), &cookies).await;
         assert_eq!(response.status, status, "{query}: {}", response.body);
@@ -516,7 +609,12 @@ async fn every_authorization_request_error_rule() {
         assert!(response.body.contains(words), "{query}: {}", response.body);
     }
     // A back-office client on the storefront endpoint: 404 as well.
-    let response = get(&app, &format!("/oauth2-token/authorize?response_type=code&client_id={}&redirect_uri={cb}", confidential.client_id), "").await;
+    let response = get(
+        &app,
+        &format!("/oauth2-token/authorize?response_type=code&client_id={}&redirect_uri={cb}", confidential.client_id),
+        "",
+    )
+    .await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
 
     // Errors after the redirect URI is trusted: back to it with error and state.
@@ -526,9 +624,24 @@ async fn every_authorization_request_error_rule() {
         (format!("{}&response_type=token", base(&confidential.client_id)), "unsupported_response_type"),
         (format!("{}&response_type=code&scope=profile", base(&confidential.client_id)), "invalid_scope"),
         (format!("{}&response_type=code&code_challenge={CHALLENGE}", base(&confidential.client_id)), "invalid_request"),
-        (format!("{}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=plain", base(&confidential.client_id)), "invalid_request"),
-        (format!("{}&response_type=code&code_challenge=short&code_challenge_method=S256", base(&confidential.client_id)), "invalid_request"),
-        (format!("{}&response_type=code&scope=users%3Aread&scope=users%3Aread", base(&confidential.client_id)), "invalid_request"),
+        (
+            format!(
+                "{}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=plain",
+                base(&confidential.client_id)
+            ),
+            "invalid_request",
+        ),
+        (
+            format!(
+                "{}&response_type=code&code_challenge=short&code_challenge_method=S256",
+                base(&confidential.client_id)
+            ),
+            "invalid_request",
+        ),
+        (
+            format!("{}&response_type=code&scope=users%3Aread&scope=users%3Aread", base(&confidential.client_id)),
+            "invalid_request",
+        ),
     ] {
         let response = get(&app, &format!("{endpoint}?{query}"), &cookies).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER, "{query}: {}", response.body);
@@ -539,7 +652,16 @@ async fn every_authorization_request_error_rule() {
         assert_eq!(query_param(location, "state").as_deref(), Some("s1"), "{query}");
     }
     // A public client must send a challenge.
-    let response = get(&app, &format!("{endpoint}?response_type=code&client_id={}&redirect_uri={}&state=p", public.client_id, urlencode("http://127.0.0.1:8080/cb")), &cookies).await;
+    let response = get(
+        &app,
+        &format!(
+            "{endpoint}?response_type=code&client_id={}&redirect_uri={}&state=p",
+            public.client_id,
+            urlencode("http://127.0.0.1:8080/cb")
+        ),
+        &cookies,
+    )
+    .await;
     let location = response.header("location").unwrap();
     assert_eq!(query_param(location, "error").as_deref(), Some("invalid_request"));
     assert!(query_param(location, "error_description").unwrap().contains("code_challenge"));
@@ -548,7 +670,15 @@ async fn every_authorization_request_error_rule() {
     let location = response.header("location").unwrap();
     assert!(location.starts_with("http://127.0.0.1:53123/cb?code="), "{location}");
     // Omitted redirect_uri with exactly one registered: allowed.
-    let response = get(&app, &format!("{endpoint}?response_type=code&client_id={}&code_challenge={CHALLENGE}&code_challenge_method=S256", public.client_id), &cookies).await;
+    let response = get(
+        &app,
+        &format!(
+            "{endpoint}?response_type=code&client_id={}&code_challenge={CHALLENGE}&code_challenge_method=S256",
+            public.client_id
+        ),
+        &cookies,
+    )
+    .await;
     assert!(response.header("location").unwrap().starts_with("http://127.0.0.1:8080/cb?code="));
     // A client_credentials application may not use this flow.
     let response = get(&app, &format!("{endpoint}?response_type=code&client_id={cc_id}&state=c"), &cookies).await;
@@ -587,13 +717,16 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
     let without: Vec<_> = fields.iter().filter(|(k, _)| k != "csrf_token").cloned().collect();
     let mut form = without.clone();
     form.push(("decision".into(), "grant".into()));
-    let response = post_form(&app, "/admin/oauth2-token/authorize", &cookies, &serde_urlencoded::to_string(&form).unwrap()).await;
+    let response =
+        post_form(&app, "/admin/oauth2-token/authorize", &cookies, &serde_urlencoded::to_string(&form).unwrap()).await;
     assert_eq!(response.status, StatusCode::FORBIDDEN);
     assert!(response.header("location").is_none());
 
     // Skip consent: straight back with a code.
     let (url, state) = trusted.client().authorize_url(CsrfToken::new_random).url();
-    let Landing::Back(back) = visit(&app, url.as_str(), &cookies).await else { panic!("no consent page for a skip-consent app") };
+    let Landing::Back(back) = visit(&app, url.as_str(), &cookies).await else {
+        panic!("no consent page for a skip-consent app")
+    };
     assert_eq!(query_param(&back, "state").as_deref(), Some(state.secret().as_str()));
     let code = query_param(&back, "code").unwrap();
     let token = trusted.client().exchange_code(AuthorizationCode::new(code)).request_async(&http).await.unwrap();
@@ -604,20 +737,37 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
     let asks_token = asks.client().exchange_code(AuthorizationCode::new(code)).request_async(&http).await.unwrap();
     let listed = crate::applications::rpc_form(&app, &cookies, "authorized_applications", "side=BackOffice").await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
-    let names: Vec<String> = listed.json().as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> =
+        listed.json().as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(names, ["Asks first", "First party"]);
     let asks_id = listed.json()[0]["application_id"].as_i64().unwrap();
 
     // Revoking needs the CSRF token, then kills that grant's refresh and access tokens only.
     let csrf = crate::applications::csrf_of(&cookies);
-    let refused = crate::applications::rpc_form(&app, &cookies, "revoke_authorization", &format!("side=BackOffice&application_id={asks_id}&csrf_token=nope")).await;
+    let refused = crate::applications::rpc_form(
+        &app,
+        &cookies,
+        "revoke_authorization",
+        &format!("side=BackOffice&application_id={asks_id}&csrf_token=nope"),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    let revoked = crate::applications::rpc_form(&app, &cookies, "revoke_authorization", &format!("side=BackOffice&application_id={asks_id}&csrf_token={csrf}")).await;
+    let revoked = crate::applications::rpc_form(
+        &app,
+        &cookies,
+        "revoke_authorization",
+        &format!("side=BackOffice&application_id={asks_id}&csrf_token={csrf}"),
+    )
+    .await;
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
     let refresh = asks.client().exchange_refresh_token(asks_token.refresh_token().unwrap()).request_async(&http).await;
     assert_eq!(grant_error(refresh), BasicErrorResponseType::InvalidGrant);
     assert_eq!(api_status(&app, "/api/users", asks_token.access_token().secret()).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(api_status(&app, "/api/users", token.access_token().secret()).await, StatusCode::OK, "the other grant lives on");
+    assert_eq!(
+        api_status(&app, "/api/users", token.access_token().secret()).await,
+        StatusCode::OK,
+        "the other grant lives on"
+    );
     // And consent is asked again.
     assert!(matches!(visit(&app, url.as_str(), &cookies).await, Landing::Consent { .. }));
 }
@@ -637,13 +787,22 @@ async fn disabled_customers_and_inactive_applications_cannot_redeem_or_refresh()
         (authorize_and_grant(&app, url.as_str(), &state, ClientKind::Storefront, &cookies).await, verifier)
     };
     let (code, verifier) = issue().await;
-    let token = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let (pending_code, pending_verifier) = issue().await;
 
     postern::store::customer_users::set_enabled(&app.state.db, shopper, false, postern::service::now()).await.unwrap();
     let refresh = client.exchange_refresh_token(token.refresh_token().unwrap()).request_async(&http).await;
     assert_eq!(grant_error(refresh), BasicErrorResponseType::InvalidGrant);
-    let redeem = client.exchange_code(AuthorizationCode::new(pending_code)).set_pkce_verifier(pending_verifier).request_async(&http).await;
+    let redeem = client
+        .exchange_code(AuthorizationCode::new(pending_code))
+        .set_pkce_verifier(pending_verifier)
+        .request_async(&http)
+        .await;
     assert_eq!(grant_error(redeem), BasicErrorResponseType::InvalidGrant);
     // The disabled customer's session is gone too.
     let response = get(&app, "/account/applications", &cookies).await;
@@ -655,7 +814,8 @@ async fn disabled_customers_and_inactive_applications_cannot_redeem_or_refresh()
     let refresh = client.exchange_refresh_token(token.refresh_token().unwrap()).request_async(&http).await;
     assert_eq!(grant_error(refresh), BasicErrorResponseType::InvalidClient);
     postern::store::customer_users::set_enabled(&app.state.db, owner, true, postern::service::now()).await.unwrap();
-    let id = postern::store::applications::find_client(&app.state.db, &third_party.client_id).await.unwrap().unwrap().id;
+    let id =
+        postern::store::applications::find_client(&app.state.db, &third_party.client_id).await.unwrap().unwrap().id;
     postern::store::applications::set_active(&app.state.db, id, false, postern::service::now()).await.unwrap();
     let refresh = client.exchange_refresh_token(token.refresh_token().unwrap()).request_async(&http).await;
     match refresh {
@@ -668,11 +828,14 @@ async fn disabled_customers_and_inactive_applications_cannot_redeem_or_refresh()
 async fn client_credentials_gets_no_refresh_token_and_refresh_needs_the_right_client() {
     let app = TestApp::new().await;
     let (id, secret) = app.create_app("Machine").await;
-    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    let response =
+        app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
     assert_eq!(response.status, StatusCode::OK);
     assert!(response.json().get("refresh_token").is_none());
     // A client_credentials application cannot present a refresh token at all.
-    let response = app.token_form(&format!("grant_type=refresh_token&refresh_token=abc&client_id={id}&client_secret={secret}")).await;
+    let response = app
+        .token_form(&format!("grant_type=refresh_token&refresh_token=abc&client_id={id}&client_secret={secret}"))
+        .await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     assert_eq!(response.json()["error"], "unauthorized_client");
 
@@ -688,7 +851,12 @@ async fn client_credentials_gets_no_refresh_token_and_refresh_needs_the_right_cl
     let stolen = other.client().exchange_refresh_token(refresh).request_async(&http).await;
     assert_eq!(grant_error(stolen), BasicErrorResponseType::InvalidGrant);
     // Wider scope than granted: invalid_scope.
-    let wider = third_party.client().exchange_refresh_token(refresh).add_scope(Scope::new("profile".into())).request_async(&http).await;
+    let wider = third_party
+        .client()
+        .exchange_refresh_token(refresh)
+        .add_scope(Scope::new("profile".into()))
+        .request_async(&http)
+        .await;
     assert_eq!(grant_error(wider), BasicErrorResponseType::InvalidScope);
     third_party.client().exchange_refresh_token(refresh).request_async(&http).await.unwrap();
 }
@@ -706,15 +874,33 @@ async fn storefront_login_failures_look_the_same_and_the_page_works_without_java
     let token = crate::pages::csrf_field(&page.body);
     let mut locations = Vec::new();
     for username in ["real-customer", "nobody-here"] {
-        let response = post_form(&app, "/login", &csrf, &format!("username={username}&password=wrong-password&csrf_token={token}")).await;
+        let response = post_form(
+            &app,
+            "/login",
+            &csrf,
+            &format!("username={username}&password=wrong-password&csrf_token={token}"),
+        )
+        .await;
         assert_eq!(response.status, StatusCode::SEE_OTHER);
         assert!(response.set_cookie("postern_customer_session").is_none());
         locations.push(response.header("location").unwrap().to_owned());
     }
     assert_eq!(locations[0], locations[1], "the answer does not tell whether the account exists");
     // Back-office users cannot sign in to the storefront, and customers not to the back office.
-    let response = post_form(&app, "/login", &csrf, &format!("username=admin&password={}&csrf_token={token}", urlencode(ADMIN_PASSWORD))).await;
+    let response = post_form(
+        &app,
+        "/login",
+        &csrf,
+        &format!("username=admin&password={}&csrf_token={token}", urlencode(ADMIN_PASSWORD)),
+    )
+    .await;
     assert!(response.set_cookie("postern_customer_session").is_none());
-    let response = post_form(&app, "/admin/login", &csrf, &format!("username=real-customer&password={}&csrf_token={token}", urlencode(CUSTOMER_PASSWORD))).await;
+    let response = post_form(
+        &app,
+        "/admin/login",
+        &csrf,
+        &format!("username=real-customer&password={}&csrf_token={token}", urlencode(CUSTOMER_PASSWORD)),
+    )
+    .await;
     assert!(response.set_cookie("postern_session").is_none());
 }

@@ -61,20 +61,27 @@ fn keys_generate_protects_the_private_key_and_never_overwrites_silently() {
 #[test]
 fn user_and_app_create_print_their_secrets_once() {
     let dir = tempfile::tempdir().unwrap();
-    let user = run(dir.path(), &["user", "create", "--username", "bob", "--email", "bob@example.com", "--organization", "Acme"]);
+    let user = run(
+        dir.path(),
+        &["user", "create", "--username", "bob", "--email", "bob@example.com", "--organization", "Acme"],
+    );
     assert!(user.status.success(), "{}", stderr(&user));
     let out = stdout(&user);
     let password = out.lines().find_map(|l| l.strip_prefix("Password: ")).expect("a generated password is printed");
     assert!(password.split_whitespace().next().unwrap().len() >= 20);
 
-    let app = run(dir.path(), &["app", "create", "--owner", "bob", "--name", "Bob's sync", "--grant", "client_credentials", "--json"]);
+    let app = run(
+        dir.path(),
+        &["app", "create", "--owner", "bob", "--name", "Bob's sync", "--grant", "client_credentials", "--json"],
+    );
     assert!(app.status.success(), "{}", stderr(&app));
     let created: serde_json::Value = serde_json::from_str(&stdout(&app)).unwrap();
     assert_eq!(created["client_id"].as_str().unwrap().len(), 32);
     assert_eq!(created["client_secret"].as_str().unwrap().len(), 43);
     assert_eq!(created["organization"], "Acme");
 
-    let twice = run(dir.path(), &["app", "create", "--owner", "bob", "--name", "Bob's sync", "--grant", "client_credentials"]);
+    let twice =
+        run(dir.path(), &["app", "create", "--owner", "bob", "--name", "Bob's sync", "--grant", "client_credentials"]);
     assert!(!twice.status.success());
     assert!(stderr(&twice).contains("The application with the given name already exists."), "{}", stderr(&twice));
 
@@ -174,7 +181,10 @@ fn a_database_that_cannot_be_migrated_stops_the_server() {
 #[test]
 fn authorization_code_apps_and_customer_users_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let user = run(dir.path(), &["user", "create", "--username", "erin", "--email", "erin@example.com", "--organization", "Shop Co"]);
+    let user = run(
+        dir.path(),
+        &["user", "create", "--username", "erin", "--email", "erin@example.com", "--organization", "Shop Co"],
+    );
     assert!(user.status.success(), "{}", stderr(&user));
 
     // A public client may not skip consent (anyone can use its client ID)
@@ -182,8 +192,19 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
     let refused = run(
         dir.path(),
         &[
-            "app", "create", "--owner", "erin", "--name", "Console", "--grant", "authorization_code",
-            "--redirect-uri", "https://console.example.com/cb", "--public", "--skip-consent", "--json",
+            "app",
+            "create",
+            "--owner",
+            "erin",
+            "--name",
+            "Console",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            "https://console.example.com/cb",
+            "--public",
+            "--skip-consent",
+            "--json",
         ],
     );
     assert!(!refused.status.success());
@@ -193,9 +214,20 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
     let app = run(
         dir.path(),
         &[
-            "app", "create", "--owner", "erin", "--name", "Console", "--grant", "authorization_code",
-            "--redirect-uri", "https://console.example.com/cb", "--redirect-uri", "http://127.0.0.1/cb",
-            "--public", "--json",
+            "app",
+            "create",
+            "--owner",
+            "erin",
+            "--name",
+            "Console",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            "https://console.example.com/cb",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+            "--public",
+            "--json",
         ],
     );
     assert!(app.status.success(), "{}", stderr(&app));
@@ -206,7 +238,10 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
     assert_eq!(created["redirect_uris"], serde_json::json!(["https://console.example.com/cb", "http://127.0.0.1/cb"]));
 
     // authorization_code needs a redirect URI; the service's message says so.
-    let none = run(dir.path(), &["app", "create", "--owner", "erin", "--name", "No callback", "--grant", "authorization_code"]);
+    let none = run(
+        dir.path(),
+        &["app", "create", "--owner", "erin", "--name", "No callback", "--grant", "authorization_code"],
+    );
     assert!(!none.status.success());
     assert!(stderr(&none).contains("At least one redirect URL should be specified."), "{}", stderr(&none));
 
@@ -218,7 +253,19 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
     assert!(out.contains("Password: "), "a generated password is shown once: {out}");
     let shop = run(
         dir.path(),
-        &["app", "create", "--customer", "frank", "--name", "Shop app", "--grant", "authorization_code", "--redirect-uri", "https://shop.example.com/cb", "--json"],
+        &[
+            "app",
+            "create",
+            "--customer",
+            "frank",
+            "--name",
+            "Shop app",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            "https://shop.example.com/cb",
+            "--json",
+        ],
     );
     assert!(shop.status.success(), "{}", stderr(&shop));
     let shop: serde_json::Value = serde_json::from_str(&stdout(&shop)).unwrap();
@@ -226,9 +273,13 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
     assert_eq!(shop["organization"], "Shop Co");
     assert_eq!(shop["client_secret"].as_str().unwrap().len(), 43, "confidential by default");
 
-    let both = run(dir.path(), &["app", "create", "--owner", "erin", "--customer", "frank", "--name", "X", "--grant", "client_credentials"]);
+    let both = run(
+        dir.path(),
+        &["app", "create", "--owner", "erin", "--customer", "frank", "--name", "X", "--grant", "client_credentials"],
+    );
     assert!(!both.status.success(), "one owner only");
-    let ghost = run(dir.path(), &["app", "create", "--customer", "ghost", "--name", "X", "--grant", "client_credentials"]);
+    let ghost =
+        run(dir.path(), &["app", "create", "--customer", "ghost", "--name", "X", "--grant", "client_credentials"]);
     assert!(stderr(&ghost).contains("no customer user \"ghost\""), "{}", stderr(&ghost));
     let taken = run(dir.path(), &["customer", "create", "--username", "FRANK", "--email", "f2@example.com"]);
     assert!(!taken.status.success());
@@ -249,20 +300,31 @@ fn keys_rotate_keeps_the_old_public_key_and_cleanup_reports_what_it_removed() {
     let out = stdout(&rotated);
     assert!(out.contains("still verifies the tokens it signed, and stays in the JWKS"), "{out}");
     assert!(out.contains("no restart is needed"), "{out}");
-    let retired: Vec<_> = std::fs::read_dir(dir.path().join("var/retired_keys")).unwrap().map(|e| e.unwrap().path()).collect();
+    let retired: Vec<_> =
+        std::fs::read_dir(dir.path().join("var/retired_keys")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(retired.len(), 1);
     assert_eq!(std::fs::read_to_string(&retired[0]).unwrap(), before, "the old public key, kept as it was");
     assert_ne!(std::fs::read_to_string(&public).unwrap(), before);
 
     let cleanup = run(dir.path(), &["cleanup"]);
     assert!(cleanup.status.success(), "{}", stderr(&cleanup));
-    assert!(stdout(&cleanup).contains("0 access tokens") && stdout(&cleanup).contains("0 retired keys"), "{}", stdout(&cleanup));
-    assert_eq!(std::fs::read_dir(dir.path().join("var/retired_keys")).unwrap().count(), 1, "its tokens may still be alive");
+    assert!(
+        stdout(&cleanup).contains("0 access tokens") && stdout(&cleanup).contains("0 retired keys"),
+        "{}",
+        stdout(&cleanup)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("var/retired_keys")).unwrap().count(),
+        1,
+        "its tokens may still be alive"
+    );
 
     // Both rotations are in the audit log.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let db = postern::store::open(&format!("sqlite://{}", dir.path().join("var/postern.db").display()), 1).await.unwrap();
+        let db = postern::store::open(&format!("sqlite://{}", dir.path().join("var/postern.db").display()), 1)
+            .await
+            .unwrap();
         let filter = postern::store::audit::Filter { event: Some("key.rotated"), ..Default::default() };
         let (rows, total) = postern::store::audit::search(&db, &filter, 10, 0).await.unwrap();
         assert_eq!(total, 2);

@@ -43,10 +43,17 @@ impl Answer {
 
 /// One HTTP/1.1 request on its own connection. `Err` for anything but a
 /// complete answer (refused, reset, cut short).
-async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<Answer> {
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<Answer> {
     use std::io::{Error, ErrorKind};
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -70,17 +77,17 @@ async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str
         .and_then(|l| l.split(' ').nth(1))
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| Error::new(ErrorKind::InvalidData, "no status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
     let find = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     let body = if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         let mut body = String::new();
         let mut rest = rest;
         loop {
-            let (size, after) = rest.split_once("\r\n").ok_or_else(|| Error::new(ErrorKind::UnexpectedEof, "chunk cut short"))?;
-            let size = usize::from_str_radix(size.trim(), 16).map_err(|_| Error::new(ErrorKind::InvalidData, "bad chunk"))?;
+            let (size, after) =
+                rest.split_once("\r\n").ok_or_else(|| Error::new(ErrorKind::UnexpectedEof, "chunk cut short"))?;
+            let size =
+                usize::from_str_radix(size.trim(), 16).map_err(|_| Error::new(ErrorKind::InvalidData, "bad chunk"))?;
             if size == 0 {
                 break body;
             }
@@ -146,7 +153,7 @@ impl Server {
         let child = self.command().arg("serve").stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap();
         self.child = Some(child);
         let started = Instant::now();
-        while http(self.addr, "GET", "/healthz", &[], "").await.map(|a| a.status) .ok() != Some(200) {
+        while http(self.addr, "GET", "/healthz", &[], "").await.map(|a| a.status).ok() != Some(200) {
             assert!(started.elapsed() < Duration::from_secs(30), "the server did not start: {}", self.log());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -222,8 +229,15 @@ fn jti_of(token: &str) -> String {
 }
 
 /// Issues tokens without pause; every other one is revoked.
-async fn token_load(addr: SocketAddr, client_id: String, secret: String, acked: Arc<Mutex<Acknowledged>>, revoke: bool) {
-    let credentials = form(&[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", &secret)]);
+async fn token_load(
+    addr: SocketAddr,
+    client_id: String,
+    secret: String,
+    acked: Arc<Mutex<Acknowledged>>,
+    revoke: bool,
+) {
+    let credentials =
+        form(&[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", &secret)]);
     let content = [("Content-Type", "application/x-www-form-urlencoded")];
     loop {
         let Ok(answer) = http(addr, "POST", "/oauth2-token", &content, &credentials).await else { return };
@@ -245,7 +259,13 @@ async fn token_load(addr: SocketAddr, client_id: String, secret: String, acked: 
 
 /// Creates applications in the back office, and consents to the
 /// authorization-code ones, without pause.
-async fn back_office_load(addr: SocketAddr, cookies: String, csrf: String, prefix: String, acked: Arc<Mutex<Acknowledged>>) {
+async fn back_office_load(
+    addr: SocketAddr,
+    cookies: String,
+    csrf: String,
+    prefix: String,
+    acked: Arc<Mutex<Acknowledged>>,
+) {
     for n in 0.. {
         let code_grant = n % 2 == 1;
         let create = serde_json::json!({ "form": {
@@ -256,7 +276,10 @@ async fn back_office_load(addr: SocketAddr, cookies: String, csrf: String, prefi
             "confidential": true, "skip_consent": false,
         }});
         let headers = [("Content-Type", "application/json"), ("Cookie", cookies.as_str())];
-        let Ok(answer) = http(addr, "POST", "/admin/rpc/create_application", &headers, &create.to_string()).await else { return };
+        let Ok(answer) = http(addr, "POST", "/admin/rpc/create_application", &headers, &create.to_string()).await
+        else {
+            return;
+        };
         assert_eq!(answer.status, 200, "{}", answer.body);
         let created = answer.json();
         let client_id = created["client_id"].as_str().unwrap().to_owned();
@@ -274,9 +297,11 @@ async fn back_office_load(addr: SocketAddr, cookies: String, csrf: String, prefi
 
 /// Authorize → consent page → grant; `Ok` once the code came back.
 async fn consent(addr: SocketAddr, cookies: &str, client_id: &str) -> Result<(), ()> {
-    let query = form(&[("response_type", "code"), ("client_id", client_id), ("redirect_uri", CALLBACK), ("state", "s")]);
+    let query =
+        form(&[("response_type", "code"), ("client_id", client_id), ("redirect_uri", CALLBACK), ("state", "s")]);
     let cookie = [("Cookie", cookies)];
-    let to_consent = http(addr, "GET", &format!("/admin/oauth2-token/authorize?{query}"), &cookie, "").await.map_err(|_| ())?;
+    let to_consent =
+        http(addr, "GET", &format!("/admin/oauth2-token/authorize?{query}"), &cookie, "").await.map_err(|_| ())?;
     let location = to_consent.header("location").ok_or(())?.to_owned();
     let page = http(addr, "GET", &location, &cookie, "").await.map_err(|_| ())?;
     let mut fields = crate::authorization_code::hidden_fields(&page.body);
@@ -297,7 +322,8 @@ async fn check_database(db: &Path, acked: &Acknowledged) {
     let mut conn = SqliteConnectOptions::new().filename(db).connect().await.unwrap();
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await.unwrap();
     assert_eq!(integrity, "ok");
-    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&mut conn).await.unwrap();
+    let broken: Vec<(String,)> =
+        sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&mut conn).await.unwrap();
     assert!(broken.is_empty(), "foreign keys broken: {broken:?}");
     for (client_id, secret, grant) in &acked.applications {
         let row: Option<(Vec<u8>, String)> =
@@ -362,8 +388,19 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::new(dir.path());
     server.start().await;
-    let load_app = server.cli_json(&["app", "create", "--owner", "admin", "--name", "Load", "--grant", "client_credentials", "--json"]);
-    let (client_id, secret) = (load_app["client_id"].as_str().unwrap().to_owned(), load_app["client_secret"].as_str().unwrap().to_owned());
+    let load_app = server.cli_json(&[
+        "app",
+        "create",
+        "--owner",
+        "admin",
+        "--name",
+        "Load",
+        "--grant",
+        "client_credentials",
+        "--json",
+    ]);
+    let (client_id, secret) =
+        (load_app["client_id"].as_str().unwrap().to_owned(), load_app["client_secret"].as_str().unwrap().to_owned());
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     // Seeded, so that a failure replays with the same kill moments.
     let mut seed: u64 = 0x0C4A_5E5A_FE75;
@@ -395,7 +432,10 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write() {
         // The server works on what it found: the newest acknowledged application's secret is accepted.
         let (id, secret, _) = snapshot.applications.last().unwrap();
         let body = form(&[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)]);
-        let answer = http(server.addr, "POST", "/oauth2-token", &[("Content-Type", "application/x-www-form-urlencoded")], &body).await.unwrap();
+        let answer =
+            http(server.addr, "POST", "/oauth2-token", &[("Content-Type", "application/x-www-form-urlencoded")], &body)
+                .await
+                .unwrap();
         assert!(answer.status == 200 || answer.json()["error"] == "unauthorized_client", "{}", answer.body);
     }
     let acked = acked.lock().unwrap();
@@ -413,7 +453,17 @@ async fn sigterm_lets_the_requests_in_flight_finish() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::new(dir.path());
     server.start().await;
-    let app = server.cli_json(&["app", "create", "--owner", "admin", "--name", "Drain", "--grant", "client_credentials", "--json"]);
+    let app = server.cli_json(&[
+        "app",
+        "create",
+        "--owner",
+        "admin",
+        "--name",
+        "Drain",
+        "--grant",
+        "client_credentials",
+        "--json",
+    ]);
     let body = form(&[
         ("grant_type", "client_credentials"),
         ("client_id", app["client_id"].as_str().unwrap()),
@@ -427,7 +477,15 @@ async fn sigterm_lets_the_requests_in_flight_finish() {
             let (mut finished_after_signal, mut refused) = (0, 0);
             loop {
                 let sent = Instant::now();
-                match http(addr, "POST", "/oauth2-token", &[("Content-Type", "application/x-www-form-urlencoded")], &body).await {
+                match http(
+                    addr,
+                    "POST",
+                    "/oauth2-token",
+                    &[("Content-Type", "application/x-www-form-urlencoded")],
+                    &body,
+                )
+                .await
+                {
                     Ok(answer) => {
                         assert_eq!(answer.status, 200, "{}", answer.body);
                         assert!(answer.json()["access_token"].is_string(), "a complete answer");
@@ -438,10 +496,13 @@ async fn sigterm_lets_the_requests_in_flight_finish() {
                     // After the signal no connection is taken (refused, or reset
                     // from the listen queue before a byte of answer). A partial
                     // answer would be an in-flight request cut off.
-                    Err(e) if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
-                    ) && signalled.lock().unwrap().is_some() =>
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::ConnectionRefused
+                                | std::io::ErrorKind::ConnectionReset
+                                | std::io::ErrorKind::ConnectionAborted
+                        ) && signalled.lock().unwrap().is_some() =>
                     {
                         refused += 1;
                         if refused > 3 {

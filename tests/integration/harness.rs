@@ -194,8 +194,10 @@ impl TestApp {
     }
 
     pub async fn api(&self, uri: &str, token: &str) -> Response {
-        self.send(Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap())
-            .await
+        self.send(
+            Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap(),
+        )
+        .await
     }
 
     pub fn public_key_pem(&self) -> String {

@@ -49,7 +49,8 @@ fn user_form(csrf: &str, id: i64, username: &str, organization_ids: Vec<i64>) ->
 /// (through the back office, as an administrator would).
 async fn move_out_of_default(app: &TestApp, admin_cookies: &str, user_id: i64, username: &str, new_org: &str) {
     let csrf = csrf_of(admin_cookies);
-    let created = rpc_form(app, admin_cookies, "create_organization", &format!("csrf_token={csrf}&name={new_org}")).await;
+    let created =
+        rpc_form(app, admin_cookies, "create_organization", &format!("csrf_token={csrf}&name={new_org}")).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let org = postern::store::organizations::find_by_name(&app.state.db, new_org).await.unwrap().unwrap().id;
     let saved = rpc_json(app, admin_cookies, "save_user", user_form(&csrf, user_id, username, vec![org])).await;
@@ -95,7 +96,8 @@ async fn a_person_of_another_organization_cannot_authorize_its_application_nor_r
     assert!(query_param(&back, "error_description").unwrap().contains("organization"), "{back}");
     assert_eq!(query_param(&back, "iss").as_deref(), Some(BACKOFFICE_ISSUER));
     assert!(query_param(&back, "code").is_none());
-    let codes: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oauth_authorization_codes").fetch_one(&app.state.db).await.unwrap();
+    let codes: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM oauth_authorization_codes").fetch_one(&app.state.db).await.unwrap();
     assert_eq!(codes.0, 0, "no code was issued to Bob");
 }
 
@@ -114,7 +116,11 @@ async fn leaving_the_organization_stops_codes_refresh_tokens_and_access_tokens_a
     let mut verifiers = Vec::new();
     for _ in 0..2 {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, _) = client.authorize_url(CsrfToken::new_random).add_scope(Scope::new("users:read".into())).set_pkce_challenge(challenge).url();
+        let (url, _) = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scope(Scope::new("users:read".into()))
+            .set_pkce_challenge(challenge)
+            .url();
         let back = match visit(&app, url.as_str(), &carol).await {
             Landing::Consent { fields, .. } => answer(&app, ClientKind::BackOffice, &fields, "grant", &carol).await,
             Landing::Back(location) => location,
@@ -144,9 +150,16 @@ async fn leaving_the_organization_stops_codes_refresh_tokens_and_access_tokens_a
     let refused = app.api("/api/users", &access).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "the access token stops at once: {}", refused.body);
     assert!(refused.header("www-authenticate").unwrap().contains("invalid_token"));
-    let refresh = client.exchange_refresh_token(&RefreshToken::new(token.refresh_token().unwrap().secret().clone())).request_async(&http).await;
+    let refresh = client
+        .exchange_refresh_token(&RefreshToken::new(token.refresh_token().unwrap().secret().clone()))
+        .request_async(&http)
+        .await;
     assert_eq!(grant_error(refresh), BasicErrorResponseType::InvalidGrant, "the refresh token stops");
-    let late = client.exchange_code(AuthorizationCode::new(codes.remove(0))).set_pkce_verifier(verifiers.remove(0)).request_async(&http).await;
+    let late = client
+        .exchange_code(AuthorizationCode::new(codes.remove(0)))
+        .set_pkce_verifier(verifiers.remove(0))
+        .request_async(&http)
+        .await;
     assert_eq!(grant_error(late), BasicErrorResponseType::InvalidGrant, "a code issued before stops");
 
     assert_eq!(app.api("/api/users", &dave_token).await.status, StatusCode::UNAUTHORIZED, "the owner's token stops");
@@ -161,7 +174,12 @@ async fn the_consent_page_says_exactly_what_the_application_will_read() {
     let cookies = login(&app).await;
     let public = default_public_app(&app, "Reader").await;
     let (challenge, _) = PkceCodeChallenge::new_random_sha256();
-    let (url, _) = public.client().authorize_url(CsrfToken::new_random).add_scope(Scope::new("users:read".into())).set_pkce_challenge(challenge).url();
+    let (url, _) = public
+        .client()
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("users:read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
     let Landing::Consent { page, .. } = visit(&app, url.as_str(), &cookies).await else { panic!("consent expected") };
     assert!(
         page.body.contains("Read the users of Default as you can see them: user names, email addresses"),
@@ -197,7 +215,10 @@ async fn only_administrators_let_applications_skip_consent_and_never_public_ones
     // An administrator: a confidential client may skip, a public one may not.
     let admin = login(&app).await;
     let csrf = csrf_of(&admin);
-    assert_eq!(rpc_json(&app, &admin, "create_application", new(&csrf, "BackOffice", true, true, None)).await.status, StatusCode::OK);
+    assert_eq!(
+        rpc_json(&app, &admin, "create_application", new(&csrf, "BackOffice", true, true, None)).await.status,
+        StatusCode::OK
+    );
     let refused = rpc_json(&app, &admin, "create_application", new(&csrf, "BackOffice", false, true, None)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert_eq!(refused.json()["Invalid"]["field"], "skip_consent");
@@ -249,9 +270,11 @@ async fn nobody_makes_an_application_act_as_someone_with_more_authority() {
     // a new secret would be a way to get tokens that act as the admin.
     let (client_id, secret) = app.create_app("Admin's sync").await;
     let id = id_of(&app, &client_id).await;
-    let refused = rpc_form(&app, &manager, "regenerate_application_secret", &format!("csrf_token={csrf}&id={id}")).await;
+    let refused =
+        rpc_form(&app, &manager, "regenerate_application_secret", &format!("csrf_token={csrf}&id={id}")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
-    let still = app.token_form(&format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}")).await;
+    let still =
+        app.token_form(&format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}")).await;
     assert_eq!(still.status, StatusCode::OK, "the secret is unchanged");
 }
 
@@ -320,17 +343,32 @@ async fn revoking_an_authorization_voids_its_unredeemed_codes() {
     let public = default_public_app(&app, "Slow app").await;
     let client = public.client();
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, _) = client.authorize_url(CsrfToken::new_random).add_scope(Scope::new("users:read".into())).set_pkce_challenge(challenge).url();
+    let (url, _) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("users:read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
     let Landing::Consent { fields, .. } = visit(&app, url.as_str(), &cookies).await else { panic!("consent expected") };
     let back = answer(&app, ClientKind::BackOffice, &fields, "grant", &cookies).await;
     let code = query_param(&back, "code").unwrap();
 
     let id = id_of(&app, &public.client_id).await;
     let csrf = csrf_of(&cookies);
-    let revoked = rpc_form(&app, &cookies, "revoke_authorization", &format!("side=BackOffice&application_id={id}&csrf_token={csrf}")).await;
+    let revoked = rpc_form(
+        &app,
+        &cookies,
+        "revoke_authorization",
+        &format!("side=BackOffice&application_id={id}&csrf_token={csrf}"),
+    )
+    .await;
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
-    let late = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http(&app)).await;
-    assert_eq!(grant_error(late), BasicErrorResponseType::InvalidGrant, "the code in flight died with the authorization");
+    let late =
+        client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http(&app)).await;
+    assert_eq!(
+        grant_error(late),
+        BasicErrorResponseType::InvalidGrant,
+        "the code in flight died with the authorization"
+    );
 }
 
 #[tokio::test]
@@ -340,9 +378,15 @@ async fn a_new_client_secret_revokes_what_the_old_one_obtained() {
     let (token, client_id) = app.access_token("Leaky").await;
     assert_eq!(app.api("/api/users", &token).await.status, StatusCode::OK);
     let id = id_of(&app, &client_id).await;
-    let regenerated = rpc_form(&app, &cookies, "regenerate_application_secret", &format!("csrf_token={}&id={id}", csrf_of(&cookies))).await;
+    let regenerated =
+        rpc_form(&app, &cookies, "regenerate_application_secret", &format!("csrf_token={}&id={id}", csrf_of(&cookies)))
+            .await;
     assert_eq!(regenerated.status, StatusCode::OK, "{}", regenerated.body);
-    assert_eq!(app.api("/api/users", &token).await.status, StatusCode::UNAUTHORIZED, "the old secret's token is revoked");
+    assert_eq!(
+        app.api("/api/users", &token).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the old secret's token is revoked"
+    );
 }
 
 #[tokio::test]
@@ -402,7 +446,11 @@ async fn every_authorization_response_names_its_issuer_and_anonymous_errors_stay
     // Cancel carries iss too.
     let (challenge, _) = PkceCodeChallenge::new_random_sha256();
     let client = public.client();
-    let (url, _) = client.authorize_url(CsrfToken::new_random).add_scope(Scope::new("users:read".into())).set_pkce_challenge(challenge).url();
+    let (url, _) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("users:read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
     let Landing::Consent { fields, .. } = visit(&app, url.as_str(), &cookies).await else { panic!("consent expected") };
     let cancelled = answer(&app, ClientKind::BackOffice, &fields, "deny", &cookies).await;
     assert_eq!(query_param(&cancelled, "error").as_deref(), Some("access_denied"));
@@ -456,28 +504,48 @@ async fn privilege_changes_are_audited() {
     let role = json!({ "form": { "csrf_token": csrf, "id": null, "name": "Auditor", "description": "", "administrator": false,
         "view": "Organization", "create": "None", "edit": "None", "delete": "None" } });
     assert_eq!(rpc_json(&app, &admin, "save_role", role).await.status, StatusCode::OK);
-    let auditor: (i64,) = sqlx::query_as("SELECT id FROM roles WHERE name = 'Auditor'").fetch_one(&app.state.db).await.unwrap();
+    let auditor: (i64,) =
+        sqlx::query_as("SELECT id FROM roles WHERE name = 'Auditor'").fetch_one(&app.state.db).await.unwrap();
     let promote = json!({ "form": { "csrf_token": csrf, "id": auditor.0, "name": "Auditor", "description": "", "administrator": true,
         "view": "Organization", "create": "None", "edit": "None", "delete": "None" } });
     assert_eq!(rpc_json(&app, &admin, "save_role", promote).await.status, StatusCode::OK);
-    assert_eq!(rpc_form(&app, &admin, "create_organization", &format!("csrf_token={csrf}&name=Branch")).await.status, StatusCode::OK);
+    assert_eq!(
+        rpc_form(&app, &admin, "create_organization", &format!("csrf_token={csrf}&name=Branch")).await.status,
+        StatusCode::OK
+    );
     let branch = postern::store::organizations::find_by_name(&app.state.db, "Branch").await.unwrap().unwrap().id;
     let frank = app.create_user("frank", Some(roles::DEVELOPER), "Default").await;
-    assert_eq!(rpc_json(&app, &admin, "save_user", user_form(&csrf, frank, "frank", vec![app.organization_id, branch])).await.status, StatusCode::OK);
+    assert_eq!(
+        rpc_json(&app, &admin, "save_user", user_form(&csrf, frank, "frank", vec![app.organization_id, branch]))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let email = json!({ "form": { "csrf_token": csrf, "language": "en", "subject": "New application", "body": "Hello {{username}}",
         "override_recipient": "security@example.com" } });
     let saved = rpc_json(&app, &admin, "save_email_configuration", email).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
 
-    let entries: Vec<(String, String)> = sqlx::query_as("SELECT event, detail FROM audit_log WHERE user_id = ? ORDER BY id")
-        .bind(app.admin_id)
-        .fetch_all(&app.state.db)
-        .await
-        .unwrap();
+    let entries: Vec<(String, String)> =
+        sqlx::query_as("SELECT event, detail FROM audit_log WHERE user_id = ? ORDER BY id")
+            .bind(app.admin_id)
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
     let find = |event: &str| entries.iter().filter(|(e, _)| e == event).map(|(_, d)| d.clone()).collect::<Vec<_>>();
     assert!(find("role.created").iter().any(|d| d.contains("\"Auditor\": administrator no")), "{entries:?}");
-    assert!(find("role.updated").iter().any(|d| d.contains("administrator no") && d.contains("→ \"Auditor\": administrator yes")), "{entries:?}");
+    assert!(
+        find("role.updated")
+            .iter()
+            .any(|d| d.contains("administrator no") && d.contains("→ \"Auditor\": administrator yes")),
+        "{entries:?}"
+    );
     assert!(find("organization.created").iter().any(|d| d.contains("\"Branch\"")), "{entries:?}");
     assert!(find("user.updated").iter().any(|d| d.contains("organizations Default → Branch, Default")), "{entries:?}");
-    assert!(find("settings.updated").iter().any(|d| d.contains("override recipient none (each owner) → \"security@example.com\"")), "{entries:?}");
+    assert!(
+        find("settings.updated")
+            .iter()
+            .any(|d| d.contains("override recipient none (each owner) → \"security@example.com\"")),
+        "{entries:?}"
+    );
 }

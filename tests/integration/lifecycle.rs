@@ -38,7 +38,8 @@ async fn post(app: &TestApp, uri: &str, body: &str, basic: Option<(&str, &str)>,
 }
 
 async fn token_for(app: &TestApp, id: &str, secret: &str) -> String {
-    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    let response =
+        app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     response.json()["access_token"].as_str().unwrap().to_owned()
 }
@@ -68,7 +69,12 @@ async fn metadata_describes_exactly_the_routes_that_exist() {
     let active_kid = app.state.keys.signing_key().unwrap().kid().to_owned();
     for (path, issuer, authorize, scopes) in [
         ("/.well-known/oauth-authorization-server", BASE.to_owned(), "/oauth2-token/authorize", json!(["profile"])),
-        ("/.well-known/oauth-authorization-server/admin", format!("{BASE}/admin"), "/admin/oauth2-token/authorize", json!(["users:read"])),
+        (
+            "/.well-known/oauth-authorization-server/admin",
+            format!("{BASE}/admin"),
+            "/admin/oauth2-token/authorize",
+            json!(["users:read"]),
+        ),
     ] {
         let response = app.get(path).await;
         assert_eq!(response.status, StatusCode::OK, "{path}");
@@ -83,7 +89,10 @@ async fn metadata_describes_exactly_the_routes_that_exist() {
         assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(m["grant_types_supported"], json!(["authorization_code", "client_credentials", "refresh_token"]));
         assert_eq!(m["response_types_supported"], json!(["code"]));
-        assert_eq!(m["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post", "none"]));
+        assert_eq!(
+            m["token_endpoint_auth_methods_supported"],
+            json!(["client_secret_basic", "client_secret_post", "none"])
+        );
         assert_eq!(m["scopes_supported"], scopes);
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
 
@@ -139,7 +148,9 @@ async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_t
     // The old token verifies with nothing but the JWKS, and the API still takes it.
     for token in [&old, &new] {
         let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid(token).as_str()).unwrap();
-        let key = jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
+        let key =
+            jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+                .unwrap();
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.set_audience(&[format!("{BASE}/api")]);
         validation.set_issuer(&[format!("{BASE}/admin")]);
@@ -150,7 +161,11 @@ async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_t
     // Once every token the old key signed has expired, it leaves the JWKS and the disk.
     // (The key part of `postern cleanup`, at a time when they have.)
     let window = postern::service::access::key_window(&app.state);
-    assert_eq!(postern::keys::remove_expired_retired(&paths, now + window - 1, window), 0, "not before its tokens expire");
+    assert_eq!(
+        postern::keys::remove_expired_retired(&paths, now + window - 1, window),
+        0,
+        "not before its tokens expire"
+    );
     assert_eq!(postern::keys::remove_expired_retired(&paths, now + window, window), 1);
     assert!(app.state.keys.reload_if_changed());
     let jwks = app.get("/.well-known/jwks.json").await.json();
@@ -181,12 +196,20 @@ async fn revoke_then_introspect_says_inactive_and_the_api_answers_401() {
 
     // Another client learns nothing about it and cannot revoke it.
     assert_eq!(introspect(&app, &other_id, &other_secret, &token).await, json!({ "active": false }));
-    let foreign = post(&app, "/oauth2-token/revoke", &format!("token={token}"), Some((&other_id, &other_secret)), None).await;
+    let foreign =
+        post(&app, "/oauth2-token/revoke", &format!("token={token}"), Some((&other_id, &other_secret)), None).await;
     assert_eq!(foreign.status, StatusCode::OK, "RFC 7009: no hint whether the token exists");
     assert_eq!(introspect(&app, &id, &secret, &token).await["active"], true);
 
     // Bad requests are told what is wrong.
-    let hint = post(&app, "/oauth2-token/revoke", &format!("token={token}&token_type_hint=id_token"), Some((&id, &secret)), None).await;
+    let hint = post(
+        &app,
+        "/oauth2-token/revoke",
+        &format!("token={token}&token_type_hint=id_token"),
+        Some((&id, &secret)),
+        None,
+    )
+    .await;
     assert_eq!(hint.status, StatusCode::BAD_REQUEST);
     assert_eq!(hint.json()["error"], "unsupported_token_type");
     let wrong = post(&app, "/oauth2-token/revoke", &format!("token={token}"), Some((&id, "wrong")), None).await;
@@ -226,11 +249,18 @@ async fn the_oauth2_crate_revokes_a_refresh_token_and_with_it_the_whole_grant() 
     let client = third_party
         .client()
         .set_revocation_url(RevocationUrl::new(metadata["revocation_endpoint"].as_str().unwrap().into()).unwrap())
-        .set_introspection_url(IntrospectionUrl::new(metadata["introspection_endpoint"].as_str().unwrap().into()).unwrap());
+        .set_introspection_url(
+            IntrospectionUrl::new(metadata["introspection_endpoint"].as_str().unwrap().into()).unwrap(),
+        );
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
     let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
-    let token = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let refresh = token.refresh_token().unwrap().clone();
 
     let seen = client.introspect(token.access_token()).request_async(&http).await.unwrap();
@@ -249,8 +279,17 @@ async fn the_oauth2_crate_revokes_a_refresh_token_and_with_it_the_whole_grant() 
     assert_eq!(body["token_type"], "refresh_token");
     assert_eq!(body["sub"], app.admin_id.to_string());
 
-    client.revoke_token(StandardRevocableToken::RefreshToken(refresh.clone())).unwrap().request_async(&http).await.unwrap();
-    assert_eq!(app.api("/api/users", token.access_token().secret()).await.status, StatusCode::UNAUTHORIZED, "the grant's access token dies too");
+    client
+        .revoke_token(StandardRevocableToken::RefreshToken(refresh.clone()))
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.api("/api/users", token.access_token().secret()).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the grant's access token dies too"
+    );
     let refreshed = client.exchange_refresh_token(&refresh).request_async(&http).await;
     assert_eq!(grant_error(refreshed), BasicErrorResponseType::InvalidGrant);
     assert!(!client.introspect(token.access_token()).request_async(&http).await.unwrap().active());
@@ -269,7 +308,8 @@ async fn token_requests_get_429_after_the_burst_and_service_resumes_after_the_wi
     .await;
     let (id, secret) = app.create_app("Busy").await;
     let (calm_id, calm_secret) = app.create_app("Calm").await;
-    let request = |id: &str, secret: &str| format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    let request =
+        |id: &str, secret: &str| format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
     for _ in 0..3 {
         assert_eq!(app.token_form(&request(&id, &secret)).await.status, StatusCode::OK);
     }
@@ -277,7 +317,11 @@ async fn token_requests_get_429_after_the_burst_and_service_resumes_after_the_wi
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{}", limited.body);
     assert_eq!(limited.header("retry-after"), Some("1"));
     assert_eq!(limited.json()["error"], "temporarily_unavailable");
-    assert_eq!(app.token_form(&request(&calm_id, &calm_secret)).await.status, StatusCode::OK, "other clients are not affected");
+    assert_eq!(
+        app.token_form(&request(&calm_id, &calm_secret)).await.status,
+        StatusCode::OK,
+        "other clients are not affected"
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(app.token_form(&request(&id, &secret)).await.status, StatusCode::OK, "normal service after the window");
 
@@ -300,7 +344,14 @@ async fn token_requests_get_429_after_the_burst_and_service_resumes_after_the_wi
 /// The login page's CSRF cookie and field.
 async fn login_csrf(app: &TestApp) -> (String, String) {
     let page = app.get("/admin/login").await;
-    let cookie = page.set_cookie("postern_csrf").unwrap().split(';').next().unwrap().trim_start_matches("postern_csrf=").to_owned();
+    let cookie = page
+        .set_cookie("postern_csrf")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("postern_csrf=")
+        .to_owned();
     (cookie, crate::pages::csrf_field(&page.body))
 }
 
@@ -309,7 +360,10 @@ async fn sign_in(app: &TestApp, csrf: &(String, String), username: &str, passwor
     let mut request = Request::post("/admin/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, format!("postern_csrf={cookie}"))
-        .body(Body::from(format!("username={username}&password={}&csrf_token={token}", crate::authorization_code::urlencode(password))))
+        .body(Body::from(format!(
+            "username={username}&password={}&csrf_token={token}",
+            crate::authorization_code::urlencode(password)
+        )))
         .unwrap();
     request.extensions_mut().insert(ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 40000)));
     app.send(request).await
@@ -372,7 +426,8 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
     let created = crate::applications::create(&app, &cookies, crate::applications::form(&csrf, "Audited app")).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let created = created.json();
-    let (id, secret) = (created["client_id"].as_str().unwrap().to_owned(), created["client_secret"].as_str().unwrap().to_owned());
+    let (id, secret) =
+        (created["client_id"].as_str().unwrap().to_owned(), created["client_secret"].as_str().unwrap().to_owned());
     let token = token_for(&app, &id, &secret).await;
     app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret=wrong")).await;
     // token.revoked
@@ -385,12 +440,23 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
     let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
-    let granted = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let granted = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let first = granted.refresh_token().unwrap().clone();
     client.exchange_refresh_token(&first).request_async(&http).await.unwrap();
     let _ = client.exchange_refresh_token(&first).request_async(&http).await;
     let consented_id = id_of(&app, &third_party.client_id).await;
-    let revoked = rpc_form(&app, &cookies, "revoke_authorization", &format!("side=BackOffice&application_id={consented_id}&csrf_token={csrf}")).await;
+    let revoked = rpc_form(
+        &app,
+        &cookies,
+        "revoke_authorization",
+        &format!("side=BackOffice&application_id={consented_id}&csrf_token={csrf}"),
+    )
+    .await;
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
 
     // application.updated (deactivated), application.deleted, user.created, logout.
@@ -415,11 +481,17 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
         ("user.created", "auditor"),
     ] {
         let rows = audit(&app, event).await;
-        assert!(rows.iter().any(|r| r.username.as_deref().unwrap_or("") == expected), "{event} by {expected:?}: {rows:?}");
+        assert!(
+            rows.iter().any(|r| r.username.as_deref().unwrap_or("") == expected),
+            "{event} by {expected:?}: {rows:?}"
+        );
     }
     let issued = audit(&app, "token.issued").await;
     assert_eq!(issued.len(), 3, "client_credentials, code, refresh");
-    assert!(issued[0].detail.contains("grant client_credentials") && issued[0].detail.contains(claims(&token)["jti"].as_str().unwrap()));
+    assert!(
+        issued[0].detail.contains("grant client_credentials")
+            && issued[0].detail.contains(claims(&token)["jti"].as_str().unwrap())
+    );
     assert_eq!(issued[0].client_id.as_deref(), Some(id.as_str()));
     assert_eq!(issued[0].application_name.as_deref(), Some("Audited app"));
     let deleted = audit(&app, "application.deleted").await;
@@ -442,7 +514,11 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
     let events: Vec<&str> = page["rows"].as_array().unwrap().iter().map(|r| r["event"].as_str().unwrap()).collect();
     assert!(events.iter().all(|e| e.starts_with("token.")) && events.len() == 5, "{events:?}");
     let page = query(json!({ "application": "Consented" })).await.json();
-    assert!(page["rows"].as_array().unwrap().iter().all(|r| r["application"].as_str().unwrap().starts_with("Consented app")));
+    assert!(page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["application"].as_str().unwrap().starts_with("Consented app")));
     assert!(page["total"].as_i64().unwrap() >= 4);
     let page = query(json!({ "user": "auditor" })).await.json();
     assert_eq!(page["total"], 1);
@@ -482,7 +558,12 @@ async fn cleanup_removes_what_expired_and_keeps_the_audit_log() {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
     let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
-    let granted = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let granted = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let count = |table: &'static str| {
         let db = app.state.db.clone();
         async move { sqlx::query_as::<_, (i64,)>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db).await.unwrap().0 }
@@ -503,9 +584,15 @@ async fn cleanup_removes_what_expired_and_keeps_the_audit_log() {
     assert_eq!(count("oauth_refresh_tokens").await, 1);
     // After the refresh token expired (30 days): the grant and its code go too; sessions expired long ago.
     let report = postern::service::cleanup::run(&app.state, now + 31 * 24 * 3600).await.unwrap();
-    assert_eq!((report.removed.refresh_tokens, report.removed.grants, report.removed.authorization_codes), (1, 1, 1), "{report:?}");
+    assert_eq!(
+        (report.removed.refresh_tokens, report.removed.grants, report.removed.authorization_codes),
+        (1, 1, 1),
+        "{report:?}"
+    );
     assert!(report.removed.sessions >= 1);
-    for table in ["oauth_access_tokens", "oauth_refresh_tokens", "oauth_grants", "oauth_authorization_codes", "sessions"] {
+    for table in
+        ["oauth_access_tokens", "oauth_refresh_tokens", "oauth_grants", "oauth_authorization_codes", "sessions"]
+    {
         assert_eq!(count(table).await, 0, "{table}");
     }
     assert_eq!(count("audit_log").await, audit_before, "audit entries stay");
@@ -519,7 +606,11 @@ async fn pages_carry_a_nonce_csp_and_every_response_the_security_headers() {
     let policy = page.header("content-security-policy").unwrap().to_owned();
     let nonce = policy.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
     assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "the inline scripts carry the header's nonce");
-    assert!(policy.contains("'wasm-unsafe-eval'") && policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"));
+    assert!(
+        policy.contains("'wasm-unsafe-eval'")
+            && policy.contains("frame-ancestors 'none'")
+            && policy.contains("object-src 'none'")
+    );
     assert!(!policy.contains("unsafe-inline"), "{policy}");
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
     let again = app.get("/admin/login").await;
@@ -527,7 +618,12 @@ async fn pages_carry_a_nonce_csp_and_every_response_the_security_headers() {
 
     let error_page = app.get("/oauth2-token/authorize").await;
     assert!(error_page.header("content-security-policy").unwrap().starts_with("default-src 'none'"));
-    for response in [&page, &error_page, &app.token_form("grant_type=client_credentials").await, &app.get("/.well-known/jwks.json").await] {
+    for response in [
+        &page,
+        &error_page,
+        &app.token_form("grant_type=client_credentials").await,
+        &app.get("/.well-known/jwks.json").await,
+    ] {
         assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(response.header("referrer-policy"), Some("same-origin"));
         assert!(response.header("strict-transport-security").is_none(), "not over plain HTTP");
@@ -575,7 +671,11 @@ async fn https_adds_secure_cookies_and_hsts_and_cors_admits_only_configured_orig
         )
         .await;
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(response.header("access-control-allow-origin"), Some("https://spa.example.com"), "the browser may read the error");
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some("https://spa.example.com"),
+        "the browser may read the error"
+    );
     let introspect = preflight("https://spa.example.com", "/oauth2-token/introspect").await;
     assert!(introspect.header("access-control-allow-origin").is_none(), "introspection is for servers");
 }

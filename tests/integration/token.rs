@@ -31,7 +31,8 @@ fn verify_with_public_key(app: &TestApp, token: &str) -> (jsonwebtoken::Header, 
 async fn form_body_returns_a_verifiable_rs256_jwt() {
     let app = TestApp::new().await;
     let (id, secret) = app.create_app("Billing sync").await;
-    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    let response =
+        app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     assert_eq!(response.header("cache-control"), Some("no-store"));
     assert_eq!(response.header("pragma"), Some("no-cache"));
@@ -49,11 +50,12 @@ async fn form_body_returns_a_verifiable_rs256_jwt() {
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
 
     // The application's "last used at" is set.
-    let (last_used,): (Option<i64>,) = sqlx::query_as("SELECT last_used_at FROM oauth_applications WHERE client_id = ?")
-        .bind(&id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let (last_used,): (Option<i64>,) =
+        sqlx::query_as("SELECT last_used_at FROM oauth_applications WHERE client_id = ?")
+            .bind(&id)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
     assert!(last_used.is_some_and(|t| t >= claims["iat"].as_i64().unwrap()));
 
     // Recorded by jti, so that it can be revoked.
@@ -108,7 +110,11 @@ async fn wrong_secret_and_unknown_client_are_401_invalid_client() {
     assert!(wrong.header("www-authenticate").is_none(), "no Basic challenge when Basic was not used");
     let unknown = app.token_form("grant_type=client_credentials&client_id=nobody&client_secret=guess").await;
     assert_error(&unknown, StatusCode::UNAUTHORIZED, "invalid_client");
-    assert_eq!(wrong.json()["error_description"], unknown.json()["error_description"], "same answer: no client enumeration");
+    assert_eq!(
+        wrong.json()["error_description"],
+        unknown.json()["error_description"],
+        "same answer: no client enumeration"
+    );
     let missing_secret = app.token_form(&format!("grant_type=client_credentials&client_id={id}")).await;
     assert_error(&missing_secret, StatusCode::UNAUTHORIZED, "invalid_client");
 }
@@ -120,10 +126,24 @@ async fn request_errors_are_400_with_their_rfc_code() {
     let cases = [
         ("grant_type=client_credentials&client_secret=x", "invalid_request"),
         (&format!("client_id={id}&client_secret={secret}") as &str, "invalid_request"),
-        (&format!("grant_type=password&client_id={id}&client_secret={secret}&username=a&password=b"), "unsupported_grant_type"),
-        (&format!("grant_type=client_credentials&grant_type=client_credentials&client_id={id}&client_secret={secret}"), "invalid_request"),
-        (&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=admin:all"), "invalid_scope"),
-        (&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=bad\"scope"), "invalid_scope"),
+        (
+            &format!("grant_type=password&client_id={id}&client_secret={secret}&username=a&password=b"),
+            "unsupported_grant_type",
+        ),
+        (
+            &format!(
+                "grant_type=client_credentials&grant_type=client_credentials&client_id={id}&client_secret={secret}"
+            ),
+            "invalid_request",
+        ),
+        (
+            &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=admin:all"),
+            "invalid_scope",
+        ),
+        (
+            &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=bad\"scope"),
+            "invalid_scope",
+        ),
         ("%ZZ=1", "invalid_request"),
     ];
     for (body, code) in cases {
@@ -182,7 +202,8 @@ async fn inactive_application_is_401_invalid_client() {
     let (id, secret) = app.create_app("Paused").await;
     let record = postern::store::applications::find_client(&app.state.db, &id).await.unwrap().unwrap();
     postern::store::applications::set_active(&app.state.db, record.id, false, 0).await.unwrap();
-    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    let response =
+        app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
     assert_error(&response, StatusCode::UNAUTHORIZED, "invalid_client");
 }
 
@@ -191,7 +212,8 @@ async fn disabled_owner_cannot_get_tokens() {
     let app = TestApp::new().await;
     let (id, secret) = app.create_app("Owner gone").await;
     sqlx::query("UPDATE users SET enabled = 0 WHERE id = ?").bind(app.admin_id).execute(&app.state.db).await.unwrap();
-    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    let response =
+        app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
     assert_error(&response, StatusCode::UNAUTHORIZED, "invalid_client");
 }
 
@@ -216,7 +238,11 @@ async fn authorization_code_application_is_unauthorized_for_client_credentials()
     .unwrap();
     let secret = created.client_secret.unwrap();
     let response = app
-        .token_form(&format!("grant_type=client_credentials&client_id={}&client_secret={}", created.client_id, secret.expose()))
+        .token_form(&format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            created.client_id,
+            secret.expose()
+        ))
         .await;
     assert_error(&response, StatusCode::BAD_REQUEST, "unauthorized_client");
 }
@@ -225,7 +251,8 @@ async fn authorization_code_application_is_unauthorized_for_client_credentials()
 async fn without_keys_the_server_answers_no_encryption_key() {
     let app = TestApp::without_keys().await;
     let (id, secret) = app.create_app("No keys").await;
-    let response = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    let response =
+        app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
     assert_error(&response, StatusCode::UNAUTHORIZED, "no_encryption_key");
 }
 
@@ -240,7 +267,8 @@ async fn secrets_are_stored_only_as_hashes() {
         .unwrap();
     assert_eq!(stored.len(), 32);
     assert_ne!(stored, secret.as_bytes());
-    let dump: Vec<(String,)> = sqlx::query_as("SELECT quote(secret_hash) FROM oauth_applications").fetch_all(&app.state.db).await.unwrap();
+    let dump: Vec<(String,)> =
+        sqlx::query_as("SELECT quote(secret_hash) FROM oauth_applications").fetch_all(&app.state.db).await.unwrap();
     assert!(dump.iter().all(|(row,)| !row.contains(&secret)));
 }
 
@@ -265,7 +293,8 @@ async fn duplicate_name_for_the_same_owner_is_refused() {
     .await
     .unwrap_err();
     assert_eq!(err.to_string(), "The application with the given name already exists.");
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oauth_applications").fetch_one(&app.state.db).await.unwrap();
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM oauth_applications").fetch_one(&app.state.db).await.unwrap();
     assert_eq!(count, 1, "nothing half-written");
 }
 
@@ -330,10 +359,8 @@ async fn concurrent_token_requests_are_each_recorded_with_their_audit_entry() {
     jtis.sort();
     jtis.dedup();
     assert_eq!(jtis.len(), 40, "40 distinct tokens");
-    let mut stored: Vec<String> = sqlx::query_scalar("SELECT jti FROM oauth_access_tokens ORDER BY jti")
-        .fetch_all(&app.state.db)
-        .await
-        .unwrap();
+    let mut stored: Vec<String> =
+        sqlx::query_scalar("SELECT jti FROM oauth_access_tokens ORDER BY jti").fetch_all(&app.state.db).await.unwrap();
     stored.sort();
     assert_eq!(stored, jtis, "every answered token is recorded, nothing else");
     let entries: Vec<(String, String, String, String)> = sqlx::query_as(

@@ -57,8 +57,12 @@ pub fn redeem(code: &IssuedCode, request: &Redemption<'_>, now: i64) -> Result<(
         return refuse("The authorization code has expired.");
     }
     match request.redirect_uri {
-        Some(uri) if uri != code.redirect_uri => return refuse("redirect_uri does not match the authorization request."),
-        None if code.redirect_uri_sent => return refuse("redirect_uri is required: the authorization request had one."),
+        Some(uri) if uri != code.redirect_uri => {
+            return refuse("redirect_uri does not match the authorization request.")
+        }
+        None if code.redirect_uri_sent => {
+            return refuse("redirect_uri is required: the authorization request had one.")
+        }
         _ => {}
     }
     match (&code.code_challenge, request.code_verifier) {
@@ -92,7 +96,11 @@ mod tests {
     }
 
     fn request() -> Redemption<'static> {
-        Redemption { client_id: "client-a", redirect_uri: Some("https://app.example.com/cb"), code_verifier: Some(VERIFIER) }
+        Redemption {
+            client_id: "client-a",
+            redirect_uri: Some("https://app.example.com/cb"),
+            code_verifier: Some(VERIFIER),
+        }
     }
 
     fn refused(result: Result<(), Refusal>) -> String {

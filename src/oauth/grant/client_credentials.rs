@@ -51,9 +51,10 @@ pub fn grant(
             "This application is not allowed to use the client_credentials grant.",
         ));
     }
-    let sub = client.owner_subject.clone().ok_or_else(|| {
-        OAuthError::new(ErrorCode::UnauthorizedClient, "This application has no owner to act as.")
-    })?;
+    let sub = client
+        .owner_subject
+        .clone()
+        .ok_or_else(|| OAuthError::new(ErrorCode::UnauthorizedClient, "This application has no owner to act as."))?;
     let scope = requested.granted_for(client.kind)?;
     Ok(AccessTokenClaims {
         iss: ctx.issuer.to_owned(),
