@@ -287,7 +287,7 @@ async fn keys_rotate(config: Config) -> ExitCode {
                     println!("The old key {old} still verifies the tokens it signed, and stays in the JWKS,");
                     println!(
                         "until {} (then `postern cleanup` or the server removes it).",
-                        crate::server::api::rfc3339(until)
+                        crate::server::resource_api::rfc3339(until)
                     );
                     println!("  retired public key  {}", file.display());
                     format!("new kid {}; retired kid {old}", rotation.new_kid)
@@ -422,7 +422,7 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
             }
             let org =
                 store::organizations::Organization { id: found.organization_id, name: found.organization.clone() };
-            (Owner::CustomerUser(found.id), crate::oauth::scope::ClientKind::Storefront, org)
+            (Owner::CustomerUser(found.id), crate::model::Side::Storefront, org)
         }
         (Some(owner), None) => {
             let owner_user = match store::users::find_by_username(&state.db, &owner).await {
@@ -448,7 +448,7 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
                     None => format!("\"{owner}\" belongs to no organization"),
                 });
             };
-            (Owner::User(owner_user.id), crate::oauth::scope::ClientKind::BackOffice, org)
+            (Owner::User(owner_user.id), crate::model::Side::BackOffice, org)
         }
         (None, None) => return fail("name the owner: --owner USER (back office) or --customer USER (storefront)"),
     };
@@ -481,8 +481,8 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
                 println!("{out}");
             } else {
                 let side = match kind {
-                    crate::oauth::scope::ClientKind::BackOffice => "back-office",
-                    crate::oauth::scope::ClientKind::Storefront => "storefront",
+                    crate::model::Side::BackOffice => "back-office",
+                    crate::model::Side::Storefront => "storefront",
                 };
                 println!(
                     "Created the {side} OAuth application \"{display_name}\" ({}, organization {}).",

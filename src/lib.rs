@@ -8,8 +8,13 @@
 
 pub mod api;
 pub mod app;
-pub mod permissions;
 
+/// The vocabulary shared with the browser (crates/model).
+pub use postern_model as model;
+pub use postern_model::permissions;
+
+#[cfg(feature = "ssr")]
+pub mod cache;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
@@ -19,7 +24,10 @@ pub mod keys;
 #[cfg(feature = "ssr")]
 pub mod limits;
 #[cfg(feature = "ssr")]
-pub mod oauth;
+pub mod mailer;
+/// The protocol core (crates/oauth): pure, no I/O.
+#[cfg(feature = "ssr")]
+pub use postern_oauth as oauth;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

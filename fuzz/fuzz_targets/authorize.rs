@@ -8,10 +8,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postern::oauth::authorize::{redirect_url, single, validate, AuthorizingClient, RawRequest};
-use postern::oauth::grant::GrantType;
-use postern::oauth::redirect_uri::{self, resolve};
-use postern::oauth::scope::ClientKind;
+use postern_oauth::authorize::{redirect_url, single, validate, AuthorizingClient, RawRequest};
+use postern_oauth::grant::GrantType;
+use postern_oauth::redirect_uri::{self, resolve};
+use postern_oauth::Side;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = redirect_uri::validate_registered(uri);
     }
 
-    let side = if flags & 1 == 1 { ClientKind::Storefront } else { ClientKind::BackOffice };
+    let side = if flags & 1 == 1 { Side::Storefront } else { Side::BackOffice };
     let client = AuthorizingClient {
         client_id: client_id.unwrap_or("client").to_owned(),
         name: "Fuzzed".into(),

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postern::oauth::client_auth::parse_basic;
+use postern_oauth::client_auth::parse_basic;
 
 fuzz_target!(|data: &[u8]| {
     let header = String::from_utf8_lossy(data);

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postern::oauth::jwt::{verify, AccessTokenClaims, Expectations, SigningKey};
-use postern::oauth::scope::ClientKind;
+use postern_oauth::jwt::{verify, AccessTokenClaims, Expectations, SigningKey};
+use postern_oauth::Side;
 use std::sync::OnceLock;
 
 const NOW: i64 = 1_800_000_000;
@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     let expect = Expectations {
         issuer: "http://localhost/admin",
         audience: "http://localhost/api",
-        kind: ClientKind::BackOffice,
+        kind: Side::BackOffice,
     };
     let token = if mode & 1 == 0 {
         String::from_utf8_lossy(rest).into_owned()

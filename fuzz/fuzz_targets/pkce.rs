@@ -7,7 +7,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
-use postern::oauth::pkce::{well_formed, CodeChallenge};
+use postern_oauth::pkce::{well_formed, CodeChallenge};
 use sha2::{Digest, Sha256};
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postern::oauth::token_request::{GrantRequest, Params, TokenRequest};
+use postern_oauth::token_request::{GrantRequest, Params, TokenRequest};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };

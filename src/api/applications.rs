@@ -9,6 +9,7 @@ use super::{AppError, OrganizationOption};
 use crate::permissions::GridScope;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+pub use crate::model::GrantType;
 use serde::{Deserialize, Serialize};
 
 /// One row of an applications grid.
@@ -19,7 +20,7 @@ pub struct ApplicationRow {
     pub name: String,
     pub client_id: String,
     pub active: bool,
-    pub grant_type: String,
+    pub grant_type: GrantType,
     pub confidential: bool,
     pub owner: Option<String>,
     /// `YYYY-MM-DD HH:MM UTC`, or `None` when never used.
@@ -129,7 +130,7 @@ pub struct ApplicationDetails {
     pub name: String,
     pub client_id: String,
     pub active: bool,
-    pub grant_type: String,
+    pub grant_type: GrantType,
     pub confidential: bool,
     pub skip_consent: bool,
     pub owner: Option<String>,
@@ -179,13 +180,13 @@ pub async fn list_applications(query: GridQuery) -> Result<GridPage, AppError> {
     }
     let page_size = query.page_size.clamp(1, 100) as i64;
     let page = query.page.max(1) as i64;
-    let kind = match query.scope {
-        GridScope::Storefront => "storefront",
-        _ => "backoffice",
+    let side = match query.scope {
+        GridScope::Storefront => crate::model::Side::Storefront,
+        _ => crate::model::Side::BackOffice,
     };
     let search = store::applications::ApplicationQuery {
         viewer_id: actor.user_id,
-        kind,
+        side,
         owner_user_id: (query.scope == GridScope::Mine).then_some(actor.user_id),
         name: Some(query.name.trim().to_owned()).filter(|n| !n.is_empty()),
         organization_id: query.organization_id,
@@ -200,7 +201,7 @@ pub async fn list_applications(query: GridQuery) -> Result<GridPage, AppError> {
     let rows = apps
         .into_iter()
         .map(|a| {
-            let storefront = a.kind == "storefront";
+            let storefront = a.side == crate::model::Side::Storefront;
             let own = a.owner_user_id == Some(actor.user_id);
             ApplicationRow {
                 can_edit: perms.allows(Action::Edit, storefront, own),
@@ -298,7 +299,7 @@ pub async fn get_application(id: i64) -> Result<ApplicationDetails, AppError> {
     use crate::store;
     let actor = guard::actor().await?;
     let state = guard::state()?;
-    let app = applications::authorize(&state, &actor, id, Action::View).await.map_err(guard::service_error)?;
+    let app = applications::find_permitted(&state, &actor, id, Action::View).await.map_err(guard::service_error)?;
     let redirect_uris = store::applications::redirect_uris(&state.db, id).await?.join("\n");
     Ok(ApplicationDetails {
         id: app.id,

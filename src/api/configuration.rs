@@ -108,7 +108,7 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
             .map_err(|_| guard::invalid("override_recipient", "This is not a valid email address."))?;
     }
     let now = now();
-    let mut tx = crate::store::begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     let before = settings::get(&mut *tx, mail::OVERRIDE_RECIPIENT_KEY).await?.unwrap_or_default();
     settings::put(&mut *tx, &mail::subject_key(&form.language), subject, now).await?;
     settings::put(&mut *tx, &mail::body_key(&form.language), form.body.trim_end(), now).await?;

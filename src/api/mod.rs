@@ -59,10 +59,25 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// A service failure as the caller sees it, with its HTTP status set on
+/// the response here, so that `?` in a server function answers 422, 403,
+/// 404, 503 (with `Retry-After`) or 500 as the failure says — a conversion
+/// that dropped the status would turn every refusal into a 500.
 #[cfg(feature = "ssr")]
 impl From<crate::service::ServiceError> for AppError {
     fn from(err: crate::service::ServiceError) -> Self {
         use crate::service::ServiceError;
+        use axum::http::StatusCode;
+        guard::set_status(match &err {
+            ServiceError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Forbidden => StatusCode::FORBIDDEN,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServiceError::Busy => {
+                guard::retry_after(2);
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        });
         match err {
             ServiceError::Invalid { field, message } => {
                 AppError::Invalid { field: field.into(), message: message.into_owned() }
@@ -78,10 +93,12 @@ impl From<crate::service::ServiceError> for AppError {
     }
 }
 
+/// A database failure in a server function: logged, answered 500 without details.
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         tracing::error!(error = %err, "server function: database error");
+        guard::set_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         AppError::Internal
     }
 }
@@ -107,7 +124,7 @@ pub struct OrganizationOption {
 /// Time as the back office shows it: `YYYY-MM-DD HH:MM UTC`.
 #[cfg(feature = "ssr")]
 pub(crate) fn display_time(unix: i64) -> String {
-    let text = crate::server::api::rfc3339(unix);
+    let text = crate::server::resource_api::rfc3339(unix);
     // 2026-11-23T10:15:00Z → 2026-11-23 10:15 UTC
     match (text.get(..10), text.get(11..16)) {
         (Some(date), Some(time)) => format!("{date} {time} UTC"),
@@ -214,22 +231,18 @@ pub(crate) mod guard {
     }
 
     /// A service failure as the caller sees it, with the matching status
-    /// (422 bad input, 403, 404, 500; 503 with `Retry-After` when busy).
+    /// (the conversion sets it; kept for `map_err` chains).
     pub fn service_error(err: crate::service::ServiceError) -> AppError {
-        use crate::service::ServiceError;
-        if matches!(err, ServiceError::Busy) {
-            if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-                options.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("2"));
+        err.into()
+    }
+
+    /// Asks the client to try again after `seconds`.
+    pub fn retry_after(seconds: u32) {
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+                options.insert_header(axum::http::header::RETRY_AFTER, value);
             }
         }
-        set_status(match err {
-            ServiceError::Invalid { .. } => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            ServiceError::Forbidden => axum::http::StatusCode::FORBIDDEN,
-            ServiceError::NotFound(_) => axum::http::StatusCode::NOT_FOUND,
-            ServiceError::Internal(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            ServiceError::Busy => axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        });
-        err.into()
     }
 
     /// A validation error for one field (422).

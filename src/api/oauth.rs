@@ -8,37 +8,8 @@ use super::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Which side a page belongs to: the back office (`/admin`) or the storefront.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Side {
-    BackOffice,
-    Storefront,
-}
-
-impl Side {
-    /// The authorization endpoint of this side.
-    pub fn authorize_path(self) -> &'static str {
-        match self {
-            Side::BackOffice => "/admin/oauth2-token/authorize",
-            Side::Storefront => "/oauth2-token/authorize",
-        }
-    }
-
-    pub fn login_path(self) -> &'static str {
-        match self {
-            Side::BackOffice => "/admin/login",
-            Side::Storefront => "/login",
-        }
-    }
-
-    #[cfg(feature = "ssr")]
-    pub fn kind(self) -> crate::oauth::scope::ClientKind {
-        match self {
-            Side::BackOffice => crate::oauth::scope::ClientKind::BackOffice,
-            Side::Storefront => crate::oauth::scope::ClientKind::Storefront,
-        }
-    }
-}
+/// Which side a page belongs to (one enum for the whole tree).
+pub use crate::model::Side;
 
 /// What a login page needs: its CSRF token and, when it was reached from
 /// an authorization request, the application's name.
@@ -63,7 +34,7 @@ pub async fn sign_in_context(side: Side, redirect: String) -> Result<SignInView,
             if client_id.len() <= crate::oauth::client_auth::MAX_CLIENT_ID_LEN {
                 application = crate::store::applications::find_authorizing(&state.db, client_id)
                     .await?
-                    .filter(|a| a.active && a.kind == side.kind().as_str())
+                    .filter(|a| a.active && a.side == side)
                     .map(|a| a.name);
             }
         }
@@ -99,17 +70,17 @@ pub async fn consent_context(side: Side, query: String) -> Result<ConsentView, A
     let (account, subject) = match side {
         Side::BackOffice => {
             let user = guard::user()?;
-            (user.username, crate::store::grants::Subject::User(user.id))
+            (user.username, crate::model::Subject::User(user.id))
         }
         Side::Storefront => {
             let customer = guard::customer()?;
-            (customer.username, crate::store::grants::Subject::Customer(customer.id))
+            (customer.username, crate::model::Subject::Customer(customer.id))
         }
     };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.trim_start_matches('?'))
         .map_err(|_| guard::invalid("request", "The authorization request is malformed."))?;
     let params = authorization::request_pairs(&pairs);
-    match authorization::consent_prompt(&state, side.kind(), &params, Some(subject))
+    match authorization::consent_prompt(&state, side, &params, Some(subject))
         .await
         .map_err(guard::service_error)?
     {
@@ -146,9 +117,9 @@ pub struct AuthorizedView {
 }
 
 #[cfg(feature = "ssr")]
-fn current_subject(side: Side) -> Result<crate::store::grants::Subject, AppError> {
+fn current_subject(side: Side) -> Result<crate::model::Subject, AppError> {
     use super::guard;
-    use crate::store::grants::Subject;
+    use crate::model::Subject;
     Ok(match side {
         Side::BackOffice => Subject::User(guard::user()?.id),
         Side::Storefront => Subject::Customer(guard::customer()?.id),

@@ -15,6 +15,7 @@ use crate::api::applications::{
     regenerate_application_secret, set_application_active, update_application, ApplicationRow, CreatedCredentials,
     EditApplicationForm, GridMeta, GridQuery, NewApplicationForm, PAGE_SIZES,
 };
+use crate::model::GrantType;
 use crate::permissions::GridScope;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -213,7 +214,7 @@ fn Table(
                                     <span class="block max-w-[8rem] truncate font-mono text-xs text-slate-600" title=a.client_id.clone()>{a.client_id.clone()}</span>
                                 </td>
                                 <td class="px-3 py-3"><StatusBadge on=a.active/></td>
-                                <td class="hidden whitespace-nowrap px-3 py-3 text-slate-600 md:table-cell">{grant_label(&a.grant_type)}</td>
+                                <td class="hidden whitespace-nowrap px-3 py-3 text-slate-600 md:table-cell">{grant_label(a.grant_type)}</td>
                                 {owner_label.map(|_| view! { <td class="hidden px-3 py-3 text-slate-600 lg:table-cell">{a.owner.clone().unwrap_or_else(|| "—".into())}</td> })}
                                 <td class="hidden whitespace-nowrap px-3 py-3 text-slate-600 lg:table-cell">{a.last_used_at.clone().unwrap_or_else(|| "Never".into())}</td>
                                 <td class="whitespace-nowrap px-3 py-3 text-right"><RowMenu row dialog/></td>
@@ -226,11 +227,10 @@ fn Table(
     }
 }
 
-fn grant_label(grant_type: &str) -> &'static str {
+fn grant_label(grant_type: GrantType) -> &'static str {
     match grant_type {
-        "client_credentials" => "Client credentials",
-        "authorization_code" => "Authorization code",
-        _ => "Other",
+        GrantType::ClientCredentials => "Client credentials",
+        GrantType::AuthorizationCode => "Authorization code",
     }
 }
 
@@ -591,7 +591,7 @@ fn EditForm(
             on_close.run(());
         }
     });
-    let code = d.grant_type == "authorization_code";
+    let code = d.grant_type == GrantType::AuthorizationCode;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         save.dispatch(EditApplicationForm {
@@ -610,7 +610,7 @@ fn EditForm(
                 {move || form_error().map(|m| view! { <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">{m}</p> })}
                 <dl class="grid grid-cols-2 gap-3 text-sm">
                     <div><dt class="text-slate-500">"Organization"</dt><dd class="font-medium text-slate-900">{d.organization.clone()}</dd></div>
-                    <div><dt class="text-slate-500">"Grant type"</dt><dd class="font-medium text-slate-900">{d.grant_type.clone()}</dd></div>
+                    <div><dt class="text-slate-500">"Grant type"</dt><dd class="font-medium text-slate-900">{d.grant_type.as_str()}</dd></div>
                     <div><dt class="text-slate-500">"Owner"</dt><dd class="font-medium text-slate-900">{d.owner.clone().unwrap_or_else(|| "—".into())}</dd></div>
                     <div><dt class="text-slate-500">"Client"</dt><dd class="font-medium text-slate-900">{if d.confidential { "Confidential" } else { "Public" }}</dd></div>
                     <div class="col-span-2"><dt class="text-slate-500">"Client ID"</dt><dd class="mt-1"><CopyableCode id="edit-client-id" value=d.client_id.clone()/></dd></div>

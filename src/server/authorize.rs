@@ -5,11 +5,11 @@
 //! the `/admin` prefix, storefront at the root.
 
 use super::session::{urlencode, CsrfToken, CurrentCustomer, CurrentUser, LOGIN_PATH, STOREFRONT_LOGIN_PATH};
-use crate::oauth::scope::ClientKind;
+use crate::model::Side;
 use crate::service::authorization::{self, Outcome};
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
-use crate::store::grants::Subject;
+use crate::model::Subject;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,14 +21,14 @@ struct Paths {
     login: &'static str,
 }
 
-fn paths(side: ClientKind) -> Paths {
+fn paths(side: Side) -> Paths {
     match side {
-        ClientKind::BackOffice => Paths {
+        Side::BackOffice => Paths {
             authorize: "/admin/oauth2-token/authorize",
             consent: "/admin/oauth2-token/consent",
             login: LOGIN_PATH,
         },
-        ClientKind::Storefront => Paths {
+        Side::Storefront => Paths {
             authorize: "/oauth2-token/authorize",
             consent: "/oauth2-token/consent",
             login: STOREFRONT_LOGIN_PATH,
@@ -37,26 +37,26 @@ fn paths(side: ClientKind) -> Paths {
 }
 
 pub async fn backoffice(State(state): State<AppState>, req: Request) -> Response {
-    authorize(state, ClientKind::BackOffice, req).await
+    authorization_request(state, Side::BackOffice, req).await
 }
 
 pub async fn storefront(State(state): State<AppState>, req: Request) -> Response {
-    authorize(state, ClientKind::Storefront, req).await
+    authorization_request(state, Side::Storefront, req).await
 }
 
 pub async fn backoffice_decision(State(state): State<AppState>, req: Request) -> Response {
-    decide(state, ClientKind::BackOffice, req).await
+    decide(state, Side::BackOffice, req).await
 }
 
 pub async fn storefront_decision(State(state): State<AppState>, req: Request) -> Response {
-    decide(state, ClientKind::Storefront, req).await
+    decide(state, Side::Storefront, req).await
 }
 
 /// The person logged in on `side`, if any.
-fn subject(req: &Request, side: ClientKind) -> Option<Subject> {
+fn subject(req: &Request, side: Side) -> Option<Subject> {
     match side {
-        ClientKind::BackOffice => req.extensions().get::<CurrentUser>()?.0.as_ref().map(|u| Subject::User(u.id)),
-        ClientKind::Storefront => {
+        Side::BackOffice => req.extensions().get::<CurrentUser>()?.0.as_ref().map(|u| Subject::User(u.id)),
+        Side::Storefront => {
             req.extensions().get::<CurrentCustomer>()?.0.as_ref().map(|c| Subject::Customer(c.id))
         }
     }
@@ -66,7 +66,7 @@ fn encode(pairs: &[(String, String)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
-async fn authorize(state: AppState, side: ClientKind, req: Request) -> Response {
+async fn authorization_request(state: AppState, side: Side, req: Request) -> Response {
     let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.uri().query().unwrap_or("")) else {
         return error_page(StatusCode::BAD_REQUEST, "The request's query string is malformed.");
     };
@@ -74,7 +74,7 @@ async fn authorize(state: AppState, side: ClientKind, req: Request) -> Response 
     respond(side, &pairs, authorization::authorize(&state, side, &pairs, subject, service::now()).await)
 }
 
-fn respond(side: ClientKind, pairs: &[(String, String)], outcome: Result<Outcome, ServiceError>) -> Response {
+fn respond(side: Side, pairs: &[(String, String)], outcome: Result<Outcome, ServiceError>) -> Response {
     let paths = paths(side);
     let query = encode(&authorization::request_pairs(pairs));
     match outcome {
@@ -99,7 +99,7 @@ fn respond(side: ClientKind, pairs: &[(String, String)], outcome: Result<Outcome
 /// Largest consent form we read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
-async fn decide(state: AppState, side: ClientKind, req: Request) -> Response {
+async fn decide(state: AppState, side: Side, req: Request) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
     let subject = subject(&req, side);
     let Ok(body) = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES).await else {

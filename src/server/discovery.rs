@@ -2,7 +2,7 @@
 //! (docs/architecture.md#two-sides-two-issuers), and the JWKS (RFC 7517) of
 //! every key that may still verify a live token.
 
-use crate::oauth::scope::ClientKind;
+use crate::model::Side;
 use crate::service::access::key_window;
 use crate::state::AppState;
 use axum::extract::State;
@@ -37,11 +37,11 @@ pub struct Metadata {
     pub authorization_response_iss_parameter_supported: bool,
 }
 
-pub fn metadata(state: &AppState, kind: ClientKind) -> Metadata {
+pub fn metadata(state: &AppState, kind: Side) -> Metadata {
     let base = &state.site.public_url;
     let authorize = match kind {
-        ClientKind::BackOffice => "/admin/oauth2-token/authorize",
-        ClientKind::Storefront => "/oauth2-token/authorize",
+        Side::BackOffice => "/admin/oauth2-token/authorize",
+        Side::Storefront => "/oauth2-token/authorize",
     };
     let client_auth = ["client_secret_basic", "client_secret_post", "none"];
     Metadata {
@@ -71,13 +71,13 @@ fn cacheable(max_age: u32, body: impl Serialize) -> Response {
 
 /// `GET /.well-known/oauth-authorization-server`: the storefront issuer.
 pub async fn storefront_metadata(State(state): State<AppState>) -> Response {
-    cacheable(300, metadata(&state, ClientKind::Storefront))
+    cacheable(300, metadata(&state, Side::Storefront))
 }
 
 /// `GET /.well-known/oauth-authorization-server/admin`: the back-office
 /// issuer (RFC 8414 §3.1: the issuer's path after the well-known name).
 pub async fn backoffice_metadata(State(state): State<AppState>) -> Response {
-    cacheable(300, metadata(&state, ClientKind::BackOffice))
+    cacheable(300, metadata(&state, Side::BackOffice))
 }
 
 #[derive(Serialize)]

@@ -1,11 +1,12 @@
 //! The HTTP layer (axum): the router, the RFC endpoints, the API, the
 //! session middleware, and the mapping of errors to responses.
 
-pub mod api;
+pub mod extract;
 pub mod authorize;
 pub mod discovery;
 pub mod error;
 pub mod headers;
+pub mod resource_api;
 pub mod session;
 pub mod token;
 
@@ -44,9 +45,9 @@ pub fn router(state: AppState) -> Router {
         .merge(cors)
         .merge(public)
         .route(discovery::INTROSPECT_PATH, post(token::introspect).fallback(token::method_not_allowed))
-        .route("/api/users", get(api::list_users))
-        .route("/api/users/{id}", get(api::get_user))
-        .route("/storefront/api/customerusers/mine", get(api::my_customer_user))
+        .route("/api/users", get(resource_api::list_users))
+        .route("/api/users/{id}", get(resource_api::get_user))
+        .route("/storefront/api/customerusers/mine", get(resource_api::my_customer_user))
         .route("/healthz", get(health));
     protocol
         .merge(pages)

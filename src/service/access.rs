@@ -1,13 +1,11 @@
 //! Checking a bearer token presented to the APIs (RFC 6750, RFC 9068 §4):
 //! signature, issuer, audience, expiry, and its record in the database
-//! (both remembered between calls, see [`VerifiedTokens`] and [`TokenStatuses`]).
+//! (both remembered between calls, see `crate::cache::tokens`), judged by
+//! `oauth::access_token`.
 
-use super::memo::Memo;
-use crate::oauth::jwt::{self, AccessTokenClaims, Expectations, TokenError};
-use crate::oauth::scope::ClientKind;
+use crate::oauth::jwt::{AccessTokenClaims, Expectations, TokenError};
+use crate::model::Side;
 use crate::state::AppState;
-use crate::store;
-use std::sync::Arc;
 
 /// A token the API accepted.
 #[derive(Debug, Clone)]
@@ -45,95 +43,6 @@ impl From<TokenError> for AccessError {
     }
 }
 
-/// Tokens whose signature has been verified, by the SHA-256 of the token.
-/// The RSA verification is the dearest part of an API call and a client
-/// sends the same token for its whole life; the claims are still checked
-/// (expiry, issuer, audience) on every call, and an entry counts only while
-/// the key that signed it is in the key ring.
-pub struct VerifiedTokens(Memo<[u8; 32], Arc<(AccessTokenClaims, String)>>);
-
-impl Default for VerifiedTokens {
-    fn default() -> Self {
-        Self(Memo::new(REMEMBERED_TOKENS))
-    }
-}
-
-/// At most this many tokens are remembered (each table); then it starts afresh.
-const REMEMBERED_TOKENS: usize = 20_000;
-
-impl VerifiedTokens {
-    /// [`jwt::verify`] against the state's key ring, remembered.
-    pub fn verify(
-        &self,
-        state: &AppState,
-        token: &str,
-        expect: &Expectations<'_>,
-        now: i64,
-    ) -> Result<AccessTokenClaims, TokenError> {
-        use sha2::Digest;
-        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-        let ring = state.keys.ring();
-        let window = key_window(state);
-        if let Some(entry) = self.0.get(&digest) {
-            let (claims, kid) = &*entry;
-            if ring.verifying(now, window).any(|k| k.kid() == kid) {
-                jwt::check(claims, expect, now)?;
-                return Ok(claims.clone());
-            }
-        }
-        let (claims, kid) = jwt::verify_keyed(token, ring.verifying(now, window), expect, now)?;
-        // Nothing makes a valid signature invalid: no generation to respect.
-        self.0.put(self.0.generation(), digest, Arc::new((claims.clone(), kid)));
-        Ok(claims)
-    }
-
-    /// Forgets tokens that have expired (periodic pruning).
-    pub fn remove_expired(&self, now: i64) {
-        self.0.retain(|_, entry| entry.0.exp > now);
-    }
-}
-
-/// The database's word on tokens (revoked? application active? user
-/// enabled?), by `jti`. Every change that can make a token unusable —
-/// revocation, a deactivated or deleted application, a disabled person —
-/// empties it after its commit ([`AppState::access_changed`]), so the next
-/// call reads the database again; until then an API call needs no query to
-/// know its token is still good.
-pub struct TokenStatuses(Memo<String, (i64, store::tokens::TokenStatus)>);
-
-impl Default for TokenStatuses {
-    fn default() -> Self {
-        Self(Memo::new(REMEMBERED_TOKENS))
-    }
-}
-
-impl TokenStatuses {
-    pub async fn get(
-        &self,
-        db: &store::Db,
-        claims: &AccessTokenClaims,
-    ) -> Result<Option<store::tokens::TokenStatus>, sqlx::Error> {
-        if let Some((_, status)) = self.0.get(&claims.jti) {
-            return Ok(Some(status));
-        }
-        let as_of = self.0.generation();
-        let status = store::tokens::status(db, &claims.jti).await?;
-        if let Some(status) = &status {
-            self.0.put(as_of, claims.jti.clone(), (claims.exp, status.clone()));
-        }
-        Ok(status)
-    }
-
-    pub fn forget_all(&self) {
-        self.0.forget_all();
-    }
-
-    /// Forgets tokens that have expired (periodic pruning).
-    pub fn remove_expired(&self, now: i64) {
-        self.0.retain(|_, (exp, _)| *exp > now);
-    }
-}
-
 /// How long a retired key keeps verifying after its rotation: the longest
 /// an access token it signed can live, plus the time the server may take to
 /// notice the rotation, plus a minute of clock slack.
@@ -156,40 +65,26 @@ pub fn bearer(header: Option<&str>) -> Result<&str, AccessError> {
 }
 
 /// Verifies a token for the API of `kind` at time `now`, requiring `scope`.
-pub async fn authorize(
+pub async fn accept_bearer(
     state: &AppState,
     authorization: Option<&str>,
-    kind: ClientKind,
+    kind: Side,
     scope: &'static str,
     now: i64,
 ) -> Result<Access, AccessError> {
     let token = bearer(authorization)?;
     let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind), kind };
-    let claims = state.verified.verify(state, token, &expect, now)?;
+    let claims = state.caches.verified.verify(&state.keys.ring(), key_window(state), token, &expect, now)?;
 
-    let status = state.token_statuses.get(&state.db, &claims).await.map_err(|e| {
+    let status = state.caches.token_statuses.get(&state.db, &claims).await.map_err(|e| {
         tracing::error!(error = %e, "API: token lookup failed");
         AccessError::Internal
     })?;
     let Some(status) = status else {
         return Err(AccessError::InvalidToken("The access token is not known."));
     };
-    if status.revoked {
-        return Err(AccessError::InvalidToken("The access token has been revoked."));
-    }
-    if !status.application_active {
-        return Err(AccessError::InvalidToken("The application of this access token is inactive."));
-    }
-    if !status.subject_enabled {
-        return Err(AccessError::InvalidToken("The user of this access token is disabled."));
-    }
-    if !status.subject_belongs {
-        // Organizations are walls: a token reaches only an organization its
-        // person belongs to, checked on every call (docs in SECURITY.md).
-        return Err(AccessError::InvalidToken("The user of this access token does not belong to its organization."));
-    }
-    if status.kind != kind.as_str() {
-        return Err(AccessError::InvalidToken("The access token is not valid for this API."));
+    if let Some(why) = status.record().refusal(kind) {
+        return Err(AccessError::InvalidToken(why));
     }
     if !claims.scope.split(' ').any(|s| s == scope) {
         return Err(AccessError::InsufficientScope(scope));

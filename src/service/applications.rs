@@ -5,10 +5,10 @@
 
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
-use super::{mail, now, random, ServiceError};
+use super::{mail, now, random, OnUnique, ServiceError};
 use crate::oauth::grant::GrantType;
 use crate::oauth::redirect_uri;
-use crate::oauth::scope::ClientKind;
+use crate::model::Side;
 use crate::oauth::secret::ClientSecret;
 use crate::permissions::{Action, GridScope};
 use crate::state::AppState;
@@ -29,7 +29,7 @@ pub struct NewApplicationInput {
     pub name: String,
     pub active: bool,
     pub grant_type: GrantType,
-    pub kind: ClientKind,
+    pub kind: Side,
     pub owner: Option<Owner>,
     pub confidential: bool,
     pub skip_consent: bool,
@@ -103,10 +103,10 @@ pub fn parse_redirect_uris(text: &str) -> Vec<String> {
 pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
     let name = validate_name(&input.name)?;
     match (input.kind, input.owner) {
-        (ClientKind::BackOffice, Some(Owner::CustomerUser(_))) => {
+        (Side::BackOffice, Some(Owner::CustomerUser(_))) => {
             return Err(ServiceError::invalid("owner_id", "A back-office application is owned by a back-office user."))
         }
-        (ClientKind::Storefront, Some(Owner::User(_))) => {
+        (Side::Storefront, Some(Owner::User(_))) => {
             return Err(ServiceError::invalid("owner_id", "A storefront application is owned by a customer user."))
         }
         _ => {}
@@ -154,8 +154,8 @@ async fn create_as(
         client_id: client_id.clone(),
         secret_hash: client_secret.as_ref().map(ClientSecret::hash),
         active: input.active,
-        grant_type: input.grant_type.as_str(),
-        kind: kind.as_str(),
+        grant_type: input.grant_type,
+        side: kind,
         owner_user_id: match input.owner {
             Some(Owner::User(id)) => Some(id),
             _ => None,
@@ -168,12 +168,8 @@ async fn create_as(
         skip_consent: input.skip_consent,
         redirect_uris: input.redirect_uris,
     };
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    let id = match store::applications::insert(&mut tx, &new, now()).await {
-        Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", NAME_TAKEN)),
-        Err(e) => return Err(e.into()),
-    };
+    let mut tx = state.db.write().await?;
+    let id = store::applications::insert(&mut tx, &new, now()).await.on_unique("name", NAME_TAKEN)?;
     let detail = format!(
         "{} application \"{}\", grant {}, {}{}",
         kind.as_str(),
@@ -228,10 +224,10 @@ pub async fn create_in(
         return Err(ServiceError::invalid("skip_consent", SKIP_CONSENT_ADMIN_ONLY));
     }
     let organization_id = actor.organization_for(request.organization_id)?;
-    let grant_type = GrantType::parse(&request.grant_type)
+    let grant_type = request.grant_type.parse::<GrantType>().ok()
         .ok_or_else(|| ServiceError::invalid("grant_type", "Choose client_credentials or authorization_code."))?;
     let (kind, owner) = match scope {
-        GridScope::Mine => (ClientKind::BackOffice, Some(Owner::User(actor.user_id))),
+        GridScope::Mine => (Side::BackOffice, Some(Owner::User(actor.user_id))),
         GridScope::BackOffice => {
             let owner = match request.owner_id {
                 None => actor.user_id,
@@ -245,7 +241,7 @@ pub async fn create_in(
                     _ => return Err(ServiceError::invalid("owner_id", "Choose an active user of the organization.")),
                 },
             };
-            (ClientKind::BackOffice, Some(Owner::User(owner)))
+            (Side::BackOffice, Some(Owner::User(owner)))
         }
         GridScope::Storefront => {
             let owner = match request.owner_id {
@@ -266,7 +262,7 @@ pub async fn create_in(
                     "A client_credentials application needs a customer user to act as.",
                 ));
             }
-            (ClientKind::Storefront, owner)
+            (Side::Storefront, owner)
         }
     };
     let redirect_uris = match grant_type {
@@ -302,14 +298,14 @@ fn audit_entry(actor: Option<&Actor>, event: AuditEvent) -> NewEntry<'_> {
 /// The application `id` if the actor may do `action` to it: one they cannot
 /// see is "not found" (its existence is not revealed), one they can see but
 /// not change is "forbidden".
-pub async fn authorize(
+pub async fn find_permitted(
     state: &AppState,
     actor: &Actor,
     id: i64,
     action: Action,
 ) -> Result<ApplicationSummary, ServiceError> {
     let app = store::applications::find_summary(&state.db, id).await?.ok_or(ServiceError::NotFound(NOT_FOUND))?;
-    let storefront = app.kind == ClientKind::Storefront.as_str();
+    let storefront = app.side == Side::Storefront;
     let own = app.owner_user_id == Some(actor.user_id);
     if !actor.organization_ids.contains(&app.organization_id)
         || !actor.permissions.allows(Action::View, storefront, own)
@@ -332,9 +328,9 @@ pub async fn update(
     redirect_uris: &str,
     skip_consent: bool,
 ) -> Result<(), ServiceError> {
-    let app = authorize(state, actor, id, Action::Edit).await?;
+    let app = find_permitted(state, actor, id, Action::Edit).await?;
     let name = validate_name(name)?;
-    let code = app.grant_type == GrantType::AuthorizationCode.as_str();
+    let code = app.grant_type == GrantType::AuthorizationCode;
     if skip_consent && code && !app.skip_consent {
         if !actor.permissions.administrator {
             return Err(ServiceError::invalid("skip_consent", SKIP_CONSENT_ADMIN_ONLY));
@@ -350,12 +346,9 @@ pub async fn update(
         validate_redirect_uris(&redirect_uris)?;
     }
     let changes = ApplicationChanges { name, active, skip_consent: skip_consent && code, redirect_uris };
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    match store::applications::update(&mut tx, id, &changes, now()).await {
-        Ok(true) => {}
-        Ok(false) => return Err(ServiceError::NotFound(NOT_FOUND)),
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", NAME_TAKEN)),
-        Err(e) => return Err(e.into()),
+    let mut tx = state.db.write().await?;
+    if !store::applications::update(&mut tx, id, &changes, now()).await.on_unique("name", NAME_TAKEN)? {
+        return Err(ServiceError::NotFound(NOT_FOUND));
     }
     let detail = format!(
         "name \"{}\", {}, redirect URIs: {}{}",
@@ -371,7 +364,6 @@ pub async fn update(
     };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
-    state.access_changed();
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application edited");
     Ok(())
 }
@@ -379,9 +371,9 @@ pub async fn update(
 /// Activates or deactivates. A deactivated application's tokens are refused
 /// at once: the APIs check the application on every request.
 pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) -> Result<(), ServiceError> {
-    authorize(state, actor, id, Action::Edit).await?;
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    if !store::applications::set_active(&mut *tx, id, active, now()).await? {
+    find_permitted(state, actor, id, Action::Edit).await?;
+    let mut tx = state.db.write().await?;
+    if !store::applications::set_active(&mut tx, id, active, now()).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
     let detail = if active { "activated" } else { "deactivated" };
@@ -389,15 +381,14 @@ pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) 
         NewEntry { application_id: Some(id), detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
-    state.access_changed();
     tracing::info!(application_id = id, active, actor = actor.user_id, "OAuth application activation changed");
     Ok(())
 }
 
 /// Deletes the application and, with it, the records of its tokens.
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
-    let app = authorize(state, actor, id, Action::Delete).await?;
-    let mut tx = crate::store::begin_write(&state.db).await?;
+    let app = find_permitted(state, actor, id, Action::Delete).await?;
+    let mut tx = state.db.write().await?;
     // Written first, while the application's name can still be looked up.
     let detail = format!("\"{}\" and the records of its tokens", app.name);
     let entry = NewEntry {
@@ -408,11 +399,10 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), Serv
         ..audit::by(actor, AuditEvent::ApplicationDeleted, now())
     };
     audit::record(&mut *tx, &entry).await?;
-    if !store::applications::delete(&mut *tx, id).await? {
+    if !store::applications::delete(&mut tx, id).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
     tx.commit().await?;
-    state.access_changed();
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application deleted");
     Ok(())
 }
@@ -425,7 +415,7 @@ pub async fn regenerate_secret(
     actor: &Actor,
     id: i64,
 ) -> Result<(ApplicationSummary, ClientSecret), ServiceError> {
-    let app = authorize(state, actor, id, Action::Edit).await?;
+    let app = find_permitted(state, actor, id, Action::Edit).await?;
     if !app.confidential {
         return Err(ServiceError::invalid("confidential", "A public client has no secret."));
     }
@@ -437,8 +427,8 @@ pub async fn regenerate_secret(
         }
     }
     let secret = ClientSecret::new(random::client_secret());
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    if !store::applications::set_secret_hash(&mut *tx, id, &secret.hash(), now()).await? {
+    let mut tx = state.db.write().await?;
+    if !store::applications::set_secret_hash(&mut tx, id, &secret.hash(), now()).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
     // Whatever was issued to the holder of the old secret dies with it: a
@@ -452,7 +442,6 @@ pub async fn regenerate_secret(
     };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
-    state.access_changed();
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application secret regenerated");
     Ok((app, secret))
 }
@@ -467,7 +456,7 @@ mod tests {
             name: "  Billing sync ".into(),
             active: true,
             grant_type: GrantType::ClientCredentials,
-            kind: ClientKind::BackOffice,
+            kind: Side::BackOffice,
             owner: Some(Owner::User(1)),
             confidential: true,
             skip_consent: false,
@@ -506,7 +495,7 @@ mod tests {
     fn the_owner_matches_the_kind() {
         let wrong = NewApplicationInput { owner: Some(Owner::CustomerUser(4)), ..input() };
         assert_eq!(message(validate(&wrong).unwrap_err()).0, "owner_id");
-        let wrong = NewApplicationInput { kind: ClientKind::Storefront, ..input() };
+        let wrong = NewApplicationInput { kind: Side::Storefront, ..input() };
         assert_eq!(message(validate(&wrong).unwrap_err()).0, "owner_id");
     }
 

@@ -4,7 +4,7 @@
 //! does not change the answer.
 
 use super::actor::Actor;
-pub use crate::api::audit::AuditEvent;
+pub use crate::model::audit::AuditEvent;
 use crate::store::audit::{self, NewEntry};
 use sqlx::SqliteExecutor;
 

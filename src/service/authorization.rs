@@ -5,13 +5,14 @@
 use super::audit::{self, AuditEvent};
 use super::{random, ServiceError};
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizingClient, RawRequest};
-use crate::oauth::grant::GrantType;
-use crate::oauth::scope::{ClientKind, Scope, ScopeDefinition, SCOPES};
+use crate::model::Side;
+use crate::oauth::scope::{Scope, ScopeDefinition, SCOPES};
 use crate::oauth::secret::hash_secret;
 use crate::oauth::{redirect_uri, ErrorCode};
 use crate::state::AppState;
 use crate::store::audit::NewEntry;
-use crate::store::{self, grants::Subject};
+use crate::model::Subject;
+use crate::store;
 
 /// What the endpoint answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +112,7 @@ fn back(issuer: &str, err: &AuthorizeError) -> Refused {
 /// §4.1.2.1, RFC 7636 §4.3).
 async fn check(
     state: &AppState,
-    side: ClientKind,
+    side: Side,
     pairs: &[(String, String)],
 ) -> Result<Result<Checked, Refused>, ServiceError> {
     let issuer = state.site.issuer(side);
@@ -152,8 +153,8 @@ async fn check(
             client_id: r.client_id.clone(),
             name: r.name.clone(),
             active: r.active,
-            kind: ClientKind::parse(&r.kind).unwrap_or(ClientKind::BackOffice),
-            grant_type: GrantType::parse(&r.grant_type).unwrap_or(GrantType::ClientCredentials),
+            side: r.side,
+            grant_type: r.grant_type,
             confidential: r.confidential,
             skip_consent: r.skip_consent,
             redirect_uris: store::applications::redirect_uris(&state.db, r.id).await?,
@@ -203,7 +204,7 @@ fn prompt(checked: &Checked) -> Prompt {
 /// on this side (`subject`), if any.
 pub async fn authorize(
     state: &AppState,
-    side: ClientKind,
+    side: Side,
     pairs: &[(String, String)],
     subject: Option<Subject>,
     now: i64,
@@ -239,13 +240,13 @@ async fn outsider(state: &AppState, checked: &Checked, subject: Subject) -> Resu
         description: "Your account does not belong to the organization of this application.".into(),
         state: checked.request.state.clone(),
     };
-    Ok(Some(Outcome::Redirect(denied.location(state.site.issuer(checked.client.kind)).unwrap_or_default())))
+    Ok(Some(Outcome::Redirect(denied.location(state.site.issuer(checked.client.side)).unwrap_or_default())))
 }
 
 /// The consent page's data for a request (re-checked: the page may be old).
 pub async fn consent_prompt(
     state: &AppState,
-    side: ClientKind,
+    side: Side,
     pairs: &[(String, String)],
     subject: Option<Subject>,
 ) -> Result<Result<Prompt, Outcome>, ServiceError> {
@@ -264,7 +265,7 @@ pub async fn consent_prompt(
 /// `POST …/authorize`: the person's answer on the consent page.
 pub async fn decide(
     state: &AppState,
-    side: ClientKind,
+    side: Side,
     pairs: &[(String, String)],
     subject: Subject,
     approve: bool,
@@ -294,7 +295,7 @@ pub async fn decide(
             scope = scope.union(&before);
         }
     }
-    let mut tx = crate::store::begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     store::grants::save_consent(&mut tx, checked.application_id, subject, &scope.to_string(), now).await?;
     let detail = format!("scope \"{}\" (now remembered: \"{scope}\")", checked.request.scope);
     let entry = NewEntry {
@@ -349,7 +350,7 @@ async fn issue(state: &AppState, checked: &Checked, subject: Subject, now: i64) 
     if let Some(s) = &request.state {
         pairs.push(("state", s.as_str()));
     }
-    pairs.push(("iss", state.site.issuer(checked.client.kind)));
+    pairs.push(("iss", state.site.issuer(checked.client.side)));
     Ok(authorize::redirect_url(&request.redirect_uri, &pairs))
 }
 
@@ -394,7 +395,7 @@ pub async fn authorized_applications(
 /// Forgets the consent and revokes every grant (refresh and access tokens)
 /// `subject` gave the application.
 pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now: i64) -> Result<(), ServiceError> {
-    let mut tx = crate::store::begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     // A write first, so that the transaction holds the write lock before it reads.
     let forgotten = store::grants::delete_consent(&mut *tx, application_id, subject).await?;
     let revoked = store::grants::revoke_grants_of(&mut tx, application_id, subject, now).await?;
@@ -413,7 +414,6 @@ pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now
     };
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
-    state.access_changed();
     tracing::info!(application_id, ?subject, grants = revoked, "authorization revoked by the user");
     Ok(())
 }

@@ -54,8 +54,7 @@ pub fn spawn_periodic(state: AppState) {
             tick.tick().await;
             state.limits.retain_recent(std::time::Instant::now());
             let now = super::now();
-            state.verified.remove_expired(now);
-            state.token_statuses.remove_expired(now);
+            state.caches.remove_expired(now);
             match run(&state, super::now()).await {
                 Ok(report) if report.removed.total() > 0 || report.retired_keys > 0 => {
                     tracing::info!(%report, "cleanup: removed expired records")

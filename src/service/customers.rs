@@ -5,7 +5,7 @@ use super::actor::Actor;
 use super::audit::{self, AuditEvent};
 use super::auth::hash_password;
 use super::users::{validate_email, validate_password, validate_username};
-use super::{mail, now, ServiceError};
+use super::{mail, now, OnUnique, ServiceError};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::NewEntry;
@@ -39,12 +39,8 @@ pub async fn create(state: &AppState, actor: &Actor, form: CustomerForm) -> Resu
         password_hash: &hash,
         language: &form.language,
     };
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    let id = match store::customer_users::insert(&mut *tx, &new, now()).await {
-        Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
-        Err(e) => return Err(e.into()),
-    };
+    let mut tx = state.db.write().await?;
+    let id = store::customer_users::insert(&mut *tx, &new, now()).await.on_unique("username", USERNAME_TAKEN)?;
     let detail = format!("customer user \"{username}\" (id {id})");
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserCreated, now()) })
         .await?;
@@ -61,8 +57,8 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
         Some(c) if actor.organization_ids.contains(&c.organization_id) => {}
         _ => return Err(ServiceError::NotFound("The customer user")),
     }
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    store::customer_users::set_enabled(&mut *tx, id, enabled, now()).await?;
+    let mut tx = state.db.write().await?;
+    store::customer_users::set_enabled(&mut tx, id, enabled, now()).await?;
     // A disabled person is signed out everywhere, not only refused next time.
     let ended = if enabled { 0 } else { store::sessions::customer::delete_all_of_customer(&mut *tx, id).await? };
     let detail = format!(
@@ -72,7 +68,6 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) })
         .await?;
     tx.commit().await?;
-    state.access_changed();
     tracing::info!(customer_user_id = id, enabled, actor = actor.user_id, "customer user enabled/disabled");
     Ok(())
 }
@@ -109,12 +104,8 @@ pub async fn create_from_cli(
         password_hash: &hash,
         language: "en",
     };
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    let id = match store::customer_users::insert(&mut *tx, &new, now()).await {
-        Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
-        Err(e) => return Err(e.into()),
-    };
+    let mut tx = state.db.write().await?;
+    let id = store::customer_users::insert(&mut *tx, &new, now()).await.on_unique("username", USERNAME_TAKEN)?;
     let detail = format!("customer user \"{username}\" (id {id}); from the command line");
     let entry = NewEntry {
         customer_user_id: Some(id),

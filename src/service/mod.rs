@@ -8,14 +8,11 @@ pub mod audit;
 pub mod auth;
 pub mod authorization;
 pub mod cleanup;
-pub mod clients;
 pub mod customers;
-pub mod lifecycle;
+pub mod revocation;
 pub mod mail;
-pub mod memo;
 pub mod random;
 pub mod token;
-pub mod token_writer;
 pub mod users;
 
 use std::borrow::Cow;
@@ -61,5 +58,21 @@ impl ServiceError {
 impl From<sqlx::Error> for ServiceError {
     fn from(err: sqlx::Error) -> Self {
         ServiceError::internal(err)
+    }
+}
+
+/// Turns a unique-constraint violation into the form error a person can
+/// act on, and any other database error into an internal one:
+/// `store::users::insert(..).await.on_unique("username", USERNAME_TAKEN)?`.
+pub trait OnUnique<T> {
+    fn on_unique(self, field: &'static str, message: &'static str) -> Result<T, ServiceError>;
+}
+
+impl<T> OnUnique<T> for Result<T, sqlx::Error> {
+    fn on_unique(self, field: &'static str, message: &'static str) -> Result<T, ServiceError> {
+        self.map_err(|err| match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => ServiceError::invalid(field, message),
+            _ => ServiceError::from(err),
+        })
     }
 }

@@ -4,7 +4,7 @@
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
 use super::auth::hash_password;
-use super::{mail, now, random, ServiceError};
+use super::{mail, now, random, OnUnique, ServiceError};
 use crate::permissions::Level;
 use crate::state::AppState;
 use crate::store::audit::NewEntry;
@@ -68,7 +68,7 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
     validate_password(input.password)?;
     let hash = hash_password(input.password.to_owned()).await?;
     let now = now();
-    let mut tx = crate::store::begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     let organization_id = match input.organization {
         Some(name) => match store::organizations::find_by_name(&mut *tx, name).await? {
             Some(org) => org.id,
@@ -94,12 +94,8 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
         role_id: input.role_id,
         language: "en",
     };
-    let id = match store::users::insert(&mut *tx, &new, now).await {
-        Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
-        Err(e) => return Err(e.into()),
-    };
-    store::organizations::add_member(&mut *tx, organization_id, id).await?;
+    let id = store::users::insert(&mut *tx, &new, now).await.on_unique("username", USERNAME_TAKEN)?;
+    store::organizations::add_member(&mut tx, organization_id, id).await?;
     let detail = format!("user \"{}\" (id {id}); from the command line or the first start", input.username);
     let entry = NewEntry { user_id: Some(id), detail: &detail, ..audit::entry(AuditEvent::UserCreated, now) };
     audit::record(&mut *tx, &entry).await?;
@@ -180,7 +176,7 @@ pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) ->
     validate_password(&form.password)?;
     let hash = hash_password(form.password.clone()).await?;
     let now = now();
-    let mut tx = crate::store::begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     let new = store::users::NewUser {
         username,
         email: form.email.trim(),
@@ -188,14 +184,10 @@ pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) ->
         role_id: form.role_id,
         language: &form.language,
     };
-    let id = match store::users::insert(&mut *tx, &new, now).await {
-        Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("username", USERNAME_TAKEN)),
-        Err(e) => return Err(e.into()),
-    };
+    let id = store::users::insert(&mut *tx, &new, now).await.on_unique("username", USERNAME_TAKEN)?;
     if !form.enabled {
         store::users::update(
-            &mut *tx,
+            &mut tx,
             id,
             &store::users::UserChanges {
                 email: new.email,
@@ -259,14 +251,14 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
     let mut memberships = outside;
     memberships.extend(&form.organization_ids);
     let now = now();
-    let mut tx = crate::store::begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     let changes = store::users::UserChanges {
         email: form.email.trim(),
         role_id: form.role_id,
         language: &form.language,
         enabled: form.enabled,
     };
-    if !store::users::update(&mut *tx, id, &changes, now).await? {
+    if !store::users::update(&mut tx, id, &changes, now).await? {
         return Err(ServiceError::NotFound("The user"));
     }
     if let Some(hash) = &hash {
@@ -295,7 +287,6 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
     );
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserUpdated, now) }).await?;
     tx.commit().await?;
-    state.access_changed();
     tracing::info!(user_id = id, actor = actor.user_id, "back-office user edited");
     Ok(())
 }
@@ -310,7 +301,7 @@ async fn role_name(state: &AppState, role_id: Option<i64>) -> Result<String, Ser
 
 /// A role's permissions as the audit log writes them.
 fn role_detail(fields: &store::roles::RoleFields) -> String {
-    let level = |v: i64| Level::from_db(v).label();
+    let level = |v: Level| v.label();
     format!(
         "\"{}\": administrator {}, view {}, create {}, edit {}, delete {}",
         fields.name,
@@ -367,10 +358,10 @@ fn role_fields(form: &RoleForm) -> Result<store::roles::RoleFields, ServiceError
         name: name.to_owned(),
         description: form.description.trim().to_owned(),
         administrator: form.administrator,
-        app_view: form.view.to_db(),
-        app_create: form.create.to_db(),
-        app_edit: form.edit.to_db(),
-        app_delete: form.delete.to_db(),
+        app_view: form.view,
+        app_create: form.create,
+        app_edit: form.edit,
+        app_delete: form.delete,
     })
 }
 
@@ -378,12 +369,8 @@ pub async fn create_role(state: &AppState, actor: &Actor, form: RoleForm) -> Res
     actor.require_admin()?;
     let fields = role_fields(&form)?;
     let now = now();
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    let id = match store::roles::insert(&mut *tx, &fields, now).await {
-        Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", ROLE_TAKEN)),
-        Err(e) => return Err(e.into()),
-    };
+    let mut tx = state.db.write().await?;
+    let id = store::roles::insert(&mut *tx, &fields, now).await.on_unique("name", ROLE_TAKEN)?;
     let detail = format!("role id {id} {}", role_detail(&fields));
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleCreated, now) }).await?;
     tx.commit().await?;
@@ -408,12 +395,9 @@ pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleFor
         app_edit: role.app_edit,
         app_delete: role.app_delete,
     };
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    match store::roles::update(&mut *tx, id, &fields, now()).await {
-        Ok(true) => {}
-        Ok(false) => return Err(ServiceError::NotFound("The role")),
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", ROLE_TAKEN)),
-        Err(e) => return Err(e.into()),
+    let mut tx = state.db.write().await?;
+    if !store::roles::update(&mut *tx, id, &fields, now()).await.on_unique("name", ROLE_TAKEN)? {
+        return Err(ServiceError::NotFound("The role"));
     }
     if store::users::count_enabled_admins(&mut *tx).await? == 0 {
         return Err(ServiceError::invalid("administrator", LAST_ADMIN));
@@ -421,8 +405,6 @@ pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleFor
     let detail = format!("role id {id} {} → {}; {} holder(s)", role_detail(&before), role_detail(&fields), role.users);
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleUpdated, now()) }).await?;
     tx.commit().await?;
-    // What its holders may do changed: every cached decision is stale.
-    state.access_changed();
     tracing::info!(role_id = id, actor = actor.user_id, "role edited");
     Ok(())
 }
@@ -439,7 +421,7 @@ pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(),
             format!("{} user(s) have this role; give them another role first.", role.users),
         ));
     }
-    let mut tx = crate::store::begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     if !store::roles::delete_unused(&mut *tx, id).await? {
         return Err(ServiceError::invalid("role", "The role is in use; give its users another role first."));
     }
@@ -459,13 +441,9 @@ pub async fn create_organization(state: &AppState, actor: &Actor, name: &str) ->
     if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
         return Err(ServiceError::invalid("name", "The organization name must be 1 to 255 characters."));
     }
-    let mut tx = crate::store::begin_write(&state.db).await?;
-    let id = match store::organizations::insert(&mut *tx, name, now()).await {
-        Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => return Err(ServiceError::invalid("name", ORGANIZATION_TAKEN)),
-        Err(e) => return Err(e.into()),
-    };
-    store::organizations::add_member(&mut *tx, id, actor.user_id).await?;
+    let mut tx = state.db.write().await?;
+    let id = store::organizations::insert(&mut *tx, name, now()).await.on_unique("name", ORGANIZATION_TAKEN)?;
+    store::organizations::add_member(&mut tx, id, actor.user_id).await?;
     let detail = format!("organization id {id} \"{name}\"; its creator {} joined it", actor.username);
     audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::OrganizationCreated, now()) })
         .await?;

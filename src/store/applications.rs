@@ -1,5 +1,7 @@
 //! The `oauth_applications` table and its redirect URIs.
 
+use crate::model::{GrantType, Side};
+use super::Write;
 use sqlx::{SqliteConnection, SqliteExecutor};
 
 /// A new application, as written in one transaction with its redirect URIs.
@@ -10,8 +12,8 @@ pub struct NewApplication {
     pub client_id: String,
     pub secret_hash: Option<[u8; 32]>,
     pub active: bool,
-    pub grant_type: &'static str,
-    pub kind: &'static str,
+    pub grant_type: GrantType,
+    pub side: Side,
     pub owner_user_id: Option<i64>,
     pub owner_customer_user_id: Option<i64>,
     pub confidential: bool,
@@ -33,7 +35,7 @@ pub async fn insert(conn: &mut SqliteConnection, app: &NewApplication, now: i64)
     .bind(app.secret_hash.as_ref().map(|h| h.as_slice()))
     .bind(app.active)
     .bind(app.grant_type)
-    .bind(app.kind)
+    .bind(app.side)
     .bind(app.owner_user_id)
     .bind(app.owner_customer_user_id)
     .bind(app.confidential)
@@ -75,6 +77,13 @@ pub(crate) fn issues_tokens() -> String {
     )
 }
 
+/// `a` is the application `id` and may still have tokens issued to the
+/// holder of the secret whose hash is `secret_hash` (SQL expressions): the
+/// condition of every write that records a token.
+pub(crate) fn usable_with(id: &str, secret_hash: &str) -> String {
+    format!("a.id = {id} AND a.secret_hash IS {secret_hash} AND {}", issues_tokens())
+}
+
 /// What the token endpoint needs to know of a client.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClientRecord {
@@ -84,31 +93,27 @@ pub struct ClientRecord {
     pub name: String,
     pub secret_hash: Option<Vec<u8>>,
     pub active: bool,
-    pub grant_type: String,
-    pub kind: String,
+    pub grant_type: GrantType,
+    pub side: Side,
     pub confidential: bool,
     pub owner_user_id: Option<i64>,
     pub owner_customer_user_id: Option<i64>,
     /// The owner's user name (back office or storefront).
     pub owner_username: Option<String>,
-    /// False when the owner exists and is disabled.
-    pub owner_enabled: bool,
-    /// False when the owner no longer belongs to the application's organization.
-    pub owner_belongs: bool,
+    /// [`issues_tokens`] as of this read: active, and its owner (if any)
+    /// enabled and still a member of its organization.
+    pub issues_tokens: bool,
     pub last_used_at: Option<i64>,
 }
 
 pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT a.id, a.organization_id, a.client_id, a.name, a.secret_hash, a.active, a.grant_type, a.kind,
+        "SELECT a.id, a.organization_id, a.client_id, a.name, a.secret_hash, a.active, a.grant_type, a.kind AS side,
                 a.confidential, a.owner_user_id, a.owner_customer_user_id,
-                COALESCE(u.username, c.username) AS owner_username,
-                COALESCE(u.enabled, c.enabled, 1) AS owner_enabled,
-                (COALESCE(a.owner_user_id, a.owner_customer_user_id) IS NULL OR {belongs}) AS owner_belongs,
-                a.last_used_at
+                COALESCE(u.username, c.username) AS owner_username, ({issues}) AS issues_tokens, a.last_used_at
          FROM {WITH_OWNER}
          WHERE a.client_id = ?",
-        belongs = super::organizations::belongs("a.owner_user_id", "a.owner_customer_user_id", "a.organization_id")
+        issues = issues_tokens()
     ))
     .bind(client_id)
     .fetch_optional(db)
@@ -125,10 +130,7 @@ pub async fn still_usable(
     id: i64,
     secret_hash: Option<&[u8]>,
 ) -> Result<bool, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as(&format!(
-        "SELECT 1 FROM {WITH_OWNER} WHERE a.id = ? AND a.secret_hash IS ? AND {}",
-        issues_tokens()
-    ))
+    let row: Option<(i64,)> = sqlx::query_as(&format!("SELECT 1 FROM {WITH_OWNER} WHERE {}", usable_with("?", "?")))
     .bind(id)
     .bind(secret_hash)
     .fetch_optional(db)
@@ -145,8 +147,8 @@ pub struct AuthorizingRecord {
     pub organization_id: i64,
     pub organization: String,
     pub active: bool,
-    pub grant_type: String,
-    pub kind: String,
+    pub grant_type: GrantType,
+    pub side: Side,
     pub confidential: bool,
     pub skip_consent: bool,
 }
@@ -156,7 +158,7 @@ pub async fn find_authorizing(
     client_id: &str,
 ) -> Result<Option<AuthorizingRecord>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT a.id, a.client_id, a.name, a.organization_id, o.name AS organization, a.active, a.grant_type, a.kind, a.confidential,
+        "SELECT a.id, a.client_id, a.name, a.organization_id, o.name AS organization, a.active, a.grant_type, a.kind AS side, a.confidential,
                 a.skip_consent
          FROM oauth_applications a JOIN organizations o ON o.id = a.organization_id
          WHERE a.client_id = ?",
@@ -186,12 +188,13 @@ pub async fn touch_last_used(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> 
     Ok(())
 }
 
-pub async fn set_active(db: impl SqliteExecutor<'_>, id: i64, active: bool, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn set_active(w: &mut Write, id: i64, active: bool, now: i64) -> Result<bool, sqlx::Error> {
+    w.makes_stale();
     let done = sqlx::query("UPDATE oauth_applications SET active = ?, updated_at = ? WHERE id = ?")
         .bind(active)
         .bind(now)
         .bind(id)
-        .execute(db)
+        .execute(w.conn())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -216,8 +219,8 @@ pub struct ApplicationSummary {
     pub name: String,
     pub client_id: String,
     pub active: bool,
-    pub grant_type: String,
-    pub kind: String,
+    pub grant_type: GrantType,
+    pub side: Side,
     pub confidential: bool,
     pub skip_consent: bool,
     pub owner_user_id: Option<i64>,
@@ -239,7 +242,7 @@ const FROM: &str = " FROM oauth_applications a
      LEFT JOIN customer_users c ON c.id = a.owner_customer_user_id";
 
 const SUMMARY_COLUMNS: &str = "SELECT a.id, a.organization_id, o.name AS organization, a.name, a.client_id, a.active,
-        a.grant_type, a.kind, a.confidential, a.skip_consent, a.owner_user_id, a.owner_customer_user_id,
+        a.grant_type, a.kind AS side, a.confidential, a.skip_consent, a.owner_user_id, a.owner_customer_user_id,
         COALESCE(u.username, c.username) AS owner, COALESCE(u.email, c.email) AS owner_email,
         COALESCE(u.language, c.language) AS owner_language, a.last_used_at, a.created_at";
 
@@ -276,7 +279,7 @@ impl SortColumn {
 #[derive(Debug, Clone)]
 pub struct ApplicationQuery {
     pub viewer_id: i64,
-    pub kind: &'static str,
+    pub side: Side,
     /// Only the applications this back-office user owns.
     pub owner_user_id: Option<i64>,
     /// Case-insensitive substring of the name.
@@ -290,7 +293,7 @@ pub struct ApplicationQuery {
 }
 
 fn push_filters<'a>(q: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>, query: &'a ApplicationQuery) {
-    q.push(" WHERE a.kind = ").push_bind(query.kind);
+    q.push(" WHERE a.kind = ").push_bind(query.side);
     q.push(" AND a.organization_id IN (SELECT organization_id FROM user_organizations WHERE user_id = ")
         .push_bind(query.viewer_id)
         .push(")");
@@ -348,12 +351,9 @@ pub struct ApplicationChanges {
 
 /// Updates the application and replaces its redirect URIs; call it inside a
 /// transaction.
-pub async fn update(
-    conn: &mut SqliteConnection,
-    id: i64,
-    changes: &ApplicationChanges,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn update(w: &mut Write, id: i64, changes: &ApplicationChanges, now: i64) -> Result<bool, sqlx::Error> {
+    w.makes_stale();
+    let conn = w.conn();
     let done = sqlx::query(
         "UPDATE oauth_applications SET name = ?, active = ?, skip_consent = ?, updated_at = ? WHERE id = ?",
     )
@@ -376,25 +376,22 @@ pub async fn update(
 }
 
 /// Replaces the secret hash of a confidential client.
-pub async fn set_secret_hash(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    hash: &[u8; 32],
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn set_secret_hash(w: &mut Write, id: i64, hash: &[u8; 32], now: i64) -> Result<bool, sqlx::Error> {
+    w.makes_stale();
     let done =
         sqlx::query("UPDATE oauth_applications SET secret_hash = ?, updated_at = ? WHERE id = ? AND confidential = 1")
             .bind(hash.as_slice())
             .bind(now)
             .bind(id)
-            .execute(db)
+            .execute(w.conn())
             .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Deletes the application; its redirect URIs and token records go with it
 /// (ON DELETE CASCADE), so its tokens stop working at once.
-pub async fn delete(db: impl SqliteExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM oauth_applications WHERE id = ?").bind(id).execute(db).await?;
+pub async fn delete(w: &mut Write, id: i64) -> Result<bool, sqlx::Error> {
+    w.makes_stale();
+    let done = sqlx::query("DELETE FROM oauth_applications WHERE id = ?").bind(id).execute(w.conn()).await?;
     Ok(done.rows_affected() == 1)
 }

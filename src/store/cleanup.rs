@@ -3,7 +3,6 @@
 //! Rows go in batches, so that a large backlog never holds the write lock for
 //! long.
 
-use sqlx::SqlitePool;
 
 /// Rows per DELETE.
 const BATCH: i64 = 1000;
@@ -28,8 +27,10 @@ impl Removed {
     }
 }
 
+/// Deletes in batches of [`BATCH`], each its own short write (taking the
+/// write turn, so that the token path waits for at most one batch).
 async fn in_batches(
-    db: &SqlitePool,
+    db: &super::Db,
     table: &str,
     key: &str,
     condition: &str,
@@ -42,7 +43,9 @@ async fn in_batches(
         for value in binds {
             query = query.bind(value);
         }
-        let done = query.execute(db).await?.rows_affected();
+        let mut w = db.write().await?;
+        let done = query.execute(&mut *w).await?.rows_affected();
+        w.commit().await?;
         removed += done;
         if done < BATCH as u64 {
             return Ok(removed);
@@ -51,7 +54,7 @@ async fn in_batches(
 }
 
 /// Removes everything that expired before `now`.
-pub async fn remove_expired(db: &SqlitePool, now: i64) -> Result<Removed, sqlx::Error> {
+pub async fn remove_expired(db: &super::Db, now: i64) -> Result<Removed, sqlx::Error> {
     let authorization_codes = in_batches(
         db,
         "oauth_authorization_codes",

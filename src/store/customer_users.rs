@@ -59,12 +59,15 @@ pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Custome
     sqlx::query_as(&format!("{SELECT} WHERE c.id = ?")).bind(id).fetch_optional(db).await
 }
 
-pub async fn set_enabled(db: impl SqliteExecutor<'_>, id: i64, enabled: bool, now: i64) -> Result<bool, sqlx::Error> {
+/// Enables or disables a customer user; a disabled one's tokens stop at once
+/// (the caches follow).
+pub async fn set_enabled(w: &mut super::Write, id: i64, enabled: bool, now: i64) -> Result<bool, sqlx::Error> {
+    w.makes_stale();
     let done = sqlx::query("UPDATE customer_users SET enabled = ?, updated_at = ? WHERE id = ?")
         .bind(enabled)
         .bind(now)
         .bind(id)
-        .execute(db)
+        .execute(w.conn())
         .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -2,46 +2,17 @@
 //! `oauth_grants` (refresh token families), `oauth_refresh_tokens` and
 //! `oauth_consents`. Codes and refresh tokens are found by their SHA-256.
 
-use sqlx::{Sqlite, SqliteExecutor, Transaction};
+use super::Write;
+use crate::model::Side;
+pub use crate::model::Subject;
+use crate::oauth::grant::authorization_code::IssuedCode;
+use crate::oauth::grant::refresh_token::StoredRefreshToken;
+use crate::oauth::grant::Holder;
+use crate::oauth::pkce::CodeChallenge;
+use crate::oauth::scope::Scope;
+use sqlx::SqliteExecutor;
 
-/// Who a code, grant or consent belongs to: a back-office user or a
-/// storefront customer user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject {
-    User(i64),
-    Customer(i64),
-}
 
-impl Subject {
-    pub fn user_id(self) -> Option<i64> {
-        match self {
-            Subject::User(id) => Some(id),
-            Subject::Customer(_) => None,
-        }
-    }
-
-    pub fn customer_user_id(self) -> Option<i64> {
-        match self {
-            Subject::Customer(id) => Some(id),
-            Subject::User(_) => None,
-        }
-    }
-
-    /// The token's `sub` claim.
-    pub fn sub(self) -> String {
-        match self {
-            Subject::User(id) | Subject::Customer(id) => id.to_string(),
-        }
-    }
-
-    fn from_columns(user_id: Option<i64>, customer_user_id: Option<i64>) -> Option<Self> {
-        match (user_id, customer_user_id) {
-            (Some(id), None) => Some(Subject::User(id)),
-            (None, Some(id)) => Some(Subject::Customer(id)),
-            _ => None,
-        }
-    }
-}
 
 /// The SQL condition "belongs to this subject" on a table with the two columns.
 const SUBJECT_IS: &str = "user_id IS ? AND customer_user_id IS ?";
@@ -90,7 +61,8 @@ pub struct CodeRecord {
     customer_user_id: Option<i64>,
     pub redirect_uri: String,
     pub redirect_uri_sent: bool,
-    pub scope: String,
+    #[sqlx(try_from = "String")]
+    pub scope: Scope,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -103,6 +75,20 @@ pub struct CodeRecord {
 impl CodeRecord {
     pub fn subject(&self) -> Option<Subject> {
         Subject::from_columns(self.user_id, self.customer_user_id)
+    }
+
+    /// The code as the protocol core decides on it.
+    pub fn issued(&self) -> IssuedCode {
+        IssuedCode {
+            client_id: self.client_id.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            redirect_uri_sent: self.redirect_uri_sent,
+            scope: self.scope.clone(),
+            code_challenge: self.code_challenge.clone().map(CodeChallenge::stored),
+            expires_at: self.expires_at,
+            used: self.used_at.is_some(),
+            holder: Holder { subject: self.subject(), enabled: self.subject_enabled, belongs: self.subject_belongs },
+        }
     }
 }
 
@@ -126,7 +112,7 @@ pub async fn find_code(db: impl SqliteExecutor<'_>, code_hash: &[u8]) -> Result<
 /// Marks the code used; false when it already was (or is gone). The first
 /// statement of the redeeming transaction, so that it takes the write lock
 /// before anything is read: of two concurrent redemptions exactly one wins.
-pub async fn claim_code(tx: &mut Transaction<'_, Sqlite>, code_hash: &[u8], now: i64) -> Result<bool, sqlx::Error> {
+pub async fn claim_code(tx: &mut Write, code_hash: &[u8], now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE oauth_authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL")
         .bind(now)
         .bind(code_hash)
@@ -145,6 +131,19 @@ pub async fn set_code_grant(db: impl SqliteExecutor<'_>, code_hash: &[u8], grant
 }
 
 /// The grant a used code started, if any.
+/// A replayed code (RFC 6749 §4.1.2): revokes the grant its first
+/// redemption created, with every token of it. The code's row is locked
+/// first (a write), so that a redemption committing meanwhile is seen.
+/// Returns the grant, if there was one still live.
+pub async fn revoke_grant_of_code(w: &mut Write, code_hash: &[u8], now: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("UPDATE oauth_authorization_codes SET used_at = used_at WHERE code_hash = ?")
+        .bind(code_hash)
+        .execute(&mut *w)
+        .await?;
+    let Some(grant_id) = grant_of_code(&mut *w, code_hash).await? else { return Ok(None) };
+    Ok(revoke_grant(w, grant_id, "code_replay", now).await?.then_some(grant_id))
+}
+
 pub async fn grant_of_code(db: impl SqliteExecutor<'_>, code_hash: &[u8]) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(Option<i64>,)> =
         sqlx::query_as("SELECT grant_id FROM oauth_authorization_codes WHERE code_hash = ?")
@@ -180,7 +179,7 @@ pub async fn insert_grant(
 }
 
 pub async fn insert_refresh_token(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Write,
     token_hash: &[u8],
     grant_id: i64,
     now: i64,
@@ -209,7 +208,8 @@ pub struct RefreshRecord {
     pub client_id: String,
     user_id: Option<i64>,
     customer_user_id: Option<i64>,
-    pub scope: String,
+    #[sqlx(try_from = "String")]
+    pub scope: Scope,
     pub issued_at: i64,
     pub expires_at: i64,
     pub rotated_at: Option<i64>,
@@ -218,12 +218,25 @@ pub struct RefreshRecord {
     /// False when the grant's person no longer belongs to the application's organization.
     pub subject_belongs: bool,
     pub application_active: bool,
-    pub kind: String,
+    pub side: Side,
 }
 
 impl RefreshRecord {
     pub fn subject(&self) -> Option<Subject> {
         Subject::from_columns(self.user_id, self.customer_user_id)
+    }
+
+    /// The token as the protocol core decides on it.
+    pub fn stored(&self) -> StoredRefreshToken {
+        StoredRefreshToken {
+            client_id: self.client_id.clone(),
+            scope: self.scope.clone(),
+            expires_at: self.expires_at,
+            rotated: self.rotated_at.is_some(),
+            grant_revoked: self.grant_revoked,
+            application_active: self.application_active,
+            holder: Holder { subject: self.subject(), enabled: self.subject_enabled, belongs: self.subject_belongs },
+        }
     }
 }
 
@@ -235,7 +248,7 @@ pub async fn find_refresh_token(
         "SELECT r.grant_id, g.application_id, a.client_id, g.user_id, g.customer_user_id, g.scope, r.issued_at,
                 r.expires_at, r.rotated_at, g.revoked_at IS NOT NULL AS grant_revoked,
                 COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled, {} AS subject_belongs,
-                a.active AS application_active, a.kind
+                a.active AS application_active, a.kind AS side
          FROM oauth_refresh_tokens r
          JOIN oauth_grants g ON g.id = r.grant_id
          JOIN oauth_applications a ON a.id = g.application_id
@@ -253,7 +266,7 @@ pub async fn find_refresh_token(
 /// grant has been revoked meanwhile (first statement of the transaction, as
 /// [`claim_code`]).
 pub async fn claim_refresh_token(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Write,
     token_hash: &[u8],
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -288,11 +301,12 @@ pub async fn find_grant(db: impl SqliteExecutor<'_>, grant_id: i64) -> Result<Op
 /// Revokes a grant and every access token issued from it; refresh tokens
 /// die with it (they are checked against the grant). Returns whether it was live.
 pub async fn revoke_grant(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Write,
     grant_id: i64,
     reason: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
+    tx.makes_stale();
     let done =
         sqlx::query("UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL")
             .bind(now)
@@ -311,11 +325,12 @@ pub async fn revoke_grant(
 /// Revokes every grant `subject` gave `application_id`, with their access
 /// tokens; returns how many grants were live.
 pub async fn revoke_grants_of(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Write,
     application_id: i64,
     subject: Subject,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
+    tx.makes_stale();
     let grants = format!("SELECT id FROM oauth_grants WHERE application_id = ? AND {SUBJECT_IS}");
     sqlx::query(&format!(
         "UPDATE oauth_access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND grant_id IN ({grants})"
@@ -362,11 +377,12 @@ pub async fn delete_unredeemed_codes(
 /// secret: what was issued to the holder of the old one dies with it) and
 /// deletes its unredeemed codes. Returns the access tokens revoked.
 pub async fn revoke_all_of_application(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Write,
     application_id: i64,
     reason: &str,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
+    tx.makes_stale();
     let tokens =
         sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE application_id = ? AND revoked_at IS NULL")
             .bind(now)
@@ -408,7 +424,7 @@ pub async fn consent(
 
 /// Remembers (replacing) the scope `subject` granted `application_id`.
 pub async fn save_consent(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Write,
     application_id: i64,
     subject: Subject,
     scope: &str,

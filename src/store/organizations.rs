@@ -1,6 +1,6 @@
 //! The `organizations` table.
 
-use super::grants::Subject;
+use crate::model::Subject;
 use sqlx::SqliteExecutor;
 
 /// SQL: the person in the columns `user` / `customer` (one of them set)
@@ -89,11 +89,14 @@ pub async fn of_role_holders(db: impl SqliteExecutor<'_>, role_id: i64) -> Resul
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-pub async fn add_member(db: impl SqliteExecutor<'_>, organization_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
+/// Adds a membership; a token of that person in that organization works
+/// again at once (the caches follow).
+pub async fn add_member(w: &mut super::Write, organization_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
+    w.makes_stale();
     sqlx::query("INSERT OR IGNORE INTO user_organizations (user_id, organization_id) VALUES (?, ?)")
         .bind(user_id)
         .bind(organization_id)
-        .execute(db)
+        .execute(w.conn())
         .await?;
     Ok(())
 }
@@ -128,15 +131,13 @@ pub async fn summaries_of_user(
     .await
 }
 
-/// Replaces the organizations of a user.
-pub async fn set_memberships(
-    conn: &mut sqlx::SqliteConnection,
-    user_id: i64,
-    organization_ids: &[i64],
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM user_organizations WHERE user_id = ?").bind(user_id).execute(&mut *conn).await?;
+/// Replaces the organizations of a user; what a token of theirs reaches
+/// changes at once (the caches follow).
+pub async fn set_memberships(w: &mut super::Write, user_id: i64, organization_ids: &[i64]) -> Result<(), sqlx::Error> {
+    w.makes_stale();
+    sqlx::query("DELETE FROM user_organizations WHERE user_id = ?").bind(user_id).execute(w.conn()).await?;
     for id in organization_ids {
-        add_member(&mut *conn, *id, user_id).await?;
+        add_member(w, *id, user_id).await?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The `roles` table: named sets of permissions given to back-office users.
 
+use crate::permissions::Level;
 use sqlx::SqliteExecutor;
 
 /// The built-in Administrator role (cannot be changed or deleted).
@@ -13,10 +14,10 @@ pub struct Role {
     pub name: String,
     pub description: String,
     pub administrator: bool,
-    pub app_view: i64,
-    pub app_create: i64,
-    pub app_edit: i64,
-    pub app_delete: i64,
+    pub app_view: Level,
+    pub app_create: Level,
+    pub app_edit: Level,
+    pub app_delete: Level,
     pub built_in: bool,
     /// How many users have the role.
     pub users: i64,
@@ -32,10 +33,10 @@ pub struct RoleFields {
     pub name: String,
     pub description: String,
     pub administrator: bool,
-    pub app_view: i64,
-    pub app_create: i64,
-    pub app_edit: i64,
-    pub app_delete: i64,
+    pub app_view: Level,
+    pub app_create: Level,
+    pub app_edit: Level,
+    pub app_delete: Level,
 }
 
 pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<Role>, sqlx::Error> {

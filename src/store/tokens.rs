@@ -1,13 +1,17 @@
 //! The `oauth_access_tokens` table: every issued access token by `jti`.
 
-use super::applications::{issues_tokens, WITH_OWNER};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use super::applications::{usable_with, WITH_OWNER};
+use super::Write;
+use crate::model::audit::AuditEvent;
+use crate::model::{GrantType, Side};
+use crate::oauth::access_token::TokenRecord;
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 use std::collections::HashSet;
 
 pub struct NewAccessToken<'a> {
     pub jti: &'a str,
     pub application_id: i64,
-    pub grant_type: &'a str,
+    pub grant_type: GrantType,
     pub user_id: Option<i64>,
     pub customer_user_id: Option<i64>,
     pub scope: &'a str,
@@ -57,7 +61,7 @@ pub struct IssuedToken {
     pub detail: String,
 }
 
-/// Records client_credentials tokens and their audit entries (`event`)
+/// Records client_credentials tokens and their audit entries
 /// in the caller's transaction, two statements for the whole batch.
 ///
 /// A token is recorded only if, as of this transaction, its application
@@ -66,11 +70,9 @@ pub struct IssuedToken {
 /// so nothing is issued after a deactivation (or a new secret, or a
 /// disabled owner) is committed, whatever the caller read before. Returns
 /// the `jti`s recorded; the others were refused.
-pub async fn record_issued(
-    conn: &mut SqliteConnection,
-    batch: &[IssuedToken],
-    event: &str,
-) -> Result<HashSet<String>, sqlx::Error> {
+pub async fn record_issued(w: &mut Write, batch: &[IssuedToken]) -> Result<HashSet<String>, sqlx::Error> {
+    let event = AuditEvent::TokenIssued.as_str();
+    let conn = w.conn();
     if batch.is_empty() {
         return Ok(HashSet::new());
     }
@@ -90,12 +92,7 @@ pub async fn record_issued(
             .push_bind(t.expires_at)
             .push_bind(&t.secret_hash);
     });
-    query.push(format!(
-        ") AS v, {WITH_OWNER}
-         WHERE a.id = v.column2 AND a.secret_hash IS v.column8 AND {}
-         RETURNING jti",
-        issues_tokens()
-    ));
+    query.push(format!(") AS v, {WITH_OWNER} WHERE {} RETURNING jti", usable_with("v.column2", "v.column8")));
     let recorded: HashSet<String> =
         // Not kept prepared: each batch size is another statement, and a
         // cache of hundreds of them per connection cost tens of megabytes.
@@ -131,7 +128,7 @@ pub struct TokenStatus {
     pub revoked: bool,
     pub application_active: bool,
     pub organization_id: i64,
-    pub kind: String,
+    pub side: Side,
     pub user_id: Option<i64>,
     pub customer_user_id: Option<i64>,
     /// False when the token's user exists and is disabled.
@@ -141,9 +138,22 @@ pub struct TokenStatus {
     pub subject_belongs: bool,
 }
 
+impl TokenStatus {
+    /// The record as the protocol core decides on it.
+    pub fn record(&self) -> TokenRecord {
+        TokenRecord {
+            revoked: self.revoked,
+            application_active: self.application_active,
+            side: self.side,
+            subject_enabled: self.subject_enabled,
+            subject_belongs: self.subject_belongs,
+        }
+    }
+}
+
 pub async fn status(db: impl SqliteExecutor<'_>, jti: &str) -> Result<Option<TokenStatus>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT t.revoked_at IS NOT NULL AS revoked, a.active AS application_active, a.organization_id, a.kind,
+        "SELECT t.revoked_at IS NOT NULL AS revoked, a.active AS application_active, a.organization_id, a.kind AS side,
                 t.user_id, t.customer_user_id, COALESCE(u.enabled, c.enabled, 1) AS subject_enabled,
                 {} AS subject_belongs
          FROM oauth_access_tokens t
@@ -158,11 +168,12 @@ pub async fn status(db: impl SqliteExecutor<'_>, jti: &str) -> Result<Option<Tok
     .await
 }
 
-pub async fn revoke(db: impl SqliteExecutor<'_>, jti: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke(w: &mut Write, jti: &str, now: i64) -> Result<bool, sqlx::Error> {
+    w.makes_stale();
     let done = sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")
         .bind(now)
         .bind(jti)
-        .execute(db)
+        .execute(w.conn())
         .await?;
     Ok(done.rows_affected() == 1)
 }

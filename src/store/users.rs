@@ -1,6 +1,7 @@
 //! The `users` table: back-office users, with their role's permissions.
 
 use crate::permissions::{Level, Permissions};
+use super::Write;
 use sqlx::SqliteExecutor;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -15,20 +16,20 @@ pub struct User {
     pub role_id: Option<i64>,
     pub role: Option<String>,
     pub language: String,
-    pub app_view: i64,
-    pub app_create: i64,
-    pub app_edit: i64,
-    pub app_delete: i64,
+    pub app_view: Level,
+    pub app_create: Level,
+    pub app_edit: Level,
+    pub app_delete: Level,
 }
 
 impl User {
     pub fn permissions(&self) -> Permissions {
         Permissions {
             administrator: self.is_admin,
-            view: Level::from_db(self.app_view),
-            create: Level::from_db(self.app_create),
-            edit: Level::from_db(self.app_edit),
-            delete: Level::from_db(self.app_delete),
+            view: self.app_view,
+            create: self.app_create,
+            edit: self.app_edit,
+            delete: self.app_delete,
         }
     }
 }
@@ -72,12 +73,9 @@ pub struct UserChanges<'a> {
     pub enabled: bool,
 }
 
-pub async fn update(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    changes: &UserChanges<'_>,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+/// Changes a user; a disabled user's tokens stop at once (the caches follow).
+pub async fn update(w: &mut Write, id: i64, changes: &UserChanges<'_>, now: i64) -> Result<bool, sqlx::Error> {
+    w.makes_stale();
     let done =
         sqlx::query("UPDATE users SET email = ?, role_id = ?, language = ?, enabled = ?, updated_at = ? WHERE id = ?")
             .bind(changes.email)
@@ -86,7 +84,7 @@ pub async fn update(
             .bind(changes.enabled)
             .bind(now)
             .bind(id)
-            .execute(db)
+            .execute(w.conn())
             .await?;
     Ok(done.rows_affected() == 1)
 }

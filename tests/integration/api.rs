@@ -104,24 +104,27 @@ async fn revoked_unknown_and_deactivated_tokens_are_refused_at_once() {
     assert_eq!(app.api("/api/users", &token).await.status, StatusCode::OK);
     let jti = crate::harness::claims(&token)["jti"].as_str().unwrap().to_owned();
 
-    // The server remembers a token's status between calls; every path that
-    // changes one (revocation endpoint, back office, replay detection) calls
-    // `access_changed` after its commit, as these direct writes do here.
-    postern::store::tokens::revoke(&app.state.db, &jti, 1).await.unwrap();
-    app.state.access_changed();
+    // The server remembers a token's status between calls; the writes that
+    // change one tell the caches when they commit, whoever calls them.
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::tokens::revoke(&mut w, &jti, 1).await.unwrap();
+    w.commit().await.unwrap();
     assert_invalid_token(&app.api("/api/users", &token).await);
 
     let (token, _) = app.access_token("Forgotten").await;
     assert_eq!(app.api("/api/users", &token).await.status, StatusCode::OK);
+    // SQL outside the store's writes (an operator's) is not seen until the
+    // change is announced, as another process's change arrives.
     sqlx::query("DELETE FROM oauth_access_tokens").execute(&app.state.db).await.unwrap();
-    app.state.access_changed();
+    app.state.db.changes().publish();
     assert_invalid_token(&app.api("/api/users", &token).await);
 
     let (token2, client_id) = app.access_token("Other").await;
     assert_eq!(app.api("/api/users", &token2).await.status, StatusCode::OK);
     let other = postern::store::applications::find_client(&app.state.db, &client_id).await.unwrap().unwrap();
-    postern::store::applications::set_active(&app.state.db, other.id, false, 1).await.unwrap();
-    app.state.access_changed();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::applications::set_active(&mut w, other.id, false, 1).await.unwrap();
+    w.commit().await.unwrap();
     assert_invalid_token(&app.api("/api/users", &token2).await);
 }
 
@@ -138,7 +141,7 @@ async fn forge(app: &TestApp, app_name: &str, edit: impl FnOnce(&mut AccessToken
         &postern::store::tokens::NewAccessToken {
             jti: &claims.jti,
             application_id: record.id,
-            grant_type: "client_credentials",
+            grant_type: postern::model::GrantType::ClientCredentials,
             user_id: Some(app.admin_id),
             customer_user_id: None,
             scope: &claims.scope,

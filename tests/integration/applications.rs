@@ -171,7 +171,9 @@ async fn the_grid_filters_sorts_and_pages() {
     let app = TestApp::new().await;
     // A second organization the admin belongs to.
     let other_org = postern::store::organizations::insert(&app.state.db, "Acme", 0).await.unwrap();
-    postern::store::organizations::add_member(&app.state.db, other_org, app.admin_id).await.unwrap();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::organizations::add_member(&mut w, other_org, app.admin_id).await.unwrap();
+    w.commit().await.unwrap();
     let cookies = login(&app).await;
     let csrf = csrf_of(&cookies);
     for (name, org) in [

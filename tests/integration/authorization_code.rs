@@ -15,7 +15,7 @@ use oauth2::{
     PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use postern::oauth::grant::GrantType;
-use postern::oauth::scope::ClientKind;
+use postern::model::Side;
 use postern::service::applications::{NewApplicationInput, Owner};
 use tower::ServiceExt;
 
@@ -56,14 +56,14 @@ pub(crate) fn http(
 pub(crate) struct App {
     pub(crate) client_id: String,
     pub(crate) secret: Option<String>,
-    side: ClientKind,
+    side: Side,
 }
 
 impl App {
     pub(crate) fn client(&self) -> Client {
         let authorize = match self.side {
-            ClientKind::BackOffice => "/admin/oauth2-token/authorize",
-            ClientKind::Storefront => "/oauth2-token/authorize",
+            Side::BackOffice => "/admin/oauth2-token/authorize",
+            Side::Storefront => "/oauth2-token/authorize",
         };
         let mut client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_auth_uri(AuthUrl::new(format!("{BASE}{authorize}")).unwrap())
@@ -78,7 +78,7 @@ impl App {
 
 pub(crate) struct AppSpec<'a> {
     pub(crate) name: &'a str,
-    pub(crate) side: ClientKind,
+    pub(crate) side: Side,
     pub(crate) owner: Owner,
     pub(crate) confidential: bool,
     pub(crate) skip_consent: bool,
@@ -116,7 +116,7 @@ pub(crate) async fn backoffice_app(app: &TestApp, name: &str) -> App {
         app,
         AppSpec {
             name,
-            side: ClientKind::BackOffice,
+            side: Side::BackOffice,
             owner: Owner::User(app.admin_id),
             confidential: true,
             skip_consent: false,
@@ -144,7 +144,7 @@ pub(crate) async fn storefront_public_app(app: &TestApp, owner: i64, name: &str)
         app,
         AppSpec {
             name,
-            side: ClientKind::Storefront,
+            side: Side::Storefront,
             owner: Owner::CustomerUser(owner),
             confidential: false,
             skip_consent: false,
@@ -244,7 +244,7 @@ pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
 /// Answers the consent page; returns where the browser is sent.
 pub(crate) async fn answer(
     app: &TestApp,
-    side: ClientKind,
+    side: Side,
     fields: &[(String, String)],
     decision: &str,
     cookies: &str,
@@ -252,8 +252,8 @@ pub(crate) async fn answer(
     let mut form = fields.to_vec();
     form.push(("decision".into(), decision.into()));
     let action = match side {
-        ClientKind::BackOffice => "/admin/oauth2-token/authorize",
-        ClientKind::Storefront => "/oauth2-token/authorize",
+        Side::BackOffice => "/admin/oauth2-token/authorize",
+        Side::Storefront => "/oauth2-token/authorize",
     };
     let response = post_form(app, action, cookies, &serde_urlencoded::to_string(&form).unwrap()).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
@@ -265,7 +265,7 @@ pub(crate) async fn authorize_and_grant(
     app: &TestApp,
     url: &str,
     state: &CsrfToken,
-    side: ClientKind,
+    side: Side,
     cookies: &str,
 ) -> String {
     let back = match visit(app, url, cookies).await {
@@ -312,7 +312,7 @@ async fn backoffice_code_flow_with_pkce_then_refresh_rotation_and_reuse_detectio
     assert!(page.body.contains("Read the users of Default as you can see them"), "the scope in plain words, exactly");
     let policy = page.header("content-security-policy").unwrap();
     assert!(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self' 'nonce-"), "{policy}");
-    let back = answer(&app, ClientKind::BackOffice, &fields, "grant", &cookies).await;
+    let back = answer(&app, Side::BackOffice, &fields, "grant", &cookies).await;
     assert_eq!(query_param(&back, "state").as_deref(), Some(state.secret().as_str()));
     assert_eq!(query_param(&back, "iss").as_deref(), Some("http://postern.test/admin"), "RFC 9207 issuer");
     let code = query_param(&back, "code").unwrap();
@@ -382,7 +382,7 @@ async fn storefront_public_client_uses_pkce_and_its_token_fits_only_the_storefro
     assert!(text(&login_page.body).contains("Sign in to continue to \"Shop companion\"."), "{}", login_page.body);
 
     let cookies = customer_login(&app, "shopper").await;
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::Storefront, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::Storefront, &cookies).await;
     let token = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
@@ -424,7 +424,7 @@ async fn a_replayed_code_is_refused_and_revokes_the_tokens_of_its_first_use() {
     let cookies = login(&app).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let verifier_again = PkceCodeVerifier::new(verifier.secret().clone());
     let token = client
         .exchange_code(AuthorizationCode::new(code.clone()))
@@ -454,7 +454,7 @@ async fn wrong_verifier_wrong_redirect_uri_and_foreign_client_are_invalid_grant(
         &app,
         AppSpec {
             name: "Two callbacks",
-            side: ClientKind::BackOffice,
+            side: Side::BackOffice,
             owner: Owner::User(app.admin_id),
             confidential: true,
             skip_consent: true,
@@ -470,7 +470,7 @@ async fn wrong_verifier_wrong_redirect_uri_and_foreign_client_are_invalid_grant(
     // Wrong verifier.
     let (challenge, _) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let (_, wrong) = PkceCodeChallenge::new_random_sha256();
     let result =
         client.exchange_code(AuthorizationCode::new(code.clone())).set_pkce_verifier(wrong).request_async(&http).await;
@@ -482,7 +482,7 @@ async fn wrong_verifier_wrong_redirect_uri_and_foreign_client_are_invalid_grant(
     // Another registered redirect URI than the one the code was issued for.
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let result = client
         .exchange_code(AuthorizationCode::new(code.clone()))
         .set_pkce_verifier(PkceCodeVerifier::new(verifier.secret().clone()))
@@ -509,7 +509,7 @@ async fn an_expired_code_is_invalid_grant() {
     let cookies = login(&app).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = third_party.client().authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let form = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={}&client_id={}&client_secret={}",
         urlencode(CALLBACK),
@@ -542,7 +542,7 @@ async fn every_authorization_request_error_rule() {
         &app,
         AppSpec {
             name: "Rules public",
-            side: ClientKind::BackOffice,
+            side: Side::BackOffice,
             owner: Owner::User(app.admin_id),
             confidential: false,
             skip_consent: true,
@@ -554,7 +554,7 @@ async fn every_authorization_request_error_rule() {
         &app,
         AppSpec {
             name: "Several",
-            side: ClientKind::BackOffice,
+            side: Side::BackOffice,
             owner: Owner::User(app.admin_id),
             confidential: true,
             skip_consent: true,
@@ -694,7 +694,7 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
         &app,
         AppSpec {
             name: "First party",
-            side: ClientKind::BackOffice,
+            side: Side::BackOffice,
             owner: Owner::User(app.admin_id),
             confidential: true,
             skip_consent: true,
@@ -707,7 +707,7 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
     // Cancel → access_denied with the state; no consent is remembered.
     let (url, state) = asks.client().authorize_url(CsrfToken::new_random).url();
     let Landing::Consent { fields, .. } = visit(&app, url.as_str(), &cookies).await else { panic!("consent expected") };
-    let back = answer(&app, ClientKind::BackOffice, &fields, "deny", &cookies).await;
+    let back = answer(&app, Side::BackOffice, &fields, "deny", &cookies).await;
     assert_eq!(query_param(&back, "error").as_deref(), Some("access_denied"));
     assert_eq!(query_param(&back, "state").as_deref(), Some(state.secret().as_str()));
     assert!(query_param(&back, "code").is_none());
@@ -733,7 +733,7 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
 
     // Grant the other one, then both are on the Authorized applications list.
     let (url, state) = asks.client().authorize_url(CsrfToken::new_random).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let asks_token = asks.client().exchange_code(AuthorizationCode::new(code)).request_async(&http).await.unwrap();
     let listed = crate::applications::rpc_form(&app, &cookies, "authorized_applications", "side=BackOffice").await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
@@ -784,7 +784,7 @@ async fn disabled_customers_and_inactive_applications_cannot_redeem_or_refresh()
     let issue = || async {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-        (authorize_and_grant(&app, url.as_str(), &state, ClientKind::Storefront, &cookies).await, verifier)
+        (authorize_and_grant(&app, url.as_str(), &state, Side::Storefront, &cookies).await, verifier)
     };
     let (code, verifier) = issue().await;
     let token = client
@@ -795,7 +795,9 @@ async fn disabled_customers_and_inactive_applications_cannot_redeem_or_refresh()
         .unwrap();
     let (pending_code, pending_verifier) = issue().await;
 
-    postern::store::customer_users::set_enabled(&app.state.db, shopper, false, postern::service::now()).await.unwrap();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::customer_users::set_enabled(&mut w, shopper, false, postern::service::now()).await.unwrap();
+    w.commit().await.unwrap();
     let refresh = client.exchange_refresh_token(token.refresh_token().unwrap()).request_async(&http).await;
     assert_eq!(grant_error(refresh), BasicErrorResponseType::InvalidGrant);
     let redeem = client
@@ -808,15 +810,23 @@ async fn disabled_customers_and_inactive_applications_cannot_redeem_or_refresh()
     let response = get(&app, "/account/applications", &cookies).await;
     assert!(response.header("location").unwrap().starts_with("/login"), "signed out");
 
-    postern::store::customer_users::set_enabled(&app.state.db, shopper, true, postern::service::now()).await.unwrap();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::customer_users::set_enabled(&mut w, shopper, true, postern::service::now()).await.unwrap();
+    w.commit().await.unwrap();
     // The application's owner disabled: it may not act any more (invalid_client).
-    postern::store::customer_users::set_enabled(&app.state.db, owner, false, postern::service::now()).await.unwrap();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::customer_users::set_enabled(&mut w, owner, false, postern::service::now()).await.unwrap();
+    w.commit().await.unwrap();
     let refresh = client.exchange_refresh_token(token.refresh_token().unwrap()).request_async(&http).await;
     assert_eq!(grant_error(refresh), BasicErrorResponseType::InvalidClient);
-    postern::store::customer_users::set_enabled(&app.state.db, owner, true, postern::service::now()).await.unwrap();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::customer_users::set_enabled(&mut w, owner, true, postern::service::now()).await.unwrap();
+    w.commit().await.unwrap();
     let id =
         postern::store::applications::find_client(&app.state.db, &third_party.client_id).await.unwrap().unwrap().id;
-    postern::store::applications::set_active(&app.state.db, id, false, postern::service::now()).await.unwrap();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::applications::set_active(&mut w, id, false, postern::service::now()).await.unwrap();
+    w.commit().await.unwrap();
     let refresh = client.exchange_refresh_token(token.refresh_token().unwrap()).request_async(&http).await;
     match refresh {
         Err(RequestTokenError::ServerResponse(e)) => assert_eq!(e.error(), &BasicErrorResponseType::InvalidClient),
@@ -844,7 +854,7 @@ async fn client_credentials_gets_no_refresh_token_and_refresh_needs_the_right_cl
     let other = backoffice_app(&app, "Not the owner").await;
     let cookies = login(&app).await;
     let (url, state) = third_party.client().authorize_url(CsrfToken::new_random).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let http = http(&app);
     let token = third_party.client().exchange_code(AuthorizationCode::new(code)).request_async(&http).await.unwrap();
     let refresh: &RefreshToken = token.refresh_token().unwrap();

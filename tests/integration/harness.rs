@@ -139,7 +139,7 @@ impl TestApp {
                 name: name.into(),
                 active: true,
                 grant_type: GrantType::ClientCredentials,
-                kind: postern::oauth::scope::ClientKind::BackOffice,
+                kind: postern::model::Side::BackOffice,
                 owner: Some(Owner::User(owner)),
                 confidential: true,
                 skip_consent: false,

@@ -15,7 +15,7 @@ use crate::pages::{login, login_as};
 use axum::http::StatusCode;
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, RefreshToken, Scope, TokenResponse};
-use postern::oauth::scope::ClientKind;
+use postern::model::Side;
 use postern::service::applications::Owner;
 use postern::store::roles;
 use serde_json::{json, Value};
@@ -28,7 +28,7 @@ async fn default_public_app(app: &TestApp, name: &str) -> crate::authorization_c
         app,
         AppSpec {
             name,
-            side: ClientKind::BackOffice,
+            side: Side::BackOffice,
             owner: Owner::User(app.admin_id),
             confidential: false,
             skip_consent: false,
@@ -77,7 +77,7 @@ async fn a_person_of_another_organization_cannot_authorize_its_application_nor_r
     let back = match visit(&app, url.as_str(), &bob).await {
         Landing::Back(location) => location,
         Landing::Consent { fields, .. } => {
-            let location = answer(&app, ClientKind::BackOffice, &fields, "grant", &bob).await;
+            let location = answer(&app, Side::BackOffice, &fields, "grant", &bob).await;
             if let Some(code) = query_param(&location, "code") {
                 let token = public
                     .client()
@@ -122,7 +122,7 @@ async fn leaving_the_organization_stops_codes_refresh_tokens_and_access_tokens_a
             .set_pkce_challenge(challenge)
             .url();
         let back = match visit(&app, url.as_str(), &carol).await {
-            Landing::Consent { fields, .. } => answer(&app, ClientKind::BackOffice, &fields, "grant", &carol).await,
+            Landing::Consent { fields, .. } => answer(&app, Side::BackOffice, &fields, "grant", &carol).await,
             Landing::Back(location) => location,
         };
         codes.push(query_param(&back, "code").unwrap_or_else(|| panic!("a code: {back}")));
@@ -230,7 +230,7 @@ async fn only_administrators_let_applications_skip_consent_and_never_public_ones
             name: "CLI public".into(),
             active: true,
             grant_type: postern::oauth::grant::GrantType::AuthorizationCode,
-            kind: ClientKind::BackOffice,
+            kind: Side::BackOffice,
             owner: Some(Owner::User(app.admin_id)),
             confidential: false,
             skip_consent: true,
@@ -289,10 +289,10 @@ async fn administrators_reach_only_into_organizations_they_administer() {
             name: "Organization administrator".into(),
             description: String::new(),
             administrator: true,
-            app_view: 2,
-            app_create: 2,
-            app_edit: 2,
-            app_delete: 2,
+            app_view: postern::permissions::Level::Organization,
+            app_create: postern::permissions::Level::Organization,
+            app_edit: postern::permissions::Level::Organization,
+            app_delete: postern::permissions::Level::Organization,
         },
         0,
     )
@@ -303,7 +303,9 @@ async fn administrators_reach_only_into_organizations_they_administer() {
     let csrf = csrf_of(&admin);
     // Eve belongs to Default and to Other.
     let eve = app.create_user("eve", Some(roles::DEVELOPER), "Other").await;
-    postern::store::organizations::add_member(&app.state.db, app.organization_id, eve).await.unwrap();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::organizations::add_member(&mut w, app.organization_id, eve).await.unwrap();
+    w.commit().await.unwrap();
     let mut change = user_form(&csrf, eve, "eve", vec![app.organization_id]);
     change["form"]["email"] = json!("eve@attacker.example");
     let refused = rpc_json(&app, &admin, "save_user", change).await;
@@ -349,7 +351,7 @@ async fn revoking_an_authorization_voids_its_unredeemed_codes() {
         .set_pkce_challenge(challenge)
         .url();
     let Landing::Consent { fields, .. } = visit(&app, url.as_str(), &cookies).await else { panic!("consent expected") };
-    let back = answer(&app, ClientKind::BackOffice, &fields, "grant", &cookies).await;
+    let back = answer(&app, Side::BackOffice, &fields, "grant", &cookies).await;
     let code = query_param(&back, "code").unwrap();
 
     let id = id_of(&app, &public.client_id).await;
@@ -452,7 +454,7 @@ async fn every_authorization_response_names_its_issuer_and_anonymous_errors_stay
         .set_pkce_challenge(challenge)
         .url();
     let Landing::Consent { fields, .. } = visit(&app, url.as_str(), &cookies).await else { panic!("consent expected") };
-    let cancelled = answer(&app, ClientKind::BackOffice, &fields, "deny", &cookies).await;
+    let cancelled = answer(&app, Side::BackOffice, &fields, "deny", &cookies).await;
     assert_eq!(query_param(&cancelled, "error").as_deref(), Some("access_denied"));
     assert_eq!(query_param(&cancelled, "iss").as_deref(), Some(BACKOFFICE_ISSUER));
 }
@@ -466,7 +468,7 @@ async fn a_public_client_on_a_loopback_redirect_is_asked_again() {
         &app,
         AppSpec {
             name: "CLI tool",
-            side: ClientKind::BackOffice,
+            side: Side::BackOffice,
             owner: Owner::User(app.admin_id),
             confidential: false,
             skip_consent: false,
@@ -487,7 +489,7 @@ async fn a_public_client_on_a_loopback_redirect_is_asked_again() {
     assert!(consent.contains("/oauth2-token/consent?"), "{consent}");
     let page = get(&app, &consent, &cookies).await;
     let fields = crate::authorization_code::hidden_fields(&page.body);
-    let back = answer(&app, ClientKind::BackOffice, &fields, "grant", &cookies).await;
+    let back = answer(&app, Side::BackOffice, &fields, "grant", &cookies).await;
     assert!(back.starts_with("http://127.0.0.1:40123/callback?code="), "{back}");
 
     // Remembered consent, yet any program on the device could be asking: ask again (RFC 8252 §8.6).

@@ -15,7 +15,7 @@ use oauth2::{
     TokenIntrospectionResponse, TokenResponse,
 };
 use postern::config::Limit;
-use postern::oauth::scope::ClientKind;
+use postern::model::Side;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -254,7 +254,7 @@ async fn the_oauth2_crate_revokes_a_refresh_token_and_with_it_the_whole_grant() 
         );
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let token = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
@@ -439,7 +439,7 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
     let client = third_party.client();
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let granted = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
@@ -543,7 +543,7 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
 }
 
 fn time_text(unix: i64) -> String {
-    postern::server::api::rfc3339(unix)
+    postern::server::resource_api::rfc3339(unix)
 }
 
 #[tokio::test]
@@ -557,7 +557,7 @@ async fn cleanup_removes_what_expired_and_keeps_the_audit_log() {
     let client = third_party.client();
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-    let code = authorize_and_grant(&app, url.as_str(), &state, ClientKind::BackOffice, &cookies).await;
+    let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let granted = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)

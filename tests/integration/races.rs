@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use oauth2::{CsrfToken, PkceCodeChallenge};
-use postern::oauth::scope::ClientKind;
+use postern::model::Side;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -51,7 +51,7 @@ async fn scalar(app: &TestApp, sql: &str, bind: &str) -> i64 {
 async fn code_of(app: &TestApp, third_party: &crate::authorization_code::App, cookies: &str) -> (String, String) {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = third_party.client().authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
-    let code = authorize_and_grant(app, url.as_str(), &state, ClientKind::BackOffice, cookies).await;
+    let code = authorize_and_grant(app, url.as_str(), &state, Side::BackOffice, cookies).await;
     (code, verifier.secret().clone())
 }
 

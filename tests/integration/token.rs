@@ -201,7 +201,9 @@ async fn inactive_application_is_401_invalid_client() {
     let app = TestApp::new().await;
     let (id, secret) = app.create_app("Paused").await;
     let record = postern::store::applications::find_client(&app.state.db, &id).await.unwrap().unwrap();
-    postern::store::applications::set_active(&app.state.db, record.id, false, 0).await.unwrap();
+    let mut w = app.state.db.write().await.unwrap();
+    postern::store::applications::set_active(&mut w, record.id, false, 0).await.unwrap();
+    w.commit().await.unwrap();
     let response =
         app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
     assert_error(&response, StatusCode::UNAUTHORIZED, "invalid_client");
@@ -227,7 +229,7 @@ async fn authorization_code_application_is_unauthorized_for_client_credentials()
             name: "Web app".into(),
             active: true,
             grant_type: postern::oauth::grant::GrantType::AuthorizationCode,
-            kind: postern::oauth::scope::ClientKind::BackOffice,
+            kind: postern::model::Side::BackOffice,
             owner: Some(postern::service::applications::Owner::User(app.admin_id)),
             confidential: true,
             skip_consent: false,
@@ -283,7 +285,7 @@ async fn duplicate_name_for_the_same_owner_is_refused() {
             name: "Twin".into(),
             active: true,
             grant_type: postern::oauth::grant::GrantType::ClientCredentials,
-            kind: postern::oauth::scope::ClientKind::BackOffice,
+            kind: postern::model::Side::BackOffice,
             owner: Some(postern::service::applications::Owner::User(app.admin_id)),
             confidential: true,
             skip_consent: false,

@@ -2,7 +2,7 @@
 //! them. Parsing a key is done once, when it is loaded; nothing here reads
 //! files or the clock.
 
-use super::scope::ClientKind;
+use crate::Side;
 use super::OAuthError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -169,7 +169,7 @@ impl SigningKey {
 pub struct Expectations<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
-    pub kind: ClientKind,
+    pub kind: Side,
 }
 
 /// Why a token was refused; all of them answer `invalid_token`.
@@ -292,7 +292,7 @@ pub(crate) mod tests {
         Expectations {
             issuer: "http://localhost/admin",
             audience: "http://localhost/api",
-            kind: ClientKind::BackOffice,
+            kind: Side::BackOffice,
         }
     }
 

@@ -4,15 +4,14 @@
 //! Correctness does not rest on this table being fresh: the token's own
 //! write re-checks, in its transaction, that the application is active,
 //! still has the secret the request was checked against, and that its
-//! owner is enabled (`store::tokens::record_issued`). Every change of an
-//! application or of a person in the back office empties the table
-//! ([`Clients::forget_all`]).
+//! owner is enabled (`store::tokens::record_issued`). The table follows the
+//! database's change signal: a committed change of an application or of a
+//! person drops it.
 
 use super::memo::Memo;
-use crate::oauth::grant::{GrantType, RegisteredClient};
-use crate::oauth::scope::ClientKind;
+use crate::oauth::grant::RegisteredClient;
 use crate::store::applications::{self, ClientRecord, LAST_USED_PRECISION};
-use crate::store::Db;
+use crate::store::{Changes, Db};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -46,13 +45,11 @@ impl Client {
 
 pub struct Clients(Memo<String, Arc<Client>>);
 
-impl Default for Clients {
-    fn default() -> Self {
-        Self(Memo::new(CAPACITY))
-    }
-}
-
 impl Clients {
+    pub fn new(changes: Arc<Changes>) -> Self {
+        Self(Memo::following(changes, CAPACITY))
+    }
+
     /// The application with this client ID, from memory or the database.
     /// Unknown IDs are not remembered (they are whatever anyone sends).
     pub async fn find(&self, db: &Db, client_id: &str) -> Result<Option<Arc<Client>>, sqlx::Error> {
@@ -65,21 +62,14 @@ impl Clients {
         self.0.put(as_of, client_id.to_owned(), Arc::clone(&client));
         Ok(Some(client))
     }
-
-    /// Called after an application, its owner or a person's account changed
-    /// (after the commit).
-    pub fn forget_all(&self) {
-        self.0.forget_all();
-    }
 }
 
 fn registered_client(record: &ClientRecord) -> RegisteredClient {
     RegisteredClient {
         client_id: record.client_id.clone(),
-        active: record.active,
-        // The schema's CHECK admits only the two known values.
-        grant_type: GrantType::parse(&record.grant_type).unwrap_or(GrantType::AuthorizationCode),
-        kind: ClientKind::parse(&record.kind).unwrap_or(ClientKind::BackOffice),
+        issues_tokens: record.issues_tokens,
+        grant_type: record.grant_type,
+        side: record.side,
         confidential: record.confidential,
         secret_hash: record.secret_hash.clone(),
         owner_subject: record.owner_user_id.or(record.owner_customer_user_id).map(|id| id.to_string()),

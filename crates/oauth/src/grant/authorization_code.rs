@@ -2,9 +2,10 @@
 //! §4.5–4.6): the rules that decide, given the stored code and `now`. Storage
 //! (by hash, single use by a conditional update) is the caller's.
 
-use crate::oauth::pkce::CodeChallenge;
-use crate::oauth::scope::Scope;
-use crate::oauth::OAuthError;
+use super::{Holder, HolderWords};
+use crate::pkce::CodeChallenge;
+use crate::scope::Scope;
+use crate::{OAuthError, Subject};
 
 /// A code as it was issued.
 #[derive(Debug, Clone)]
@@ -20,7 +21,15 @@ pub struct IssuedCode {
     pub expires_at: i64,
     /// Set once redeemed.
     pub used: bool,
+    /// Who authorized it, as they are now.
+    pub holder: Holder,
 }
+
+const HOLDER: HolderWords = HolderWords {
+    unknown: "The authorization code is not valid.",
+    disabled: "The account that authorized this code is disabled.",
+    outsider: "The account that authorized this code does not belong to the application's organization.",
+};
 
 /// The parts of a token request that concern the code.
 #[derive(Debug, Clone, Copy)]
@@ -41,9 +50,15 @@ pub enum Refusal {
     Replay(OAuthError),
 }
 
-/// Checks a redemption. Every failure is `invalid_grant`; the description
-/// says which rule, without revealing another client's data.
-pub fn redeem(code: &IssuedCode, request: &Redemption<'_>, now: i64) -> Result<(), Refusal> {
+/// Checks a redemption; on success, the subject the tokens act for. Every
+/// failure is `invalid_grant`; the description says which rule, without
+/// revealing another client's data.
+pub fn redeem(code: &IssuedCode, request: &Redemption<'_>, now: i64) -> Result<Subject, Refusal> {
+    check(code, request, now)?;
+    code.holder.may_act(HOLDER).map_err(Refusal::Refuse)
+}
+
+fn check(code: &IssuedCode, request: &Redemption<'_>, now: i64) -> Result<(), Refusal> {
     let refuse = |why: &'static str| Err(Refusal::Refuse(OAuthError::invalid_grant(why)));
     if code.client_id != request.client_id {
         return refuse("The authorization code was not issued to this client.");
@@ -92,6 +107,7 @@ mod tests {
             code_challenge: Some(CodeChallenge::stored(CHALLENGE.into())),
             expires_at: ISSUED + 600,
             used: false,
+            holder: Holder { subject: Some(Subject::User(7)), enabled: true, belongs: true },
         }
     }
 
@@ -103,7 +119,7 @@ mod tests {
         }
     }
 
-    fn refused(result: Result<(), Refusal>) -> String {
+    fn refused(result: Result<Subject, Refusal>) -> String {
         match result {
             Err(Refusal::Refuse(e)) => e.description.into_owned(),
             other => panic!("expected a refusal, got {other:?}"),
@@ -112,8 +128,8 @@ mod tests {
 
     #[test]
     fn a_fresh_code_with_the_right_verifier_is_redeemed() {
-        assert_eq!(redeem(&code(), &request(), ISSUED + 1), Ok(()));
-        assert_eq!(redeem(&code(), &request(), ISSUED + 599), Ok(()));
+        assert_eq!(redeem(&code(), &request(), ISSUED + 1), Ok(Subject::User(7)));
+        assert_eq!(redeem(&code(), &request(), ISSUED + 599), Ok(Subject::User(7)));
     }
 
     #[test]
@@ -136,12 +152,25 @@ mod tests {
         let no_uri = Redemption { redirect_uri: None, ..request() };
         assert!(refused(redeem(&code(), &no_uri, ISSUED)).contains("required"));
         let omitted_at_authorize = IssuedCode { redirect_uri_sent: false, ..code() };
-        assert_eq!(redeem(&omitted_at_authorize, &no_uri, ISSUED), Ok(()));
+        assert_eq!(redeem(&omitted_at_authorize, &no_uri, ISSUED), Ok(Subject::User(7)));
         let wrong = Redemption { code_verifier: Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj"), ..request() };
         assert!(refused(redeem(&code(), &wrong, ISSUED)).contains("does not match the code_challenge"));
         let missing = Redemption { code_verifier: None, ..request() };
         assert!(refused(redeem(&code(), &missing, ISSUED)).contains("required"));
         let downgrade = IssuedCode { code_challenge: None, ..code() };
         assert!(refused(redeem(&downgrade, &request(), ISSUED)).contains("no code_challenge"));
+    }
+
+    #[test]
+    fn the_person_who_authorized_must_still_be_enabled_and_a_member() {
+        let disabled = IssuedCode { holder: Holder { enabled: false, ..code().holder }, ..code() };
+        assert!(refused(redeem(&disabled, &request(), ISSUED)).contains("disabled"));
+        let left = IssuedCode { holder: Holder { belongs: false, ..code().holder }, ..code() };
+        assert!(refused(redeem(&left, &request(), ISSUED)).contains("does not belong"));
+        let nobody = IssuedCode { holder: Holder { subject: None, ..code().holder }, ..code() };
+        assert!(refused(redeem(&nobody, &request(), ISSUED)).contains("not valid"));
+        // A replay is a replay whoever holds it: its tokens are revoked.
+        let replayed = IssuedCode { used: true, ..disabled };
+        assert!(matches!(redeem(&replayed, &request(), ISSUED), Err(Refusal::Replay(_))));
     }
 }

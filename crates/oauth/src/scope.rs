@@ -2,39 +2,15 @@
 //! them an application of each kind may be granted.
 
 use super::OAuthError;
+use crate::Side;
 use std::collections::BTreeSet;
 use std::fmt;
-
-/// Which side an application (and so its tokens) belongs to
-/// (docs/architecture.md#two-sides-two-issuers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ClientKind {
-    BackOffice,
-    Storefront,
-}
-
-impl ClientKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientKind::BackOffice => "backoffice",
-            ClientKind::Storefront => "storefront",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "backoffice" => Some(ClientKind::BackOffice),
-            "storefront" => Some(ClientKind::Storefront),
-            _ => None,
-        }
-    }
-}
 
 /// A scope Postern can grant, with the words shown to people on consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScopeDefinition {
     pub name: &'static str,
-    pub kind: ClientKind,
+    pub kind: Side,
     pub description: &'static str,
 }
 
@@ -42,14 +18,14 @@ pub struct ScopeDefinition {
 pub const SCOPES: &[ScopeDefinition] = &[
     ScopeDefinition {
         name: "users:read",
-        kind: ClientKind::BackOffice,
+        kind: Side::BackOffice,
         description: "Read the users of your organization",
     },
-    ScopeDefinition { name: "profile", kind: ClientKind::Storefront, description: "Read your customer profile" },
+    ScopeDefinition { name: "profile", kind: Side::Storefront, description: "Read your customer profile" },
 ];
 
 /// The names of the scopes of one side (RFC 8414 `scopes_supported`).
-pub fn names(kind: ClientKind) -> Vec<&'static str> {
+pub fn names(kind: Side) -> Vec<&'static str> {
     SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name).collect()
 }
 
@@ -97,7 +73,7 @@ impl Scope {
     /// The scope granted to an application of `kind` that asked for `self`:
     /// everything of that kind when nothing was asked, otherwise exactly what
     /// was asked, provided each scope is known for that kind.
-    pub fn granted_for(&self, kind: ClientKind) -> Result<Scope, OAuthError> {
+    pub fn granted_for(&self, kind: Side) -> Result<Scope, OAuthError> {
         if self.is_empty() {
             return Ok(Scope(SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name.to_owned()).collect()));
         }
@@ -111,6 +87,15 @@ impl Scope {
             }
         }
         Ok(self.clone())
+    }
+}
+
+/// A scope as stored (space-delimited): decoded with its syntax checked,
+/// so a damaged row is an error where it is read, not an empty scope.
+impl TryFrom<String> for Scope {
+    type Error = OAuthError;
+    fn try_from(stored: String) -> Result<Self, Self::Error> {
+        Scope::parse(&stored)
     }
 }
 
@@ -131,7 +116,7 @@ impl fmt::Display for Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::ErrorCode;
+    use crate::ErrorCode;
 
     #[test]
     fn parses_space_delimited_and_deduplicates() {
@@ -149,15 +134,15 @@ mod tests {
 
     #[test]
     fn empty_request_gets_the_kinds_default_scopes() {
-        let granted = Scope::default().granted_for(ClientKind::BackOffice).unwrap();
+        let granted = Scope::default().granted_for(Side::BackOffice).unwrap();
         assert_eq!(granted.to_string(), "users:read");
-        let granted = Scope::default().granted_for(ClientKind::Storefront).unwrap();
+        let granted = Scope::default().granted_for(Side::Storefront).unwrap();
         assert_eq!(granted.to_string(), "profile");
     }
 
     #[test]
     fn a_scope_of_the_other_side_is_refused() {
-        let err = Scope::parse("profile").unwrap().granted_for(ClientKind::BackOffice).unwrap_err();
+        let err = Scope::parse("profile").unwrap().granted_for(Side::BackOffice).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidScope);
         assert!(err.description.contains("profile"));
     }

@@ -161,8 +161,8 @@ fn requested_scope(params: &Params) -> Result<Scope, OAuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::client_auth::AuthMethod;
-    use crate::oauth::ErrorCode;
+    use crate::client_auth::AuthMethod;
+    use crate::ErrorCode;
 
     #[test]
     fn form_and_json_give_the_same_request() {

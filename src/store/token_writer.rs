@@ -7,11 +7,10 @@
 //! by one (each waiting in its busy handler). A request still gets its
 //! answer only after its row is committed.
 
-use crate::service::audit::AuditEvent;
-use crate::store::tokens::{self, IssuedToken};
-use crate::store::Db;
-use std::sync::{Arc, OnceLock};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use super::tokens::{self, IssuedToken};
+use super::Db;
+use std::sync::OnceLock;
+use tokio::sync::{mpsc, oneshot};
 
 /// At most this many tokens per transaction.
 const MAX_BATCH: usize = 256;
@@ -22,14 +21,12 @@ type Reply = oneshot::Sender<Result<bool, sqlx::Error>>;
 
 pub struct TokenWriter {
     db: Db,
-    /// The process's write turn, shared with [`crate::state::AppState::begin_write`].
-    turn: Arc<Mutex<()>>,
     queue: OnceLock<mpsc::Sender<(IssuedToken, Reply)>>,
 }
 
 impl TokenWriter {
-    pub fn new(db: Db, turn: Arc<Mutex<()>>) -> Self {
-        Self { db, turn, queue: OnceLock::new() }
+    pub fn new(db: Db) -> Self {
+        Self { db, queue: OnceLock::new() }
     }
 
     /// Records `token`; `Ok(false)` when its application was deactivated,
@@ -38,7 +35,7 @@ impl TokenWriter {
     pub async fn record(&self, token: IssuedToken) -> Result<bool, sqlx::Error> {
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(QUEUE);
-            tokio::spawn(run(self.db.clone(), Arc::clone(&self.turn), receiver));
+            tokio::spawn(run(self.db.clone(), receiver));
             sender
         });
         let (reply, answer) = oneshot::channel();
@@ -47,14 +44,11 @@ impl TokenWriter {
     }
 }
 
-async fn run(db: Db, turn: Arc<Mutex<()>>, mut receiver: mpsc::Receiver<(IssuedToken, Reply)>) {
+async fn run(db: Db, mut receiver: mpsc::Receiver<(IssuedToken, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (tokens, replies): (Vec<IssuedToken>, Vec<Reply>) = batch.drain(..).unzip();
-        let written = {
-            let _turn = turn.lock().await;
-            write(&db, &tokens).await
-        };
+        let written = write(&db, &tokens).await;
         match written {
             Ok(recorded) => {
                 for (token, reply) in tokens.iter().zip(replies) {
@@ -67,10 +61,7 @@ async fn run(db: Db, turn: Arc<Mutex<()>>, mut receiver: mpsc::Receiver<(IssuedT
                 tracing::warn!(error = %err, rows = tokens.len(), "token batch failed; writing its tokens one by one");
                 for (token, reply) in tokens.into_iter().zip(replies) {
                     let one = std::slice::from_ref(&token);
-                    let result = {
-                        let _turn = turn.lock().await;
-                        write(&db, one).await
-                    };
+                    let result = write(&db, one).await;
                     let _ = reply.send(result.map(|recorded| recorded.contains(&token.jti)));
                 }
             }
@@ -84,8 +75,8 @@ async fn run(db: Db, turn: Arc<Mutex<()>>, mut receiver: mpsc::Receiver<(IssuedT
 }
 
 async fn write(db: &Db, batch: &[IssuedToken]) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    let mut tx = crate::store::begin_write(db).await?;
-    let recorded = tokens::record_issued(&mut tx, batch, AuditEvent::TokenIssued.as_str()).await?;
+    let mut tx = db.write().await?;
+    let recorded = tokens::record_issued(&mut tx, batch).await?;
     tx.commit().await?;
     Ok(recorded)
 }

@@ -1,11 +1,15 @@
 //! RFC 7009 token revocation and RFC 7662 token introspection, with the
-//! client authentication of the token endpoint. A client learns
-//! about, and revokes, only the tokens issued to it.
+//! client authentication of the token endpoint. A client learns about,
+//! and revokes, only the tokens issued to it. The requests are parsed by
+//! `oauth::revocation`; whether a token is live is decided by
+//! `oauth::access_token` and `oauth::grant::refresh_token`.
 
 use super::audit::{self, AuditEvent};
-use super::token::authenticate;
+use super::token::{authenticate, internal};
 use crate::oauth::client_auth::client_credentials;
+use crate::oauth::grant::refresh_token;
 use crate::oauth::jwt::Expectations;
+use crate::oauth::revocation::{TokenQuery, TokenTypeHint};
 use crate::oauth::secret::hash_secret;
 use crate::oauth::token_request::Params;
 use crate::oauth::{ErrorCode, OAuthError};
@@ -13,37 +17,6 @@ use crate::state::AppState;
 use crate::store;
 use crate::store::audit::NewEntry;
 use serde::Serialize;
-
-/// RFC 7009 §2.1 / RFC 7662 §2.1 `token_type_hint`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Hint {
-    AccessToken,
-    RefreshToken,
-}
-
-/// Longest token looked at: our access tokens are about 1 KB, refresh tokens 43 characters.
-const MAX_TOKEN_LEN: usize = 8 * 1024;
-
-fn parse<'a>(params: &'a Params, strict_hint: bool) -> Result<(&'a str, Option<Hint>), OAuthError> {
-    let token = params
-        .get("token")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| OAuthError::invalid_request("The request is missing the token parameter."))?;
-    let hint = match params.get("token_type_hint") {
-        None | Some("") => None,
-        Some("access_token") => Some(Hint::AccessToken),
-        Some("refresh_token") => Some(Hint::RefreshToken),
-        // RFC 7662 §2.1: an introspection endpoint MAY ignore an unknown hint.
-        Some(_) if !strict_hint => None,
-        Some(_) => {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedTokenType,
-                "token_type_hint must be access_token or refresh_token.",
-            ))
-        }
-    };
-    Ok((token, hint))
-}
 
 /// What a token turned out to be, if it is one of the caller's.
 enum Found {
@@ -56,21 +29,16 @@ enum Found {
 async fn find(
     state: &AppState,
     client: &crate::oauth::grant::RegisteredClient,
-    token: &str,
-    hint: Option<Hint>,
+    query: &TokenQuery<'_>,
     now: i64,
 ) -> Result<Option<Found>, OAuthError> {
-    if token.len() > MAX_TOKEN_LEN {
-        return Ok(None);
-    }
-    let order = match hint {
-        Some(Hint::RefreshToken) => [Hint::RefreshToken, Hint::AccessToken],
-        _ => [Hint::AccessToken, Hint::RefreshToken],
-    };
-    for kind in order {
+    for kind in query.lookup_order() {
         let found = match kind {
-            Hint::AccessToken => find_access(state, client, token, now).await?,
-            Hint::RefreshToken => find_refresh(state, client, token).await?,
+            TokenTypeHint::AccessToken if query.may_be_access_token() => {
+                find_access(state, client, query.token, now).await?
+            }
+            TokenTypeHint::AccessToken => None,
+            TokenTypeHint::RefreshToken => find_refresh(state, client, query.token).await?,
         };
         if found.is_some() {
             return Ok(found);
@@ -85,12 +53,10 @@ async fn find_access(
     token: &str,
     now: i64,
 ) -> Result<Option<Found>, OAuthError> {
-    if token.bytes().filter(|b| *b == b'.').count() != 2 {
-        return Ok(None);
-    }
-    let kind = client.kind;
-    let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind), kind };
-    let Ok(claims) = state.verified.verify(state, token, &expect, now) else {
+    let side = client.side;
+    let expect = Expectations { issuer: state.site.issuer(side), audience: state.site.audience(side), kind: side };
+    let window = super::access::key_window(state);
+    let Ok(claims) = state.caches.verified.verify(&state.keys.ring(), window, token, &expect, now) else {
         return Ok(None);
     };
     if claims.client_id != client.client_id {
@@ -109,11 +75,6 @@ async fn find_refresh(
     Ok(record.filter(|r| r.client_id == client.client_id).map(Found::Refresh))
 }
 
-fn internal(err: sqlx::Error) -> OAuthError {
-    tracing::error!(error = %err, "revocation/introspection: database error");
-    OAuthError::server_error()
-}
-
 /// RFC 7009: revokes an access token (that one only) or a refresh token
 /// (its whole grant: every refresh and access token issued from it). An
 /// unknown, expired or foreign token is answered like a revoked one.
@@ -123,18 +84,18 @@ pub async fn revoke(
     authorization: Option<&str>,
     now: i64,
 ) -> Result<(), OAuthError> {
-    let (token, hint) = parse(params, true)?;
+    let query = TokenQuery::revocation(params)?;
     let credentials = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
     let caller = authenticate(state, &credentials).await?;
     let (record, client) = (&caller.record, &caller.registered);
-    let Some(found) = find(state, client, token, hint, now).await? else {
+    let Some(found) = find(state, client, &query, now).await? else {
         tracing::info!(client_id = %client.client_id, "revocation: token unknown, expired or not this client's");
         return Ok(());
     };
-    let mut tx = state.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.write().await.map_err(internal)?;
     let (detail, user_id, customer_user_id) = match &found {
         Found::Access { claims, status } => {
-            if !store::tokens::revoke(&mut **tx, &claims.jti, now).await.map_err(internal)? {
+            if !store::tokens::revoke(&mut tx, &claims.jti, now).await.map_err(internal)? {
                 return Ok(());
             }
             (format!("access token jti {}", claims.jti), status.user_id, status.customer_user_id)
@@ -158,9 +119,8 @@ pub async fn revoke(
         detail: &detail,
         ..audit::entry(AuditEvent::TokenRevoked, now)
     };
-    audit::record(&mut **tx, &entry).await.map_err(internal)?;
+    audit::record(&mut tx, &entry).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    state.access_changed();
     tracing::info!(client_id = %client.client_id, %detail, "token revoked by its client");
     Ok(())
 }
@@ -198,7 +158,7 @@ pub async fn introspect(
     authorization: Option<&str>,
     now: i64,
 ) -> Result<Introspection, OAuthError> {
-    let (token, hint) = parse(params, false)?;
+    let query = TokenQuery::introspection(params)?;
     let credentials = client_credentials(authorization, params.get("client_id"), params.get("client_secret"))?;
     let caller = authenticate(state, &credentials).await?;
     let client = &caller.registered;
@@ -208,11 +168,10 @@ pub async fn introspect(
         return Err(OAuthError::new(ErrorCode::InvalidClient, "Only confidential clients may use introspection."));
     }
     let inactive = Introspection::default();
-    let Some(found) = find(state, client, token, hint, now).await? else { return Ok(inactive) };
+    let Some(found) = find(state, client, &query, now).await? else { return Ok(inactive) };
     Ok(match found {
         Found::Access { claims, status } => {
-            let kind_ok = status.kind == client.kind.as_str();
-            if status.revoked || !status.application_active || !status.subject_enabled || !kind_ok {
+            if !status.record().is_live(client.side) {
                 return Ok(inactive);
             }
             Introspection {
@@ -230,47 +189,20 @@ pub async fn introspect(
             }
         }
         Found::Refresh(r) => {
-            let live = r.rotated_at.is_none()
-                && !r.grant_revoked
-                && now < r.expires_at
-                && r.subject_enabled
-                && r.application_active;
-            let Some(subject) = r.subject().filter(|_| live) else { return Ok(inactive) };
+            let Some(subject) = r.subject().filter(|_| refresh_token::is_live(&r.stored(), now)) else {
+                return Ok(inactive);
+            };
             Introspection {
                 active: true,
-                scope: Some(r.scope),
+                scope: Some(r.scope.to_string()),
                 client_id: Some(r.client_id),
                 token_type: Some("refresh_token"),
                 exp: Some(r.expires_at),
                 iat: Some(r.issued_at),
                 sub: Some(subject.sub()),
-                iss: Some(state.site.issuer(client.kind).to_owned()),
+                iss: Some(state.site.issuer(client.side).to_owned()),
                 ..Introspection::default()
             }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn params(body: &str) -> Params {
-        Params::from_form(body.as_bytes()).unwrap()
-    }
-
-    #[test]
-    fn token_is_required_and_hints_are_checked_for_revocation_only() {
-        assert_eq!(parse(&params("token_type_hint=access_token"), true).unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(parse(&params("token="), true).unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(
-            parse(&params("token=a&token_type_hint=refresh_token"), true).unwrap(),
-            ("a", Some(Hint::RefreshToken))
-        );
-        assert_eq!(
-            parse(&params("token=a&token_type_hint=id_token"), true).unwrap_err().code,
-            ErrorCode::UnsupportedTokenType
-        );
-        assert_eq!(parse(&params("token=a&token_type_hint=id_token"), false).unwrap(), ("a", None));
-    }
 }

@@ -1,6 +1,9 @@
-//! Client authentication at the token endpoint (RFC 6749 §2.3): which
-//! credentials the client presented and how.
+//! Client authentication (RFC 6749 §2.3), for every endpoint that takes it
+//! (token, revocation, introspection): which credentials the client
+//! presented and how ([`client_credentials`]), and whether they prove it is
+//! the registered client and that it may still get tokens ([`authenticate`]).
 
+use super::grant::RegisteredClient;
 use super::secret::ClientSecret;
 use super::OAuthError;
 use base64::Engine;
@@ -101,10 +104,72 @@ pub fn client_credentials(
     Ok(creds)
 }
 
+/// Checks the presented credentials against the registered client
+/// (RFC 6749 §2.3.1, §3.2.1) and that it may still get tokens (it is active
+/// and its owner may act in its organization). Every failure is the same
+/// `invalid_client`: a caller learns nothing about which part was wrong.
+pub fn authenticate(client: &RegisteredClient, presented: &ClientCredentials) -> Result<(), OAuthError> {
+    if !client.issues_tokens {
+        return Err(OAuthError::invalid_client());
+    }
+    if client.confidential {
+        let (Some(secret), Some(hash)) = (&presented.secret, &client.secret_hash) else {
+            return Err(OAuthError::invalid_client());
+        };
+        if !secret.matches(hash) {
+            return Err(OAuthError::invalid_client());
+        }
+    } else if presented.secret.is_some() {
+        // A public client has no secret; one that sends one is confused or an impostor.
+        return Err(OAuthError::invalid_client());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::ErrorCode;
+    use crate::grant::{GrantType, Side};
+    use crate::ErrorCode;
+
+    fn registered(confidential: bool) -> RegisteredClient {
+        RegisteredClient {
+            client_id: "cid".into(),
+            issues_tokens: true,
+            grant_type: GrantType::ClientCredentials,
+            side: Side::BackOffice,
+            confidential,
+            secret_hash: confidential.then(|| ClientSecret::new("right").hash().to_vec()),
+            owner_subject: Some("7".into()),
+        }
+    }
+
+    fn presented(secret: Option<&str>) -> ClientCredentials {
+        ClientCredentials {
+            client_id: "cid".into(),
+            secret: secret.map(ClientSecret::new),
+            method: if secret.is_some() { AuthMethod::ClientSecretPost } else { AuthMethod::None },
+        }
+    }
+
+    #[test]
+    fn the_right_secret_authenticates_a_confidential_client() {
+        assert!(authenticate(&registered(true), &presented(Some("right"))).is_ok());
+    }
+
+    #[test]
+    fn a_wrong_or_missing_secret_or_a_client_that_may_not_get_tokens_is_invalid_client() {
+        let stopped = RegisteredClient { issues_tokens: false, ..registered(true) };
+        for (client, creds) in [
+            (registered(true), presented(Some("wrong"))),
+            (registered(true), presented(None)),
+            (stopped, presented(Some("right"))),
+            (registered(false), presented(Some("anything"))),
+        ] {
+            assert_eq!(authenticate(&client, &creds).unwrap_err().code, ErrorCode::InvalidClient);
+        }
+        assert!(authenticate(&registered(false), &presented(None)).is_ok(), "a public client sends only its id");
+    }
     use base64::engine::general_purpose::STANDARD;
 
     fn basic(id: &str, secret: &str) -> String {

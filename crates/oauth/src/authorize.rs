@@ -6,7 +6,8 @@ use super::error::ErrorCode;
 use super::grant::GrantType;
 use super::pkce::CodeChallenge;
 use super::redirect_uri;
-use super::scope::{ClientKind, Scope};
+use super::scope::Scope;
+use crate::Side;
 use url::Url;
 
 /// What the authorization endpoint needs to know of the client named by
@@ -16,7 +17,7 @@ pub struct AuthorizingClient {
     pub client_id: String,
     pub name: String,
     pub active: bool,
-    pub kind: ClientKind,
+    pub side: Side,
     pub grant_type: GrantType,
     pub confidential: bool,
     pub skip_consent: bool,
@@ -77,13 +78,13 @@ pub fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'
 pub fn validate(
     raw: &RawRequest<'_>,
     client: Option<&AuthorizingClient>,
-    side: ClientKind,
+    side: Side,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     if raw.client_id.is_none() {
         return Err(AuthorizeError::Page("The request has no client_id."));
     }
     let client = match client {
-        Some(c) if c.kind != side => return Err(AuthorizeError::NotFound),
+        Some(c) if c.side != side => return Err(AuthorizeError::NotFound),
         Some(c) if c.active => c,
         _ => return Err(AuthorizeError::Page("The application is unknown or inactive.")),
     };
@@ -124,7 +125,7 @@ pub fn validate(
         return Err(back(ErrorCode::InvalidRequest, "code_challenge (S256) is required for public clients."));
     }
     let scope = Scope::parse(raw.scope.unwrap_or(""))
-        .and_then(|s| s.granted_for(client.kind))
+        .and_then(|s| s.granted_for(client.side))
         .map_err(|e| back(ErrorCode::InvalidScope, &e.description))?;
     Ok(AuthorizationRequest { client_id: client.client_id.clone(), redirect_uri, scope, state, code_challenge })
 }
@@ -176,7 +177,7 @@ mod tests {
             client_id: "abc".into(),
             name: "Shop app".into(),
             active: true,
-            kind: ClientKind::Storefront,
+            side: Side::Storefront,
             grant_type: GrantType::AuthorizationCode,
             confidential: false,
             skip_consent: false,
@@ -205,34 +206,34 @@ mod tests {
 
     #[test]
     fn a_good_request_passes() {
-        let ok = validate(&raw(), Some(&client()), ClientKind::Storefront).unwrap();
+        let ok = validate(&raw(), Some(&client()), Side::Storefront).unwrap();
         assert_eq!(ok.redirect_uri, "https://app.example.com/cb");
         assert_eq!(ok.state.as_deref(), Some("xyz"));
         assert!(ok.scope.contains("profile"));
         // Omitted redirect_uri with exactly one registered.
         let omitted = RawRequest { redirect_uri: None, ..raw() };
-        assert!(validate(&omitted, Some(&client()), ClientKind::Storefront).is_ok());
+        assert!(validate(&omitted, Some(&client()), Side::Storefront).is_ok());
     }
 
     #[test]
     fn untrusted_redirects_get_a_page_never_a_redirect() {
         let c = client();
         assert!(matches!(
-            validate(&RawRequest { client_id: None, ..raw() }, Some(&c), ClientKind::Storefront),
+            validate(&RawRequest { client_id: None, ..raw() }, Some(&c), Side::Storefront),
             Err(AuthorizeError::Page(_))
         ));
-        assert!(matches!(validate(&raw(), None, ClientKind::Storefront), Err(AuthorizeError::Page(_))));
+        assert!(matches!(validate(&raw(), None, Side::Storefront), Err(AuthorizeError::Page(_))));
         let inactive = AuthorizingClient { active: false, ..client() };
-        assert!(matches!(validate(&raw(), Some(&inactive), ClientKind::Storefront), Err(AuthorizeError::Page(_))));
+        assert!(matches!(validate(&raw(), Some(&inactive), Side::Storefront), Err(AuthorizeError::Page(_))));
         let evil = RawRequest { redirect_uri: Some("https://evil.example/cb"), ..raw() };
-        assert!(matches!(validate(&evil, Some(&c), ClientKind::Storefront), Err(AuthorizeError::Page(_))));
+        assert!(matches!(validate(&evil, Some(&c), Side::Storefront), Err(AuthorizeError::Page(_))));
         let two = AuthorizingClient {
             redirect_uris: vec!["https://a.example/cb".into(), "https://b.example/cb".into()],
             ..client()
         };
         let omitted = RawRequest { redirect_uri: None, ..raw() };
-        assert!(matches!(validate(&omitted, Some(&two), ClientKind::Storefront), Err(AuthorizeError::Page(_))));
-        assert_eq!(validate(&raw(), Some(&c), ClientKind::BackOffice), Err(AuthorizeError::NotFound));
+        assert!(matches!(validate(&omitted, Some(&two), Side::Storefront), Err(AuthorizeError::Page(_))));
+        assert_eq!(validate(&raw(), Some(&c), Side::BackOffice), Err(AuthorizeError::NotFound));
     }
 
     #[test]
@@ -248,19 +249,19 @@ mod tests {
         ];
         for (request, code) in cases {
             assert_eq!(
-                redirected(validate(&request, Some(&c), ClientKind::Storefront).unwrap_err()),
+                redirected(validate(&request, Some(&c), Side::Storefront).unwrap_err()),
                 (code, Some("xyz".into()))
             );
         }
         let cc = AuthorizingClient { grant_type: GrantType::ClientCredentials, ..client() };
         assert_eq!(
-            redirected(validate(&raw(), Some(&cc), ClientKind::Storefront).unwrap_err()).0,
+            redirected(validate(&raw(), Some(&cc), Side::Storefront).unwrap_err()).0,
             ErrorCode::UnauthorizedClient
         );
         // A confidential client may skip PKCE.
         let confidential = AuthorizingClient { confidential: true, ..client() };
         let no_pkce = RawRequest { code_challenge: None, code_challenge_method: None, ..raw() };
-        assert!(validate(&no_pkce, Some(&confidential), ClientKind::Storefront).is_ok());
+        assert!(validate(&no_pkce, Some(&confidential), Side::Storefront).is_ok());
     }
 
     #[test]

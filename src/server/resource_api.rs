@@ -1,44 +1,17 @@
 //! The back-office API: JSON:API documents for RFC 6750 bearer tokens of
 //! back-office applications, scoped to the application's organization.
 
-use super::error::{access_error, json_api_error, JSON_API};
-use crate::oauth::scope::ClientKind;
-use crate::service::access::{self, Access, AccessError};
+use super::error::{json_api_error, JSON_API};
+use super::extract::{Bearer, ProfileApi, UsersApi};
 use crate::state::AppState;
 use crate::store::{self, users::User};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-const USERS_SCOPE: &str = "users:read";
-const PROFILE_SCOPE: &str = "profile";
 const DEFAULT_PAGE_SIZE: i64 = 25;
 const MAX_PAGE_SIZE: i64 = 100;
-
-/// Authenticates the request for the back-office API, refusing tokens in the query string.
-async fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Access, Response> {
-    authorize_for(state, headers, query, ClientKind::BackOffice, USERS_SCOPE).await
-}
-
-/// Authenticates the request for the API of `kind`, requiring `scope`.
-async fn authorize_for(
-    state: &AppState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    kind: ClientKind,
-    scope: &'static str,
-) -> Result<Access, Response> {
-    if query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some("access_token"))) {
-        // RFC 6750 §2.1 only: the query parameter of RFC 6750 §2.3 leaks the
-        // token into logs and history (RFC 9700 §4.3), so it is refused.
-        return Err(access_error(&AccessError::InvalidToken(
-            "Access tokens in the query string are not accepted; use the Authorization header.",
-        )));
-    }
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    access::authorize(state, authorization, kind, scope, crate::service::now()).await.map_err(|e| access_error(&e))
-}
 
 fn document(status: StatusCode, body: Value) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_API))], body.to_string()).into_response()
@@ -97,11 +70,11 @@ fn page(query: Option<&str>) -> Result<(i64, i64), String> {
 }
 
 /// `GET /api/users`: the users of the token's organization, a page at a time.
-pub async fn list_users(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let access = match authorize(&state, &headers, query.as_deref()).await {
-        Ok(access) => access,
-        Err(response) => return response,
-    };
+pub async fn list_users(
+    State(state): State<AppState>,
+    Bearer(access, _): Bearer<UsersApi>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let (number, size) = match page(query.as_deref()) {
         Ok(p) => p,
         Err(detail) => return json_api_error(StatusCode::BAD_REQUEST, "Invalid query", &detail),
@@ -126,16 +99,7 @@ pub async fn list_users(State(state): State<AppState>, headers: HeaderMap, RawQu
 }
 
 /// `GET /api/users/{id}`: one user of the token's organization.
-pub async fn get_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    Path(id): Path<String>,
-) -> Response {
-    let access = match authorize(&state, &headers, query.as_deref()).await {
-        Ok(access) => access,
-        Err(response) => return response,
-    };
+pub async fn get_user(State(state): State<AppState>, Bearer(access, _): Bearer<UsersApi>, Path(id): Path<String>) -> Response {
     let not_found = || json_api_error(StatusCode::NOT_FOUND, "Not found", "There is no user with this id.");
     let Ok(id) = id.parse::<i64>() else {
         return not_found();
@@ -152,15 +116,7 @@ pub async fn get_user(
 
 /// `GET /storefront/api/customerusers/mine`: the storefront customer user
 /// the token acts for (the name follows Oro's storefront API).
-pub async fn my_customer_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let access = match authorize_for(&state, &headers, query.as_deref(), ClientKind::Storefront, PROFILE_SCOPE).await {
-        Ok(access) => access,
-        Err(response) => return response,
-    };
+pub async fn my_customer_user(State(state): State<AppState>, Bearer(access, _): Bearer<ProfileApi>) -> Response {
     let not_found = || json_api_error(StatusCode::NOT_FOUND, "Not found", "The token acts for no customer user.");
     let Some(id) = access.customer_user_id else {
         return not_found();

@@ -20,12 +20,13 @@ pub enum Level {
 impl Level {
     pub const ALL: [Level; 3] = [Level::None, Level::Own, Level::Organization];
 
-    /// The stored form (`roles.app_*`).
-    pub fn from_db(value: i64) -> Level {
+    /// The stored form (`roles.app_*`); any other number is an error.
+    pub fn from_stored(value: i64) -> Result<Level, crate::UnknownValue> {
         match value {
-            1 => Level::Own,
-            2 => Level::Organization,
-            _ => Level::None,
+            0 => Ok(Level::None),
+            1 => Ok(Level::Own),
+            2 => Ok(Level::Organization),
+            other => Err(crate::UnknownValue::new("permission level", &other.to_string())),
         }
     }
 

@@ -5,6 +5,7 @@
 //! the Unix epoch), so expiry rules are tested without sleeping, and the same
 //! functions serve the axum handlers, the server functions and the fuzzers.
 
+pub mod access_token;
 pub mod authorize;
 pub mod client_auth;
 pub mod error;
@@ -12,8 +13,10 @@ pub mod grant;
 pub mod jwt;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod token_request;
 
 pub use error::{ErrorCode, OAuthError};
+pub use postern_model::{GrantType, Side, Subject};
