@@ -287,7 +287,7 @@ async fn keys_rotate(config: Config) -> ExitCode {
                     println!("The old key {old} still verifies the tokens it signed, and stays in the JWKS,");
                     println!(
                         "until {} (then `postern cleanup` or the server removes it).",
-                        crate::server::resource_api::rfc3339(until)
+                        crate::dates::rfc3339(until)
                     );
                     println!("  retired public key  {}", file.display());
                     format!("new kid {}; retired kid {old}", rotation.new_kid)

@@ -20,6 +20,8 @@ pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod dates;
+#[cfg(feature = "ssr")]
 pub mod keys;
 #[cfg(feature = "ssr")]
 pub mod limits;
@@ -28,6 +30,8 @@ pub mod mailer;
 /// The protocol core (crates/oauth): pure, no I/O.
 #[cfg(feature = "ssr")]
 pub use postern_oauth as oauth;
+#[cfg(feature = "ssr")]
+pub mod request;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -172,7 +172,7 @@ pub async fn list_applications(query: GridQuery) -> Result<GridPage, AppError> {
     use crate::permissions::Action;
     use crate::store;
     let actor = guard::actor().await?;
-    guard::require(actor.permissions.can_open(query.scope))?;
+    actor.require_grid(query.scope)?;
     let state = guard::state()?;
     let sort = sort_column(&query.sort).ok_or_else(|| guard::invalid("sort", "Choose a column to sort by."))?;
     if query.name.chars().count() > 255 {
@@ -227,7 +227,7 @@ pub async fn get_application_grid(scope: GridScope) -> Result<GridMeta, AppError
     use crate::permissions::Action;
     use crate::store;
     let actor = guard::actor().await?;
-    guard::require(actor.permissions.can_open(scope))?;
+    actor.require_grid(scope)?;
     let state = guard::state()?;
     let perms = actor.permissions;
     let organizations: Vec<OrganizationOption> = store::organizations::of_user(&state.db, actor.user_id)

@@ -64,53 +64,18 @@ pub struct AuditPage {
 
 pub const AUDIT_PAGE_SIZE: u32 = 50;
 
-/// Parses `YYYY-MM-DD` into the Unix time of that day's start (UTC).
-pub fn parse_day(text: &str) -> Option<i64> {
-    let mut parts = text.trim().splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let month_days = [
-        31,
-        if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d > month_days[(m - 1) as usize] {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
-}
-
 /// The audit log, newest first, for administrators.
 #[server(prefix = "/admin/rpc", endpoint = "audit_log", input = Json)]
 pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
     use super::guard;
     use crate::store::audit::{self, Filter};
-    guard::installation_admin().await?;
+    guard::actor().await?.require_installation_admin()?;
     let state = guard::state()?;
     let day = |field: &str, text: &str| -> Result<Option<i64>, AppError> {
         if text.trim().is_empty() {
             return Ok(None);
         }
-        parse_day(text).map(Some).ok_or_else(|| guard::invalid(field, "Enter a date as YYYY-MM-DD."))
+        crate::dates::parse_day(text).map(Some).ok_or_else(|| guard::invalid(field, "Enter a date as YYYY-MM-DD."))
     };
     let from = day("from", &query.from)?;
     // "To" includes that whole day.
@@ -187,13 +152,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn days_parse_to_utc_midnight() {
-        assert_eq!(parse_day("1970-01-01"), Some(0));
-        assert_eq!(parse_day("2026-11-25"), Some(1_795_564_800));
-        assert_eq!(parse_day("2024-02-29"), Some(1_709_164_800));
-        for bad in ["2025-02-29", "2026-13-01", "26-11-25", "yesterday", "2026-11-25T10:00", ""] {
-            assert_eq!(parse_day(bad), None, "{bad}");
-        }
-    }
 }

@@ -58,7 +58,7 @@ pub async fn get_email_configuration(language: String) -> Result<EmailConfigurat
     use super::guard;
     use crate::service::mail;
     use crate::store::settings;
-    guard::installation_admin().await?;
+    guard::actor().await?.require_installation_admin()?;
     let state = guard::state()?;
     let language = if mail::is_language(&language) { language } else { "en".to_owned() };
     let subject = settings::get(&state.db, &mail::subject_key(&language)).await?.unwrap_or_default();
@@ -95,7 +95,8 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
     use crate::service::{mail, now, users::validate_email};
     use crate::store::settings;
     guard::check_csrf(&form.csrf_token)?;
-    let actor = guard::installation_admin().await?;
+    let actor = guard::actor().await?;
+    actor.require_installation_admin()?;
     let state = guard::state()?;
     if !mail::is_language(&form.language) {
         return Err(guard::invalid("language", "Choose one of the listed languages."));
@@ -136,7 +137,7 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
 pub async fn get_outbox(page: u32) -> Result<OutboxPage, AppError> {
     use super::guard;
     use crate::store::outbox;
-    guard::installation_admin().await?;
+    guard::actor().await?.require_installation_admin()?;
     let state = guard::state()?;
     let page_size = 25u32;
     let page = page.max(1);

@@ -123,20 +123,13 @@ pub struct OrganizationOption {
 
 /// Time as the back office shows it: `YYYY-MM-DD HH:MM UTC`.
 #[cfg(feature = "ssr")]
-pub(crate) fn display_time(unix: i64) -> String {
-    let text = crate::server::resource_api::rfc3339(unix);
-    // 2026-11-23T10:15:00Z → 2026-11-23 10:15 UTC
-    match (text.get(..10), text.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => text,
-    }
-}
+pub(crate) use crate::dates::display as display_time;
 
 /// Server-side helpers every server function starts with.
 #[cfg(feature = "ssr")]
 pub(crate) mod guard {
     use super::{AppError, SessionUser};
-    use crate::server::session::{CsrfToken, CurrentUser};
+    use crate::request::{CsrfToken, CurrentUser};
     use crate::state::AppState;
     use axum::http::request::Parts;
     use leptos::prelude::use_context;
@@ -182,22 +175,12 @@ pub(crate) mod guard {
 
     /// The address of the browser, as the HTTP layer found it.
     pub fn client_ip() -> Option<String> {
-        use_context::<Parts>().and_then(|p| p.extensions.get::<crate::server::ClientIp>().map(|ip| ip.0.to_string()))
-    }
-
-    /// Refuses (403) unless `allowed`.
-    pub fn require(allowed: bool) -> Result<(), AppError> {
-        if allowed {
-            Ok(())
-        } else {
-            set_status(axum::http::StatusCode::FORBIDDEN);
-            Err(AppError::Forbidden)
-        }
+        use_context::<Parts>().and_then(|p| p.extensions.get::<crate::request::ClientIp>().map(|ip| ip.0.to_string()))
     }
 
     /// The logged-in storefront customer user, or 401.
     pub fn customer() -> Result<crate::store::customer_users::CustomerUser, AppError> {
-        use crate::server::session::CurrentCustomer;
+        use crate::request::CurrentCustomer;
         use_context::<Parts>().and_then(|p| p.extensions.get::<CurrentCustomer>().and_then(|c| c.0.clone())).ok_or_else(
             || {
                 set_status(axum::http::StatusCode::UNAUTHORIZED);
@@ -249,14 +232,6 @@ pub(crate) mod guard {
     pub fn invalid(field: &str, message: &str) -> AppError {
         set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         AppError::Invalid { field: field.into(), message: message.into() }
-    }
-
-    /// The logged-in administrator of the installation (installation-wide
-    /// objects), or 401/403.
-    pub async fn installation_admin() -> Result<crate::service::actor::Actor, AppError> {
-        let actor = actor().await?;
-        actor.require_installation_admin().map_err(service_error)?;
-        Ok(actor)
     }
 
     /// The logged-in administrator, or 401/403.

@@ -138,7 +138,7 @@ pub async fn get_users() -> Result<UsersPage, AppError> {
     use super::guard;
     use crate::store;
     let actor = guard::actor().await?;
-    guard::require(actor.permissions.administrator)?;
+    actor.require_admin()?;
     let state = guard::state()?;
     let users = store::users::list_visible_to(&state.db, actor.user_id)
         .await?

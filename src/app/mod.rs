@@ -13,6 +13,9 @@ mod my_user;
 mod oauth;
 mod people;
 
+#[cfg(feature = "ssr")]
+mod csp;
+
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -21,7 +24,7 @@ use leptos_router::{path, SsrMode};
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::headers::page_csp();
+    csp::page_csp();
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>

@@ -10,39 +10,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
 
-/// The policy of a Leptos page: its own scripts and the inline ones that
-/// carry this response's nonce, WebAssembly, styles and images from Postern
-/// only; never framed.
-pub fn page_policy(nonce: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    )
-}
-
 /// The policy of every other HTML answer (error pages): no script at all.
 const STATIC_POLICY: &str =
     "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Called while a page renders: sets the page's policy with the nonce that
-/// Leptos puts on its inline scripts.
-pub fn page_csp() {
-    use leptos::prelude::use_context;
-    let (Some(nonce), Some(options)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    else {
-        return;
-    };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
-        options.insert_header(header::CONTENT_SECURITY_POLICY, value);
-    }
-}
-
-/// The address a request came from (request extension): the peer, or the
-/// last `X-Forwarded-For` entry when `server.trust_forwarded_for` is on.
-/// The rate limits key it as [`crate::limits::AddressLimiter`] says (IPv4
-/// per address; IPv6 per address and per `/64`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub use crate::request::ClientIp;
 
 fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
     let value = headers.get_all("x-forwarded-for").iter().last()?.to_str().ok()?;
@@ -138,11 +110,4 @@ mod tests {
         assert_eq!(forwarded_for(&headers), None);
     }
 
-    #[test]
-    fn the_page_policy_allows_only_nonced_inline_scripts_and_wasm() {
-        let policy = page_policy("abc");
-        assert!(policy.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
-        assert!(!policy.contains("unsafe-inline"));
-        assert!(policy.contains("frame-ancestors 'none'"));
-    }
 }

@@ -1,5 +1,6 @@
 //! The HTTP layer (axum): the router, the RFC endpoints, the API, the
-//! session middleware, and the mapping of errors to responses.
+//! session middleware, the request span and id, and the mapping of errors
+//! to responses.
 
 pub mod extract;
 pub mod authorize;
@@ -9,6 +10,7 @@ pub mod headers;
 pub mod resource_api;
 pub mod session;
 pub mod token;
+pub mod trace;
 
 pub use headers::ClientIp;
 
@@ -17,6 +19,8 @@ use crate::state::AppState;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 /// Builds the whole application: protocol endpoints, API, back office.
 pub fn router(state: AppState) -> Router {
@@ -54,6 +58,21 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), headers::layer))
+        // Outermost: an id of our own for every request, its span around
+        // everything else, and the id sent back (`x-request-id`).
+        .layer(
+            tower::ServiceBuilder::new()
+                .map_request(trace::forget_sent_id)
+                .layer(SetRequestIdLayer::new(trace::REQUEST_ID, trace::MakeId))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(trace::span)
+                        .on_request(())
+                        .on_response(trace::response)
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID)),
+        )
         .with_state(state)
 }
 

@@ -3,6 +3,7 @@
 
 use super::error::{json_api_error, JSON_API};
 use super::extract::{Bearer, ProfileApi, UsersApi};
+use crate::dates::rfc3339;
 use crate::state::AppState;
 use crate::store::{self, users::User};
 use axum::extract::{Path, RawQuery, State};
@@ -146,33 +147,9 @@ pub async fn my_customer_user(State(state): State<AppState>, Bearer(access, _): 
     }
 }
 
-/// Unix seconds as an RFC 3339 UTC timestamp.
-pub fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_formats_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_795_454_521), "2026-11-23T17:22:01Z");
-    }
 
     #[test]
     fn page_parameters_are_validated() {

@@ -85,4 +85,14 @@ impl Actor {
             Err(ServiceError::Forbidden)
         }
     }
+
+    /// The applications grid of `scope` (My User, System, Storefront) may be
+    /// opened by this actor; others are refused (403).
+    pub fn require_grid(&self, scope: crate::permissions::GridScope) -> Result<(), ServiceError> {
+        if self.permissions.can_open(scope) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
 }

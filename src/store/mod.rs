@@ -63,9 +63,9 @@ impl Db {
     /// process's write turn first, then takes SQLite's write lock with
     /// `BEGIN IMMEDIATE`:
     /// - SQLite has a single writer; a connection that finds the lock taken
-    ///   sleeps in its busy handler (1, 2, 5, 10 … ms), which made the token
-    ///   endpoint's p99 hundreds of milliseconds under load. Waiting for the
-    ///   turn costs only the other transaction's time.
+    ///   sleeps in its busy handler (1, 2, 5, 10 … ms), which showed as the
+    ///   token endpoint's tail latency under load (bench/results/). Waiting
+    ///   for the turn costs only the other transaction's time.
     /// - A deferred transaction that reads first and writes later can fail
     ///   with SQLITE_BUSY when another write commits in between, which no
     ///   busy handler retries; `IMMEDIATE` waits instead.

@@ -543,7 +543,7 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
 }
 
 fn time_text(unix: i64) -> String {
-    postern::server::resource_api::rfc3339(unix)
+    postern::dates::rfc3339(unix)
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The back office over HTTP, as a browser without JavaScript sees it:
 //! login with CSRF, the dashboard and its missing-keys warning, logout; the
 //! CSRF token bound to the session and renewed at sign-in; `__Host-`
-//! cookies over https.
+//! cookies over https; the request id on every response.
 
 use crate::harness::{TestApp, ADMIN_PASSWORD};
 use axum::body::Body;
@@ -326,4 +326,23 @@ async fn over_https_the_cookies_are_host_cookies() {
     let out = logout_with(&app, &host_cookies, &token).await;
     let cleared = out.set_cookie("__Host-postern_session").expect("the session cookie is cleared");
     assert!(cleared.contains("Max-Age=0") && cleared.contains("; Secure"), "{cleared}");
+}
+
+/// Every response carries the id its request was logged under
+/// (`x-request-id`), each request its own, never one the client chose.
+#[tokio::test]
+async fn every_response_carries_its_own_request_id() {
+    let app = TestApp::new().await;
+    let first = app.get("/admin/login").await;
+    let second = app.get("/healthz").await;
+    let (Some(a), Some(b)) = (first.header("x-request-id"), second.header("x-request-id")) else {
+        panic!("a request id on every response: {:?} {:?}", first.headers, second.headers);
+    };
+    assert!(!a.is_empty());
+    assert_ne!(a, b, "two requests, two ids");
+    let chosen = app
+        .send(Request::get("/healthz").header("x-request-id", "chosen-by-the-client").body(Body::empty()).unwrap())
+        .await;
+    let id = chosen.header("x-request-id").expect("a request id");
+    assert!(id != "chosen-by-the-client" && id != a && id != b, "{id}");
 }
