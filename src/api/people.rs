@@ -215,11 +215,11 @@ pub async fn get_roles() -> Result<Vec<RoleRow>, AppError> {
 #[server(prefix = "/admin/rpc", endpoint = "save_role", input = Json)]
 pub async fn save_role(form: RoleForm) -> Result<(), AppError> {
     use super::guard;
-    use crate::service::users;
+    use crate::service::roles;
     let actor = guard::actor().await?;
     guard::check_csrf(&form.csrf_token)?;
     let state = guard::state()?;
-    let input = users::RoleForm {
+    let input = roles::RoleForm {
         name: form.name,
         description: form.description,
         administrator: form.administrator,
@@ -229,8 +229,8 @@ pub async fn save_role(form: RoleForm) -> Result<(), AppError> {
         delete: form.delete,
     };
     match form.id {
-        None => users::create_role(&state, &actor, input).await.map(|_| ()),
-        Some(id) => users::update_role(&state, &actor, id, input).await,
+        None => roles::create_role(&state, &actor, input).await.map(|_| ()),
+        Some(id) => roles::update_role(&state, &actor, id, input).await,
     }
     .map_err(guard::service_error)
 }
@@ -241,7 +241,7 @@ pub async fn delete_role(csrf_token: String, id: i64) -> Result<(), AppError> {
     let actor = guard::actor().await?;
     guard::check_csrf(&csrf_token)?;
     let state = guard::state()?;
-    crate::service::users::delete_role(&state, &actor, id).await.map_err(guard::service_error)
+    crate::service::roles::delete_role(&state, &actor, id).await.map_err(guard::service_error)
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "organizations")]
@@ -269,7 +269,10 @@ pub async fn create_organization(csrf_token: String, name: String) -> Result<(),
     let actor = guard::actor().await?;
     guard::check_csrf(&csrf_token)?;
     let state = guard::state()?;
-    crate::service::users::create_organization(&state, &actor, &name).await.map(|_| ()).map_err(guard::service_error)
+    crate::service::organizations::create_organization(&state, &actor, &name)
+        .await
+        .map(|_| ())
+        .map_err(guard::service_error)
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "customer_users")]
