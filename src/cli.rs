@@ -202,11 +202,11 @@ async fn serve(config: Config) -> ExitCode {
     };
     let base = state.config.public_url();
     let admin_password = std::env::var("POSTERN_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
-    match service::users::bootstrap(&state, admin_password).await {
+    match service::bootstrap::bootstrap(&state, admin_password).await {
         Ok(Some(admin)) => {
             println!(
                 "\nFirst start: created the organization \"{}\" and an administrator.",
-                service::users::DEFAULT_ORGANIZATION
+                service::bootstrap::DEFAULT_ORGANIZATION
             );
             println!("  Log in at  {base}/admin/login");
             println!("  User name  {}", admin.username);

@@ -48,4 +48,3 @@ impl Mailer {
         self.transport.send(message).await.map(|_| ()).map_err(|e| format!("SMTP: {e}"))
     }
 }
-

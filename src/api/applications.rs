@@ -6,10 +6,10 @@
 
 use super::dashboard::KeysView;
 use super::{AppError, OrganizationOption};
+pub use crate::model::GrantType;
 use crate::permissions::GridScope;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-pub use crate::model::GrantType;
 use serde::{Deserialize, Serialize};
 
 /// One row of an applications grid.

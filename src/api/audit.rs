@@ -151,5 +151,4 @@ mod tests {
             assert!(grouped, "{}", e.as_str());
         }
     }
-
 }

@@ -233,14 +233,4 @@ pub(crate) mod guard {
         set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         AppError::Invalid { field: field.into(), message: message.into() }
     }
-
-    /// The logged-in administrator, or 401/403.
-    pub fn admin() -> Result<SessionUser, AppError> {
-        let user = user()?;
-        if !user.is_admin {
-            set_status(axum::http::StatusCode::FORBIDDEN);
-            return Err(AppError::Forbidden);
-        }
-        Ok(user)
-    }
 }

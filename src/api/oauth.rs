@@ -80,10 +80,7 @@ pub async fn consent_context(side: Side, query: String) -> Result<ConsentView, A
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.trim_start_matches('?'))
         .map_err(|_| guard::invalid("request", "The authorization request is malformed."))?;
     let params = authorization::request_pairs(&pairs);
-    match authorization::consent_prompt(&state, side, &params, Some(subject))
-        .await
-        .map_err(guard::service_error)?
-    {
+    match authorization::consent_prompt(&state, side, &params, Some(subject)).await.map_err(guard::service_error)? {
         Ok(prompt) => Ok(ConsentView {
             application: prompt.application,
             organization: prompt.organization,

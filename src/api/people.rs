@@ -192,7 +192,7 @@ pub async fn save_user(form: UserForm) -> Result<(), AppError> {
 #[server(prefix = "/admin/rpc", endpoint = "roles")]
 pub async fn get_roles() -> Result<Vec<RoleRow>, AppError> {
     use super::guard;
-    guard::admin()?;
+    guard::actor().await?.require_admin()?;
     let state = guard::state()?;
     Ok(crate::store::roles::list(&state.db)
         .await?
@@ -215,11 +215,11 @@ pub async fn get_roles() -> Result<Vec<RoleRow>, AppError> {
 #[server(prefix = "/admin/rpc", endpoint = "save_role", input = Json)]
 pub async fn save_role(form: RoleForm) -> Result<(), AppError> {
     use super::guard;
-    use crate::service::users;
+    use crate::service::roles;
     let actor = guard::actor().await?;
     guard::check_csrf(&form.csrf_token)?;
     let state = guard::state()?;
-    let input = users::RoleForm {
+    let input = roles::RoleForm {
         name: form.name,
         description: form.description,
         administrator: form.administrator,
@@ -229,8 +229,8 @@ pub async fn save_role(form: RoleForm) -> Result<(), AppError> {
         delete: form.delete,
     };
     match form.id {
-        None => users::create_role(&state, &actor, input).await.map(|_| ()),
-        Some(id) => users::update_role(&state, &actor, id, input).await,
+        None => roles::create_role(&state, &actor, input).await.map(|_| ()),
+        Some(id) => roles::update_role(&state, &actor, id, input).await,
     }
     .map_err(guard::service_error)
 }
@@ -241,15 +241,16 @@ pub async fn delete_role(csrf_token: String, id: i64) -> Result<(), AppError> {
     let actor = guard::actor().await?;
     guard::check_csrf(&csrf_token)?;
     let state = guard::state()?;
-    crate::service::users::delete_role(&state, &actor, id).await.map_err(guard::service_error)
+    crate::service::roles::delete_role(&state, &actor, id).await.map_err(guard::service_error)
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "organizations")]
 pub async fn get_organizations() -> Result<Vec<OrganizationRow>, AppError> {
     use super::guard;
-    let admin = guard::admin()?;
+    let admin = guard::actor().await?;
+    admin.require_admin()?;
     let state = guard::state()?;
-    Ok(crate::store::organizations::summaries_of_user(&state.db, admin.id)
+    Ok(crate::store::organizations::summaries_of_user(&state.db, admin.user_id)
         .await?
         .into_iter()
         .map(|o| OrganizationRow {
@@ -269,15 +270,19 @@ pub async fn create_organization(csrf_token: String, name: String) -> Result<(),
     let actor = guard::actor().await?;
     guard::check_csrf(&csrf_token)?;
     let state = guard::state()?;
-    crate::service::users::create_organization(&state, &actor, &name).await.map(|_| ()).map_err(guard::service_error)
+    crate::service::organizations::create_organization(&state, &actor, &name)
+        .await
+        .map(|_| ())
+        .map_err(guard::service_error)
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "customer_users")]
 pub async fn get_customer_users() -> Result<CustomersPage, AppError> {
     use super::guard;
-    let admin = guard::admin()?;
+    let admin = guard::actor().await?;
+    admin.require_admin()?;
     let state = guard::state()?;
-    let customers = crate::store::customer_users::list_visible_to(&state.db, admin.id)
+    let customers = crate::store::customer_users::list_visible_to(&state.db, admin.user_id)
         .await?
         .into_iter()
         .map(|c| CustomerRow {
@@ -290,7 +295,11 @@ pub async fn get_customer_users() -> Result<CustomersPage, AppError> {
             created_at: super::display_time(c.created_at),
         })
         .collect();
-    Ok(CustomersPage { customers, organizations: organizations_of(&state, admin.id).await?, languages: languages() })
+    Ok(CustomersPage {
+        customers,
+        organizations: organizations_of(&state, admin.user_id).await?,
+        languages: languages(),
+    })
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "create_customer_user", input = Json)]

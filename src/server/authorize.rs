@@ -6,10 +6,10 @@
 
 use super::session::{urlencode, CsrfToken, CurrentCustomer, CurrentUser, LOGIN_PATH, STOREFRONT_LOGIN_PATH};
 use crate::model::Side;
+use crate::model::Subject;
 use crate::service::authorization::{self, Outcome};
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
-use crate::model::Subject;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -56,9 +56,7 @@ pub async fn storefront_decision(State(state): State<AppState>, req: Request) ->
 fn subject(req: &Request, side: Side) -> Option<Subject> {
     match side {
         Side::BackOffice => req.extensions().get::<CurrentUser>()?.0.as_ref().map(|u| Subject::User(u.id)),
-        Side::Storefront => {
-            req.extensions().get::<CurrentCustomer>()?.0.as_ref().map(|c| Subject::Customer(c.id))
-        }
+        Side::Storefront => req.extensions().get::<CurrentCustomer>()?.0.as_ref().map(|c| Subject::Customer(c.id)),
     }
 }
 

@@ -10,7 +10,9 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-pub use crate::model::paths::{INTROSPECT as INTROSPECT_PATH, JWKS as JWKS_PATH, REVOKE as REVOKE_PATH, TOKEN as TOKEN_PATH};
+pub use crate::model::paths::{
+    INTROSPECT as INTROSPECT_PATH, JWKS as JWKS_PATH, REVOKE as REVOKE_PATH, TOKEN as TOKEN_PATH,
+};
 /// RFC 8414 §3: the metadata of the storefront issuer; the back office's
 /// inserts `/admin` after it (§3.1).
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";

@@ -53,7 +53,10 @@ impl FromRequest<AppState> for ProtocolRequest {
             Some(Err(_)) => return Err(oauth_error(&OAuthError::invalid_client(), true)),
         };
         let Ok(bytes) = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await else {
-            return Err(oauth_error_with_status(StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 16 KiB."));
+            return Err(oauth_error_with_status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is larger than 16 KiB.",
+            ));
         };
         let params = match media_type.as_str() {
             "application/x-www-form-urlencoded" => Params::from_form(&bytes),

@@ -109,5 +109,4 @@ mod tests {
         headers.insert("x-forwarded-for", HeaderValue::from_static("spoofed, not-an-ip"));
         assert_eq!(forwarded_for(&headers), None);
     }
-
 }

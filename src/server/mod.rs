@@ -2,10 +2,10 @@
 //! session middleware, the request span and id, and the mapping of errors
 //! to responses.
 
-pub mod extract;
 pub mod authorize;
 pub mod discovery;
 pub mod error;
+pub mod extract;
 pub mod headers;
 pub mod resource_api;
 pub mod session;

@@ -100,7 +100,11 @@ pub async fn list_users(
 }
 
 /// `GET /api/users/{id}`: one user of the token's organization.
-pub async fn get_user(State(state): State<AppState>, Bearer(access, _): Bearer<UsersApi>, Path(id): Path<String>) -> Response {
+pub async fn get_user(
+    State(state): State<AppState>,
+    Bearer(access, _): Bearer<UsersApi>,
+    Path(id): Path<String>,
+) -> Response {
     let not_found = || json_api_error(StatusCode::NOT_FOUND, "Not found", "There is no user with this id.");
     let Ok(id) = id.parse::<i64>() else {
         return not_found();

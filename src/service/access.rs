@@ -3,8 +3,8 @@
 //! (both remembered between calls, see `crate::cache::tokens`), judged by
 //! `oauth::access_token`.
 
-use crate::oauth::jwt::{AccessTokenClaims, Expectations, TokenError};
 use crate::model::Side;
+use crate::oauth::jwt::{AccessTokenClaims, Expectations, TokenError};
 use crate::state::AppState;
 
 /// A token the API accepted.

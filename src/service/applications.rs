@@ -6,9 +6,9 @@
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
 use super::{mail, now, random, OnUnique, ServiceError};
+use crate::model::Side;
 use crate::oauth::grant::GrantType;
 use crate::oauth::redirect_uri;
-use crate::model::Side;
 use crate::oauth::secret::ClientSecret;
 use crate::permissions::{Action, GridScope};
 use crate::state::AppState;
@@ -224,7 +224,10 @@ pub async fn create_in(
         return Err(ServiceError::invalid("skip_consent", SKIP_CONSENT_ADMIN_ONLY));
     }
     let organization_id = actor.organization_for(request.organization_id)?;
-    let grant_type = request.grant_type.parse::<GrantType>().ok()
+    let grant_type = request
+        .grant_type
+        .parse::<GrantType>()
+        .ok()
         .ok_or_else(|| ServiceError::invalid("grant_type", "Choose client_credentials or authorization_code."))?;
     let (kind, owner) = match scope {
         GridScope::Mine => (Side::BackOffice, Some(Owner::User(actor.user_id))),

@@ -4,15 +4,15 @@
 
 use super::audit::{self, AuditEvent};
 use super::{random, ServiceError};
-use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizingClient, RawRequest};
 use crate::model::Side;
+use crate::model::Subject;
+use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizingClient, RawRequest};
 use crate::oauth::scope::{Scope, ScopeDefinition, SCOPES};
 use crate::oauth::secret::hash_secret;
 use crate::oauth::{redirect_uri, ErrorCode};
 use crate::state::AppState;
-use crate::store::audit::NewEntry;
-use crate::model::Subject;
 use crate::store;
+use crate::store::audit::NewEntry;
 
 /// What the endpoint answers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,11 +7,14 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod authorization;
+pub mod bootstrap;
 pub mod cleanup;
 pub mod customers;
-pub mod revocation;
 pub mod mail;
+pub mod organizations;
 pub mod random;
+pub mod revocation;
+pub mod roles;
 pub mod token;
 pub mod users;
 

@@ -176,7 +176,14 @@ struct Pair {
 }
 
 impl Pair {
-    fn mint(state: &AppState, key: &SigningKey, client: &RegisteredClient, subject: Subject, scope: &Scope, now: i64) -> Result<Self, OAuthError> {
+    fn mint(
+        state: &AppState,
+        key: &SigningKey,
+        client: &RegisteredClient,
+        subject: Subject,
+        scope: &Scope,
+        now: i64,
+    ) -> Result<Self, OAuthError> {
         let claims = grants::access_token_claims(client, subject.sub(), scope, context(state, client, now));
         let access_token = key.sign(&claims)?;
         Ok(Pair {
@@ -189,7 +196,15 @@ impl Pair {
 
     /// Records both tokens of `grant_id` and the audit entry (never the
     /// tokens themselves: the jti, and the refresh token's SHA-256).
-    async fn store(&self, w: &mut Write, record: &ClientRecord, subject: Subject, grant_id: i64, grant: GrantType, how: &str) -> Result<(), sqlx::Error> {
+    async fn store(
+        &self,
+        w: &mut Write,
+        record: &ClientRecord,
+        subject: Subject,
+        grant_id: i64,
+        grant: GrantType,
+        how: &str,
+    ) -> Result<(), sqlx::Error> {
         let claims = &self.claims;
         let detail = format!("grant {how}; scope \"{}\"; jti {}; grant id {grant_id}", claims.scope, claims.jti);
         let entry = NewEntry {
@@ -212,7 +227,14 @@ impl Pair {
             grant_id: Some(grant_id),
         };
         store::tokens::insert(&mut *w, &token).await?;
-        store::grants::insert_refresh_token(w, &hash_secret(&self.refresh_token), grant_id, claims.iat, self.refresh_expires_at).await
+        store::grants::insert_refresh_token(
+            w,
+            &hash_secret(&self.refresh_token),
+            grant_id,
+            claims.iat,
+            self.refresh_expires_at,
+        )
+        .await
     }
 
     fn response(self) -> TokenResponse {
@@ -329,7 +351,8 @@ async fn refresh(
         .await
         .map_err(internal)?
         .ok_or_else(|| OAuthError::invalid_grant("The refresh token is not valid."))?;
-    let Refreshed { subject, scope } = match refresh_token::refresh(&stored.stored(), &client.client_id, requested, now) {
+    let Refreshed { subject, scope } = match refresh_token::refresh(&stored.stored(), &client.client_id, requested, now)
+    {
         Ok(refreshed) => refreshed,
         Err(refresh_token::Refusal::Refuse(err)) => return Err(err),
         Err(refresh_token::Refusal::Reuse(_)) => return reuse(state, stored.grant_id, now).await,

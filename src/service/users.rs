@@ -1,17 +1,17 @@
-//! Back-office users, roles and organizations: creation from the command
-//! line, the first admin, and what administrators do in User Management.
+//! Back-office users: the rules for user names, emails and passwords (shared
+//! with customer users), creation from the command line and the first start,
+//! and what administrators do to users in User Management. Roles are
+//! `super::roles`, organizations `super::organizations`, the first start
+//! `super::bootstrap`.
 
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
 use super::auth::hash_password;
-use super::{mail, now, random, OnUnique, ServiceError};
-use crate::permissions::Level;
+use super::bootstrap::DEFAULT_ORGANIZATION;
+use super::{mail, now, OnUnique, ServiceError};
 use crate::state::AppState;
 use crate::store::audit::NewEntry;
 use crate::store::{self, users::User};
-
-/// The organization made on first start.
-pub const DEFAULT_ORGANIZATION: &str = "Default";
 
 pub struct NewUserInput<'a> {
     pub username: &'a str,
@@ -101,38 +101,6 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     store::users::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The user"))
-}
-
-/// The first administrator, made when the database has no user at all.
-pub struct FirstAdmin {
-    pub username: String,
-    pub password: String,
-    /// True when the password was generated (and must be shown once).
-    pub generated: bool,
-}
-
-/// Makes the default organization and an administrator if there are no
-/// users yet. The password comes from `POSTERN_ADMIN_PASSWORD` or is generated.
-pub async fn bootstrap(state: &AppState, password: Option<String>) -> Result<Option<FirstAdmin>, ServiceError> {
-    if store::users::count(&state.db).await? > 0 {
-        return Ok(None);
-    }
-    let generated = password.is_none();
-    let password = password.unwrap_or_else(random::password);
-    let username = std::env::var("POSTERN_ADMIN_USERNAME").unwrap_or_else(|_| "admin".into());
-    let email = std::env::var("POSTERN_ADMIN_EMAIL").unwrap_or_else(|_| "admin@example.com".into());
-    create_user(
-        state,
-        NewUserInput {
-            username: &username,
-            email: &email,
-            password: &password,
-            role_id: Some(store::roles::ADMINISTRATOR),
-            organization: Some(DEFAULT_ORGANIZATION),
-        },
-    )
-    .await?;
-    Ok(Some(FirstAdmin { username, password, generated }))
 }
 
 /// A user as an administrator creates or edits them.
@@ -297,157 +265,4 @@ async fn role_name(state: &AppState, role_id: Option<i64>) -> Result<String, Ser
         Some(id) => store::roles::find(&state.db, id).await?.map_or_else(|| format!("#{id}"), |r| r.name),
         None => "none".to_owned(),
     })
-}
-
-/// A role's permissions as the audit log writes them.
-fn role_detail(fields: &store::roles::RoleFields) -> String {
-    let level = |v: Level| v.label();
-    format!(
-        "\"{}\": administrator {}, view {}, create {}, edit {}, delete {}",
-        fields.name,
-        if fields.administrator { "yes" } else { "no" },
-        level(fields.app_view),
-        level(fields.app_create),
-        level(fields.app_edit),
-        level(fields.app_delete)
-    )
-}
-
-/// Roles are installation-wide: a change to one reaches every person who
-/// holds it. An administrator of some organizations may change a role only
-/// when every holder is within them; the installation's administrators may
-/// change any.
-async fn require_role_within_reach(state: &AppState, actor: &Actor, role_id: i64) -> Result<(), ServiceError> {
-    if actor.installation_admin {
-        return Ok(());
-    }
-    let reach = store::organizations::of_role_holders(&state.db, role_id).await?;
-    if reach.iter().all(|o| actor.organization_ids.contains(o)) {
-        Ok(())
-    } else {
-        Err(ServiceError::invalid(
-            "name",
-            "People of organizations you do not administer hold this role: only an administrator of all of them can change it.",
-        ))
-    }
-}
-
-/// A role as an administrator writes it.
-#[derive(Debug, Clone)]
-pub struct RoleForm {
-    pub name: String,
-    pub description: String,
-    pub administrator: bool,
-    pub view: Level,
-    pub create: Level,
-    pub edit: Level,
-    pub delete: Level,
-}
-
-pub const ROLE_TAKEN: &str = "A role with this name already exists.";
-
-fn role_fields(form: &RoleForm) -> Result<store::roles::RoleFields, ServiceError> {
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ServiceError::invalid("name", "The role name must be 1 to 100 characters."));
-    }
-    if form.description.chars().count() > 500 {
-        return Err(ServiceError::invalid("description", "The description must be at most 500 characters."));
-    }
-    Ok(store::roles::RoleFields {
-        name: name.to_owned(),
-        description: form.description.trim().to_owned(),
-        administrator: form.administrator,
-        app_view: form.view,
-        app_create: form.create,
-        app_edit: form.edit,
-        app_delete: form.delete,
-    })
-}
-
-pub async fn create_role(state: &AppState, actor: &Actor, form: RoleForm) -> Result<i64, ServiceError> {
-    actor.require_admin()?;
-    let fields = role_fields(&form)?;
-    let now = now();
-    let mut tx = state.db.write().await?;
-    let id = store::roles::insert(&mut *tx, &fields, now).await.on_unique("name", ROLE_TAKEN)?;
-    let detail = format!("role id {id} {}", role_detail(&fields));
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleCreated, now) }).await?;
-    tx.commit().await?;
-    tracing::info!(role_id = id, actor = actor.user_id, "role created");
-    Ok(id)
-}
-
-pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleForm) -> Result<(), ServiceError> {
-    actor.require_admin()?;
-    let role = store::roles::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The role"))?;
-    if role.built_in {
-        return Err(ServiceError::invalid("name", "The built-in Administrator role cannot be changed."));
-    }
-    require_role_within_reach(state, actor, id).await?;
-    let fields = role_fields(&form)?;
-    let before = store::roles::RoleFields {
-        name: role.name.clone(),
-        description: role.description.clone(),
-        administrator: role.administrator,
-        app_view: role.app_view,
-        app_create: role.app_create,
-        app_edit: role.app_edit,
-        app_delete: role.app_delete,
-    };
-    let mut tx = state.db.write().await?;
-    if !store::roles::update(&mut *tx, id, &fields, now()).await.on_unique("name", ROLE_TAKEN)? {
-        return Err(ServiceError::NotFound("The role"));
-    }
-    if store::users::count_enabled_admins(&mut *tx).await? == 0 {
-        return Err(ServiceError::invalid("administrator", LAST_ADMIN));
-    }
-    let detail = format!("role id {id} {} → {}; {} holder(s)", role_detail(&before), role_detail(&fields), role.users);
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleUpdated, now()) }).await?;
-    tx.commit().await?;
-    tracing::info!(role_id = id, actor = actor.user_id, "role edited");
-    Ok(())
-}
-
-pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
-    actor.require_admin()?;
-    let role = store::roles::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The role"))?;
-    if role.built_in {
-        return Err(ServiceError::invalid("role", "The built-in Administrator role cannot be deleted."));
-    }
-    if role.users > 0 {
-        return Err(ServiceError::invalid(
-            "role",
-            format!("{} user(s) have this role; give them another role first.", role.users),
-        ));
-    }
-    let mut tx = state.db.write().await?;
-    if !store::roles::delete_unused(&mut *tx, id).await? {
-        return Err(ServiceError::invalid("role", "The role is in use; give its users another role first."));
-    }
-    let detail = format!("role id {id} \"{}\"", role.name);
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleDeleted, now()) }).await?;
-    tx.commit().await?;
-    tracing::info!(role_id = id, actor = actor.user_id, "role deleted");
-    Ok(())
-}
-
-pub const ORGANIZATION_TAKEN: &str = "An organization with this name already exists.";
-
-/// Creates an organization; the administrator who creates it joins it.
-pub async fn create_organization(state: &AppState, actor: &Actor, name: &str) -> Result<i64, ServiceError> {
-    actor.require_admin()?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
-        return Err(ServiceError::invalid("name", "The organization name must be 1 to 255 characters."));
-    }
-    let mut tx = state.db.write().await?;
-    let id = store::organizations::insert(&mut *tx, name, now()).await.on_unique("name", ORGANIZATION_TAKEN)?;
-    store::organizations::add_member(&mut tx, id, actor.user_id).await?;
-    let detail = format!("organization id {id} \"{name}\"; its creator {} joined it", actor.username);
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::OrganizationCreated, now()) })
-        .await?;
-    tx.commit().await?;
-    tracing::info!(organization_id = id, actor = actor.user_id, "organization created");
-    Ok(id)
 }

@@ -1,7 +1,7 @@
 //! The `oauth_applications` table and its redirect URIs.
 
-use crate::model::{GrantType, Side};
 use super::Write;
+use crate::model::{GrantType, Side};
 use sqlx::{SqliteConnection, SqliteExecutor};
 
 /// A new application, as written in one transaction with its redirect URIs.
@@ -131,10 +131,10 @@ pub async fn still_usable(
     secret_hash: Option<&[u8]>,
 ) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(&format!("SELECT 1 FROM {WITH_OWNER} WHERE {}", usable_with("?", "?")))
-    .bind(id)
-    .bind(secret_hash)
-    .fetch_optional(db)
-    .await?;
+        .bind(id)
+        .bind(secret_hash)
+        .fetch_optional(db)
+        .await?;
     Ok(row.is_some())
 }
 

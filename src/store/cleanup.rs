@@ -3,7 +3,6 @@
 //! Rows go in batches, so that a large backlog never holds the write lock for
 //! long.
 
-
 /// Rows per DELETE.
 const BATCH: i64 = 1000;
 

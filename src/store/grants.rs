@@ -12,8 +12,6 @@ use crate::oauth::pkce::CodeChallenge;
 use crate::oauth::scope::Scope;
 use sqlx::SqliteExecutor;
 
-
-
 /// The SQL condition "belongs to this subject" on a table with the two columns.
 const SUBJECT_IS: &str = "user_id IS ? AND customer_user_id IS ?";
 
@@ -265,11 +263,7 @@ pub async fn find_refresh_token(
 /// Marks a refresh token rotated; false when it already was, or when its
 /// grant has been revoked meanwhile (first statement of the transaction, as
 /// [`claim_code`]).
-pub async fn claim_refresh_token(
-    tx: &mut Write,
-    token_hash: &[u8],
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn claim_refresh_token(tx: &mut Write, token_hash: &[u8], now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE oauth_refresh_tokens SET rotated_at = ?
          WHERE token_hash = ? AND rotated_at IS NULL AND expires_at > ?
@@ -300,12 +294,7 @@ pub async fn find_grant(db: impl SqliteExecutor<'_>, grant_id: i64) -> Result<Op
 
 /// Revokes a grant and every access token issued from it; refresh tokens
 /// die with it (they are checked against the grant). Returns whether it was live.
-pub async fn revoke_grant(
-    tx: &mut Write,
-    grant_id: i64,
-    reason: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn revoke_grant(tx: &mut Write, grant_id: i64, reason: &str, now: i64) -> Result<bool, sqlx::Error> {
     tx.makes_stale();
     let done =
         sqlx::query("UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL")

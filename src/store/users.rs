@@ -1,7 +1,7 @@
 //! The `users` table: back-office users, with their role's permissions.
 
-use crate::permissions::{Level, Permissions};
 use super::Write;
+use crate::permissions::{Level, Permissions};
 use sqlx::SqliteExecutor;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -7,7 +7,7 @@
 //! Requests carry the peer address the listener would report
 //! (`ConnectInfo`), as in production.
 
-use crate::authorization_code::urlencode;
+use crate::harness::browser::{csrf_field, urlencode};
 use crate::harness::{Response, TestApp, ADMIN_PASSWORD};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -26,7 +26,7 @@ async fn login_form(app: &TestApp) -> (String, String) {
         .unwrap()
         .trim_start_matches("postern_csrf=")
         .to_owned();
-    (cookie, crate::pages::csrf_field(&page.body))
+    (cookie, csrf_field(&page.body))
 }
 
 fn from(mut request: Request<Body>, ip: &str) -> Request<Body> {

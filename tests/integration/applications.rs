@@ -3,56 +3,12 @@
 //! deactivate, delete, regenerate secret, permissions by role, and the email
 //! written on creation.
 
+use crate::harness::browser::{csrf_of, login, login_as};
+use crate::harness::rpc::{create, form, id_of, rpc_form, rpc_json};
 use crate::harness::{TestApp, ADMIN_PASSWORD};
-use crate::pages::{login, login_as};
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use postern::store::roles;
 use serde_json::{json, Value};
-
-/// The CSRF token of a signed-in browser's cookies, as its pages carry it
-/// (derived from the CSRF cookie and the sessions; plain or `__Host-` names).
-pub fn csrf_of(cookies: &str) -> String {
-    let exact = |name: &str| cookies.split(';').map(str::trim).find_map(|c| c.strip_prefix(name)?.strip_prefix('='));
-    let value = |name: &str| exact(&format!("__Host-{name}")).or_else(|| exact(name));
-    let csrf = value("postern_csrf").expect("a CSRF cookie");
-    postern::server::session::CsrfToken::derive(csrf, value("postern_session"), value("postern_customer_session")).0
-}
-
-/// Calls a server function that takes JSON.
-pub async fn rpc_json(app: &TestApp, cookies: &str, endpoint: &str, body: Value) -> crate::harness::Response {
-    app.send(
-        Request::post(format!("/admin/rpc/{endpoint}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::COOKIE, cookies)
-            .body(Body::from(body.to_string()))
-            .unwrap(),
-    )
-    .await
-}
-
-/// Calls a server function that takes a URL-encoded form (the default).
-pub async fn rpc_form(app: &TestApp, cookies: &str, endpoint: &str, body: &str) -> crate::harness::Response {
-    app.send(
-        Request::post(format!("/admin/rpc/{endpoint}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, cookies)
-            .body(Body::from(body.to_owned()))
-            .unwrap(),
-    )
-    .await
-}
-
-pub(crate) async fn create(app: &TestApp, cookies: &str, form: Value) -> crate::harness::Response {
-    rpc_json(app, cookies, "create_application", json!({ "form": form })).await
-}
-
-pub(crate) fn form(csrf: &str, name: &str) -> Value {
-    json!({
-        "csrf_token": csrf, "scope": "Mine", "organization_id": null, "owner_id": null, "name": name, "active": true,
-        "grant_type": "client_credentials", "redirect_uris": "", "confidential": true, "skip_consent": false
-    })
-}
 
 fn query(scope: &str) -> Value {
     json!({ "scope": scope, "name": "", "organization_id": null, "active": null, "sort": "name", "descending": false, "page": 1, "page_size": 25 })
@@ -70,15 +26,6 @@ fn names(page: &Value) -> Vec<String> {
 
 async fn count(app: &TestApp) -> i64 {
     sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM oauth_applications").fetch_one(&app.state.db).await.unwrap().0
-}
-
-pub(crate) async fn id_of(app: &TestApp, client_id: &str) -> i64 {
-    sqlx::query_as::<_, (i64,)>("SELECT id FROM oauth_applications WHERE client_id = ?")
-        .bind(client_id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap()
-        .0
 }
 
 async fn token(app: &TestApp, client_id: &str, secret: &str) -> crate::harness::Response {

@@ -5,128 +5,25 @@
 //! decides them), consent (cancel, skip, remembered, revoked), and the two
 //! sides' APIs.
 
-use crate::harness::{TestApp, ADMIN_PASSWORD};
-use crate::pages::login;
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
-use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+use crate::harness::browser::{csrf_field, csrf_of, get, login, post_form, urlencode};
+use crate::harness::oauth::{
+    answer, authorize_and_grant, backoffice_app, create_app, grant_error, http, path_of, query_param, visit, App,
+    AppSpec, Landing, CALLBACK,
 };
-use postern::oauth::grant::GrantType;
+use crate::harness::rpc::rpc_form;
+use crate::harness::{TestApp, ADMIN_PASSWORD};
+use axum::http::StatusCode;
+use oauth2::basic::BasicErrorResponseType;
+use oauth2::{
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, TokenResponse,
+};
 use postern::model::Side;
-use postern::service::applications::{NewApplicationInput, Owner};
-use tower::ServiceExt;
+use postern::service::applications::Owner;
 
-const BASE: &str = "http://postern.test";
-pub(crate) const CALLBACK: &str = "https://app.example.com/callback";
-pub(crate) const CUSTOMER_PASSWORD: &str = "customer password 1";
+const CUSTOMER_PASSWORD: &str = "customer password 1";
 
-pub(crate) type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
-
-/// The oauth2 crate's HTTP client: requests go through the router in process.
-pub(crate) fn http(
-    app: &TestApp,
-) -> impl Fn(
-    oauth2::HttpRequest,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, std::io::Error>> + Send>> {
-    let router = app.router.clone();
-    move |request: oauth2::HttpRequest| {
-        let router = router.clone();
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let mut builder = Request::builder()
-                .method(parts.method)
-                .uri(parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
-            for (name, value) in &parts.headers {
-                builder = builder.header(name, value);
-            }
-            let response = router.oneshot(builder.body(Body::from(body)).unwrap()).await.unwrap();
-            let mut out = oauth2::http::Response::builder().status(response.status());
-            for (name, value) in response.headers() {
-                out = out.header(name, value);
-            }
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-            Ok(out.body(bytes.to_vec()).unwrap())
-        })
-    }
-}
-
-pub(crate) struct App {
-    pub(crate) client_id: String,
-    pub(crate) secret: Option<String>,
-    side: Side,
-}
-
-impl App {
-    pub(crate) fn client(&self) -> Client {
-        let authorize = match self.side {
-            Side::BackOffice => "/admin/oauth2-token/authorize",
-            Side::Storefront => "/oauth2-token/authorize",
-        };
-        let mut client = BasicClient::new(ClientId::new(self.client_id.clone()))
-            .set_auth_uri(AuthUrl::new(format!("{BASE}{authorize}")).unwrap())
-            .set_token_uri(TokenUrl::new(format!("{BASE}/oauth2-token")).unwrap())
-            .set_redirect_uri(RedirectUrl::new(CALLBACK.into()).unwrap());
-        if let Some(secret) = &self.secret {
-            client = client.set_client_secret(ClientSecret::new(secret.clone()));
-        }
-        client
-    }
-}
-
-pub(crate) struct AppSpec<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) side: Side,
-    pub(crate) owner: Owner,
-    pub(crate) confidential: bool,
-    pub(crate) skip_consent: bool,
-    pub(crate) redirect_uris: Vec<String>,
-}
-
-pub(crate) async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
-    let organization_id = match spec.owner {
-        Owner::CustomerUser(id) => {
-            postern::store::customer_users::find(&app.state.db, id).await.unwrap().unwrap().organization_id
-        }
-        Owner::User(_) => app.organization_id,
-    };
-    let created = postern::service::applications::create(
-        &app.state,
-        NewApplicationInput {
-            organization_id,
-            name: spec.name.into(),
-            active: true,
-            grant_type: GrantType::AuthorizationCode,
-            kind: spec.side,
-            owner: Some(spec.owner),
-            confidential: spec.confidential,
-            skip_consent: spec.skip_consent,
-            redirect_uris: spec.redirect_uris,
-        },
-    )
-    .await
-    .unwrap();
-    App { client_id: created.client_id, secret: created.client_secret.map(|s| s.expose().to_owned()), side: spec.side }
-}
-
-pub(crate) async fn backoffice_app(app: &TestApp, name: &str) -> App {
-    create_app(
-        app,
-        AppSpec {
-            name,
-            side: Side::BackOffice,
-            owner: Owner::User(app.admin_id),
-            confidential: true,
-            skip_consent: false,
-            redirect_uris: vec![CALLBACK.into()],
-        },
-    )
-    .await
-}
-
-pub(crate) async fn customer(app: &TestApp, username: &str) -> i64 {
+async fn customer(app: &TestApp, username: &str) -> i64 {
     postern::service::customers::create_from_cli(
         &app.state,
         None,
@@ -139,7 +36,7 @@ pub(crate) async fn customer(app: &TestApp, username: &str) -> i64 {
     .id
 }
 
-pub(crate) async fn storefront_public_app(app: &TestApp, owner: i64, name: &str) -> App {
+async fn storefront_public_app(app: &TestApp, owner: i64, name: &str) -> App {
     create_app(
         app,
         AppSpec {
@@ -154,27 +51,12 @@ pub(crate) async fn storefront_public_app(app: &TestApp, owner: i64, name: &str)
     .await
 }
 
-pub(crate) async fn get(app: &TestApp, uri: &str, cookies: &str) -> crate::harness::Response {
-    app.send(Request::get(uri).header(header::COOKIE, cookies).body(Body::empty()).unwrap()).await
-}
-
-pub(crate) async fn post_form(app: &TestApp, uri: &str, cookies: &str, body: &str) -> crate::harness::Response {
-    app.send(
-        Request::post(uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, cookies)
-            .body(Body::from(body.to_owned()))
-            .unwrap(),
-    )
-    .await
-}
-
 /// Logs a customer user in on `/login`; returns the Cookie header.
-pub(crate) async fn customer_login(app: &TestApp, username: &str) -> String {
+async fn customer_login(app: &TestApp, username: &str) -> String {
     let page = app.get("/login").await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = page.set_cookie("postern_csrf").unwrap().split(';').next().unwrap().to_owned();
-    let token = crate::pages::csrf_field(&page.body);
+    let token = csrf_field(&page.body);
     let response = post_form(
         app,
         "/login",
@@ -193,98 +75,6 @@ pub(crate) async fn customer_login(app: &TestApp, username: &str) -> String {
 /// A page's HTML without Leptos' hydration markers, as a person reads the text.
 fn text(html: &str) -> String {
     html.replace("<!>", "").replace("&quot;", "\"")
-}
-
-pub(crate) fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).unwrap()[1..].to_owned()
-}
-
-fn path_of(url: &str) -> String {
-    url.strip_prefix(BASE).unwrap_or(url).to_owned()
-}
-
-pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
-    let url = url::Url::parse(url).unwrap();
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-}
-
-/// What the browser ends on after GET of an authorization URL.
-pub(crate) enum Landing {
-    /// The consent page: its path and query, and its hidden fields.
-    Consent { page: crate::harness::Response, fields: Vec<(String, String)> },
-    /// Redirected back to the application.
-    Back(String),
-}
-
-pub(crate) async fn visit(app: &TestApp, authorize_url: &str, cookies: &str) -> Landing {
-    let response = get(app, &path_of(authorize_url), cookies).await;
-    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
-    let location = response.header("location").unwrap().to_owned();
-    if location.starts_with(CALLBACK) {
-        return Landing::Back(location);
-    }
-    assert!(location.contains("/oauth2-token/consent?"), "{location}");
-    let page = get(app, &location, cookies).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let fields = hidden_fields(&page.body);
-    Landing::Consent { page, fields }
-}
-
-pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|rest| {
-            let name = rest.split("name=\"").nth(1)?.split('"').next()?;
-            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_owned(), value.replace("&amp;", "&").replace("&quot;", "\"")))
-        })
-        .collect()
-}
-
-/// Answers the consent page; returns where the browser is sent.
-pub(crate) async fn answer(
-    app: &TestApp,
-    side: Side,
-    fields: &[(String, String)],
-    decision: &str,
-    cookies: &str,
-) -> String {
-    let mut form = fields.to_vec();
-    form.push(("decision".into(), decision.into()));
-    let action = match side {
-        Side::BackOffice => "/admin/oauth2-token/authorize",
-        Side::Storefront => "/oauth2-token/authorize",
-    };
-    let response = post_form(app, action, cookies, &serde_urlencoded::to_string(&form).unwrap()).await;
-    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
-    response.header("location").unwrap().to_owned()
-}
-
-/// Authorize → consent → Grant; returns the code (after checking `state`).
-pub(crate) async fn authorize_and_grant(
-    app: &TestApp,
-    url: &str,
-    state: &CsrfToken,
-    side: Side,
-    cookies: &str,
-) -> String {
-    let back = match visit(app, url, cookies).await {
-        Landing::Consent { fields, .. } => answer(app, side, &fields, "grant", cookies).await,
-        Landing::Back(location) => location,
-    };
-    assert!(back.starts_with(CALLBACK), "{back}");
-    assert_eq!(query_param(&back, "state").as_deref(), Some(state.secret().as_str()));
-    query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"))
-}
-
-pub(crate) fn grant_error<T>(
-    result: Result<T, RequestTokenError<impl std::error::Error, oauth2::basic::BasicErrorResponse>>,
-) -> BasicErrorResponseType {
-    match result {
-        Err(RequestTokenError::ServerResponse(e)) => e.error().clone(),
-        Err(other) => panic!("expected an OAuth error response, got {other:?}"),
-        Ok(_) => panic!("expected an error, got a token"),
-    }
 }
 
 async fn api_status(app: &TestApp, uri: &str, token: &str) -> StatusCode {
@@ -735,7 +525,7 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
     let (url, state) = asks.client().authorize_url(CsrfToken::new_random).url();
     let code = authorize_and_grant(&app, url.as_str(), &state, Side::BackOffice, &cookies).await;
     let asks_token = asks.client().exchange_code(AuthorizationCode::new(code)).request_async(&http).await.unwrap();
-    let listed = crate::applications::rpc_form(&app, &cookies, "authorized_applications", "side=BackOffice").await;
+    let listed = rpc_form(&app, &cookies, "authorized_applications", "side=BackOffice").await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
     let names: Vec<String> =
         listed.json().as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect();
@@ -743,8 +533,8 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
     let asks_id = listed.json()[0]["application_id"].as_i64().unwrap();
 
     // Revoking needs the CSRF token, then kills that grant's refresh and access tokens only.
-    let csrf = crate::applications::csrf_of(&cookies);
-    let refused = crate::applications::rpc_form(
+    let csrf = csrf_of(&cookies);
+    let refused = rpc_form(
         &app,
         &cookies,
         "revoke_authorization",
@@ -752,7 +542,7 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    let revoked = crate::applications::rpc_form(
+    let revoked = rpc_form(
         &app,
         &cookies,
         "revoke_authorization",
@@ -881,7 +671,7 @@ async fn storefront_login_failures_look_the_same_and_the_page_works_without_java
     let policy = page.header("content-security-policy").unwrap();
     assert!(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self' 'nonce-"), "{policy}");
     let csrf = page.set_cookie("postern_csrf").unwrap().split(';').next().unwrap().to_owned();
-    let token = crate::pages::csrf_field(&page.body);
+    let token = csrf_field(&page.body);
     let mut locations = Vec::new();
     for username in ["real-customer", "nobody-here"] {
         let response = post_form(

@@ -5,6 +5,7 @@
 //! got a success answer, with no half-created application. SIGTERM lets the
 //! requests in flight finish.
 
+use crate::harness::browser::{csrf_field, csrf_of, hidden_fields};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use std::net::SocketAddr;
@@ -179,7 +180,7 @@ impl Server {
     async fn login(&self) -> (String, String) {
         let page = http(self.addr, "GET", "/admin/login", &[], "").await.unwrap();
         let csrf = page.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
-        let token = crate::pages::csrf_field(&page.body);
+        let token = csrf_field(&page.body);
         let body = form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", &token)]);
         let signed_in = http(
             self.addr,
@@ -195,7 +196,7 @@ impl Server {
         // The sign-in renews the CSRF cookie, and the token is bound to the session.
         let csrf = signed_in.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
         let cookies = format!("{csrf}; {session}");
-        let token = crate::applications::csrf_of(&cookies);
+        let token = csrf_of(&cookies);
         (cookies, token)
     }
 }
@@ -304,7 +305,7 @@ async fn consent(addr: SocketAddr, cookies: &str, client_id: &str) -> Result<(),
         http(addr, "GET", &format!("/admin/oauth2-token/authorize?{query}"), &cookie, "").await.map_err(|_| ())?;
     let location = to_consent.header("location").ok_or(())?.to_owned();
     let page = http(addr, "GET", &location, &cookie, "").await.map_err(|_| ())?;
-    let mut fields = crate::authorization_code::hidden_fields(&page.body);
+    let mut fields = hidden_fields(&page.body);
     fields.push(("decision".into(), "grant".into()));
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&fields).finish();
     let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookies)];

@@ -1,4 +1,12 @@
 //! A Postern instance for one test: its own database and key files.
+//! Everything the test modules share is here; they import from `harness`,
+//! never from each other: [`browser`] (pages, forms, cookies, signing in),
+//! [`rpc`] (the server functions), [`oauth`] (a third-party application in
+//! the authorization code flow).
+
+pub mod browser;
+pub mod oauth;
+pub mod rpc;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

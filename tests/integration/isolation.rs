@@ -6,12 +6,12 @@
 //! changes the audit log records. Each test fails on the code before the
 //! fix it guards.
 
-use crate::applications::{csrf_of, id_of, rpc_form, rpc_json};
-use crate::authorization_code::{
-    answer, create_app, get, grant_error, http, query_param, visit, AppSpec, Landing, CALLBACK,
+use crate::harness::browser::{csrf_of, get, hidden_fields, login, login_as, urlencode};
+use crate::harness::oauth::{
+    answer, create_app, grant_error, http, query_param, visit, App, AppSpec, Landing, CALLBACK,
 };
+use crate::harness::rpc::{id_of, rpc_form, rpc_json};
 use crate::harness::{TestApp, ADMIN_PASSWORD};
-use crate::pages::{login, login_as};
 use axum::http::StatusCode;
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, RefreshToken, Scope, TokenResponse};
@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 const BACKOFFICE_ISSUER: &str = "http://postern.test/admin";
 
 /// A public back-office application of the organization "Default", owned by the admin.
-async fn default_public_app(app: &TestApp, name: &str) -> crate::authorization_code::App {
+async fn default_public_app(app: &TestApp, name: &str) -> App {
     create_app(
         app,
         AppSpec {
@@ -429,7 +429,7 @@ async fn every_authorization_response_names_its_issuer_and_anonymous_errors_stay
     let base = format!(
         "client_id={}&redirect_uri={}&state=s1&code_challenge={}&code_challenge_method=S256",
         public.client_id,
-        crate::authorization_code::urlencode(CALLBACK),
+        urlencode(CALLBACK),
         challenge.as_str()
     );
 
@@ -480,7 +480,7 @@ async fn a_public_client_on_a_loopback_redirect_is_asked_again() {
         format!(
             "/admin/oauth2-token/authorize?response_type=code&client_id={}&redirect_uri={}&scope=users%3Aread&code_challenge={challenge}&code_challenge_method=S256",
             native.client_id,
-            crate::authorization_code::urlencode("http://127.0.0.1:40123/callback")
+            urlencode("http://127.0.0.1:40123/callback")
         )
     };
     let (challenge, _) = PkceCodeChallenge::new_random_sha256();
@@ -488,7 +488,7 @@ async fn a_public_client_on_a_loopback_redirect_is_asked_again() {
     let consent = first.header("location").unwrap().to_owned();
     assert!(consent.contains("/oauth2-token/consent?"), "{consent}");
     let page = get(&app, &consent, &cookies).await;
-    let fields = crate::authorization_code::hidden_fields(&page.body);
+    let fields = hidden_fields(&page.body);
     let back = answer(&app, Side::BackOffice, &fields, "grant", &cookies).await;
     assert!(back.starts_with("http://127.0.0.1:40123/callback?code="), "{back}");
 

@@ -2,10 +2,10 @@
 //! revocation and RFC 7662 introspection (also driven by the `oauth2` crate),
 //! rate limits, the audit log, cleanup, security headers and CORS.
 
-use crate::applications::{csrf_of, id_of, rpc_form, rpc_json};
-use crate::authorization_code::{authorize_and_grant, backoffice_app, grant_error, http};
+use crate::harness::browser::{csrf_field, csrf_of, login, login_as, urlencode};
+use crate::harness::oauth::{authorize_and_grant, backoffice_app, grant_error, http};
+use crate::harness::rpc::{create, form, id_of, rpc_form, rpc_json};
 use crate::harness::{claims, Response, TestApp, ADMIN_PASSWORD};
-use crate::pages::login;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
@@ -352,7 +352,7 @@ async fn login_csrf(app: &TestApp) -> (String, String) {
         .unwrap()
         .trim_start_matches("postern_csrf=")
         .to_owned();
-    (cookie, crate::pages::csrf_field(&page.body))
+    (cookie, csrf_field(&page.body))
 }
 
 async fn sign_in(app: &TestApp, csrf: &(String, String), username: &str, password: &str, ip: &str) -> Response {
@@ -360,10 +360,7 @@ async fn sign_in(app: &TestApp, csrf: &(String, String), username: &str, passwor
     let mut request = Request::post("/admin/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, format!("postern_csrf={cookie}"))
-        .body(Body::from(format!(
-            "username={username}&password={}&csrf_token={token}",
-            crate::authorization_code::urlencode(password)
-        )))
+        .body(Body::from(format!("username={username}&password={}&csrf_token={token}", urlencode(password))))
         .unwrap();
     request.extensions_mut().insert(ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 40000)));
     app.send(request).await
@@ -423,7 +420,7 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
     assert_eq!(bad.status, StatusCode::SEE_OTHER);
 
     // application.created (by the admin, in the back office), token.issued, client.authentication_failed.
-    let created = crate::applications::create(&app, &cookies, crate::applications::form(&csrf, "Audited app")).await;
+    let created = create(&app, &cookies, form(&csrf, "Audited app")).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let created = created.json();
     let (id, secret) =
@@ -537,7 +534,7 @@ async fn the_audit_log_records_each_event_without_secrets_and_filters_them() {
 
     // Administrators only.
     app.create_user("clerk", None, "Default").await;
-    let clerk = crate::pages::login_as(&app, "clerk", ADMIN_PASSWORD).await;
+    let clerk = login_as(&app, "clerk", ADMIN_PASSWORD).await;
     let refused = rpc_json(&app, &clerk, "audit_log", json!({ "query": {} })).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

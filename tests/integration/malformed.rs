@@ -14,8 +14,8 @@
 //! design). The generator is seeded: a failure names its request number
 //! and replays the same way.
 
+use crate::harness::browser::login;
 use crate::harness::TestApp;
-use crate::pages::login;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request};
 use std::collections::BTreeMap;

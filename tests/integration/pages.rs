@@ -3,72 +3,14 @@
 //! CSRF token bound to the session and renewed at sign-in; `__Host-`
 //! cookies over https; the request id on every response.
 
+use crate::harness::browser::{cookie_value, csrf_field, csrf_of, login, login_form, post_login};
+use crate::harness::rpc::rpc_form;
 use crate::harness::{TestApp, ADMIN_PASSWORD};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use postern::server::session::{CsrfToken, SiteCookie};
+use postern::server::session::CsrfToken;
 
 const WARNING: &str = "OAuth authorization is not available as encryption keys configuration was not complete. Please contact your administrator.";
-
-/// The value of the `csrf_token` field of a page's first form.
-pub(crate) fn csrf_field(html: &str) -> String {
-    let field =
-        html.split("name=\"csrf_token\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned);
-    field.unwrap_or_else(|| panic!("the page has a csrf_token field: {html}"))
-}
-
-/// The value of the cookie `name` that `response` sets.
-fn cookie_value(response: &crate::harness::Response, name: &str) -> Option<String> {
-    let cookie = response.set_cookie(name)?;
-    Some(cookie.split(';').next().unwrap().trim_start_matches(&format!("{name}=")).to_owned())
-}
-
-/// The name of `cookie` in this app (`__Host-` names over https).
-fn name(app: &TestApp, cookie: SiteCookie) -> &'static str {
-    cookie.name(app.state.site.secure_cookies)
-}
-
-/// The CSRF cookie and the hidden field value of the login page.
-async fn login_form(app: &TestApp) -> (String, String) {
-    let page = app.get("/admin/login").await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let csrf = name(app, SiteCookie::Csrf);
-    let cookie = page.set_cookie(csrf).expect("the login page sets a CSRF cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    (cookie_value(&page, csrf).unwrap(), csrf_field(&page.body))
-}
-
-async fn post_login(app: &TestApp, csrf_cookie: &str, fields: &str) -> crate::harness::Response {
-    app.send(
-        Request::post("/admin/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("{}={csrf_cookie}", name(app, SiteCookie::Csrf)))
-            .body(Body::from(fields.to_owned()))
-            .unwrap(),
-    )
-    .await
-}
-
-/// Logs in as the admin and returns the Cookie header of the session.
-pub async fn login(app: &TestApp) -> String {
-    login_as(app, "admin", ADMIN_PASSWORD).await
-}
-
-/// Logs in as `username` and returns the Cookie header of the session.
-pub async fn login_as(app: &TestApp, username: &str, password: &str) -> String {
-    let (cookie, field) = login_form(app).await;
-    let response =
-        post_login(app, &cookie, &format!("username={username}&password={password}&csrf_token={field}")).await;
-    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
-    assert_eq!(response.header("location"), Some("/admin"));
-    let session = response.set_cookie(name(app, SiteCookie::Session)).expect("a session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
-    // The browser keeps the CSRF cookie the sign-in renewed.
-    let csrf = name(app, SiteCookie::Csrf);
-    let renewed = cookie_value(&response, csrf).expect("the sign-in renews the CSRF cookie");
-    assert_ne!(renewed, cookie);
-    format!("{csrf}={renewed}; {}", session.split(';').next().unwrap())
-}
 
 async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> crate::harness::Response {
     app.send(Request::get(uri).header(header::COOKIE, cookies).body(Body::empty()).unwrap()).await
@@ -174,7 +116,7 @@ async fn cross_site_form_posts_are_forbidden() {
 async fn logout_ends_the_session() {
     let app = TestApp::new().await;
     let cookies = login(&app).await;
-    let csrf = crate::applications::csrf_of(&cookies);
+    let csrf = csrf_of(&cookies);
     let response = app
         .send(
             Request::post("/admin/logout")
@@ -254,27 +196,15 @@ async fn a_csrf_token_from_before_the_sign_in_is_refused_after_it() {
         assert_eq!(get_with(&app, "/admin", &cookies).await.status, StatusCode::OK, "still signed in");
     }
     // Nor does it pass a server function.
-    let refused = crate::applications::rpc_form(
-        &app,
-        &cookies,
-        "create_organization",
-        &format!("csrf_token={old_token}&name=Forged"),
-    )
-    .await;
+    let refused = rpc_form(&app, &cookies, "create_organization", &format!("csrf_token={old_token}&name=Forged")).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.body.contains("The form expired"), "{}", refused.body);
-    let made = crate::applications::rpc_form(
-        &app,
-        &cookies,
-        "create_organization",
-        &format!("csrf_token={new_token}&name=Real"),
-    )
-    .await;
+    let made = rpc_form(&app, &cookies, "create_organization", &format!("csrf_token={new_token}&name=Real")).await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.body);
 
     // Another session's token does not pass for this one.
     let other = login(&app).await;
-    let other_token = crate::applications::csrf_of(&other);
+    let other_token = csrf_of(&other);
     assert_ne!(other_token, new_token);
     let refused = logout_with(&app, &cookies, &other_token).await;
     assert!(refused.set_cookie("postern_session").is_none());

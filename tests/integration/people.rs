@@ -2,9 +2,9 @@
 //! administrators only, bad input answered beside the field, nothing
 //! half-written, and no way to lock every administrator out.
 
-use crate::applications::{csrf_of, rpc_form, rpc_json};
+use crate::harness::browser::{csrf_of, login, login_as};
+use crate::harness::rpc::{rpc_form, rpc_json};
 use crate::harness::{TestApp, ADMIN_PASSWORD};
-use crate::pages::{login, login_as};
 use axum::http::StatusCode;
 use postern::store::roles;
 use serde_json::{json, Value};

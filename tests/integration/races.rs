@@ -3,10 +3,10 @@
 //! token requests racing a deactivation. Each runs on a multi-threaded
 //! runtime with the requests in flight together.
 
-use crate::applications::{csrf_of, form, rpc_form, rpc_json};
-use crate::authorization_code::{authorize_and_grant, backoffice_app, CALLBACK};
+use crate::harness::browser::{csrf_of, login, urlencode};
+use crate::harness::oauth::{authorize_and_grant, backoffice_app, App, CALLBACK};
+use crate::harness::rpc::{form, rpc_form, rpc_json};
 use crate::harness::TestApp;
-use crate::pages::login;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -48,17 +48,17 @@ async fn scalar(app: &TestApp, sql: &str, bind: &str) -> i64 {
 }
 
 /// A code of `third_party` with its PKCE verifier.
-async fn code_of(app: &TestApp, third_party: &crate::authorization_code::App, cookies: &str) -> (String, String) {
+async fn code_of(app: &TestApp, third_party: &App, cookies: &str) -> (String, String) {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = third_party.client().authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
     let code = authorize_and_grant(app, url.as_str(), &state, Side::BackOffice, cookies).await;
     (code, verifier.secret().clone())
 }
 
-fn redeem_body(third_party: &crate::authorization_code::App, code: &str, verifier: &str) -> String {
+fn redeem_body(third_party: &App, code: &str, verifier: &str) -> String {
     format!(
         "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={verifier}&client_id={}&client_secret={}",
-        crate::authorization_code::urlencode(CALLBACK),
+        urlencode(CALLBACK),
         third_party.client_id,
         third_party.secret.as_deref().unwrap()
     )

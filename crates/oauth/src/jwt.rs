@@ -2,8 +2,8 @@
 //! them. Parsing a key is done once, when it is loaded; nothing here reads
 //! files or the clock.
 
-use crate::Side;
 use super::OAuthError;
+use crate::Side;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
@@ -289,11 +289,7 @@ pub(crate) mod tests {
     }
 
     fn expect() -> Expectations<'static> {
-        Expectations {
-            issuer: "http://localhost/admin",
-            audience: "http://localhost/api",
-            kind: Side::BackOffice,
-        }
+        Expectations { issuer: "http://localhost/admin", audience: "http://localhost/api", kind: Side::BackOffice }
     }
 
     #[test]

@@ -16,11 +16,7 @@ pub struct ScopeDefinition {
 
 /// Every scope Postern knows. An empty request gets all scopes of the kind.
 pub const SCOPES: &[ScopeDefinition] = &[
-    ScopeDefinition {
-        name: "users:read",
-        kind: Side::BackOffice,
-        description: "Read the users of your organization",
-    },
+    ScopeDefinition { name: "users:read", kind: Side::BackOffice, description: "Read the users of your organization" },
     ScopeDefinition { name: "profile", kind: Side::Storefront, description: "Read your customer profile" },
 ];
 

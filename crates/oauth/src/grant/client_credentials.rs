@@ -32,8 +32,8 @@ pub fn grant(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Side;
     use crate::secret::ClientSecret;
+    use crate::Side;
 
     fn client() -> RegisteredClient {
         RegisteredClient {

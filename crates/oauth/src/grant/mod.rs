@@ -77,7 +77,12 @@ pub struct TokenContext<'a> {
 
 /// The claims of an access token for `client` acting as `sub` with `scope`
 /// (RFC 9068 §2.2): the one place they are put together, for every grant.
-pub fn access_token_claims(client: &RegisteredClient, sub: String, scope: &Scope, ctx: TokenContext<'_>) -> AccessTokenClaims {
+pub fn access_token_claims(
+    client: &RegisteredClient,
+    sub: String,
+    scope: &Scope,
+    ctx: TokenContext<'_>,
+) -> AccessTokenClaims {
     AccessTokenClaims {
         iss: ctx.issuer.to_owned(),
         sub,
