@@ -37,11 +37,8 @@ fn key() -> &'static (SigningKey, String) {
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     let (key, genuine) = key();
-    let expect = Expectations {
-        issuer: "http://localhost/admin",
-        audience: "http://localhost/api",
-        kind: Side::BackOffice,
-    };
+    let expect =
+        Expectations { issuer: "http://localhost/admin", audience: "http://localhost/api", kind: Side::BackOffice };
     let token = if mode & 1 == 0 {
         String::from_utf8_lossy(rest).into_owned()
     } else {

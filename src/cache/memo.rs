@@ -74,7 +74,7 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.read().1.len()
     }
 

@@ -17,7 +17,7 @@ const STATIC_POLICY: &str =
 pub use crate::request::ClientIp;
 
 fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
-    let value = headers.get_all("x-forwarded-for").iter().last()?.to_str().ok()?;
+    let value = headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?;
     value.rsplit(',').next()?.trim().parse().ok()
 }
 

@@ -302,7 +302,7 @@ fn generate(
         0 => uri.push_str("/%00"),
         1 => uri.push_str(&"/x".repeat(2_000)),
         2 => uri.push_str("?%%%zz&=&&a=%FF%FE"),
-        3 => uri.push_str("/"),
+        3 => uri.push('/'),
         _ => {}
     }
     let mut body: Vec<u8> = Vec::new();
