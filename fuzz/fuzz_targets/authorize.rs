@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
         client_id: client_id.unwrap_or("client").to_owned(),
         name: "Fuzzed".into(),
         active: flags & 2 == 0,
-        kind: side,
+        side,
         grant_type: if flags & 4 == 0 { GrantType::AuthorizationCode } else { GrantType::ClientCredentials },
         confidential: flags & 8 == 0,
         skip_consent: false,
