@@ -3,8 +3,9 @@
 
 use crate::config::Config;
 use crate::keys::{self, KeyStore};
+use crate::model::Subject;
 use crate::oauth::grant::GrantType;
-use crate::service::applications::{NewApplicationInput, Owner};
+use crate::service::applications::NewApplicationInput;
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
 use crate::store;
@@ -422,7 +423,7 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
             }
             let org =
                 store::organizations::Organization { id: found.organization_id, name: found.organization.clone() };
-            (Owner::CustomerUser(found.id), crate::model::Side::Storefront, org)
+            (Subject::Customer(found.id), crate::model::Side::Storefront, org)
         }
         (Some(owner), None) => {
             let owner_user = match store::users::find_by_username(&state.db, &owner).await {
@@ -448,7 +449,7 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
                     None => format!("\"{owner}\" belongs to no organization"),
                 });
             };
-            (Owner::User(owner_user.id), crate::model::Side::BackOffice, org)
+            (Subject::User(owner_user.id), crate::model::Side::BackOffice, org)
         }
         (None, None) => return fail("name the owner: --owner USER (back office) or --customer USER (storefront)"),
     };
@@ -457,7 +458,7 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
         name,
         active: !inactive,
         grant_type,
-        kind,
+        side: kind,
         owner: Some(owner_id),
         confidential: !public,
         skip_consent,

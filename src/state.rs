@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<KeyStore>,
     pub limits: Arc<crate::limits::RateLimits>,
+    /// The time the rate limits go by (a manual one in tests).
+    pub clock: crate::clock::Clock,
     /// Applications, verified tokens and token statuses kept in memory; they
     /// follow the database's change signal by themselves.
     pub caches: Arc<crate::cache::Caches>,
@@ -86,6 +88,7 @@ impl AppState {
             config: Arc::new(config),
             keys: Arc::new(keys),
             limits,
+            clock: crate::clock::Clock::system(),
             caches,
             token_writer,
             leptos_options,

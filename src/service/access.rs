@@ -73,7 +73,7 @@ pub async fn accept_bearer(
     now: i64,
 ) -> Result<Access, AccessError> {
     let token = bearer(authorization)?;
-    let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind), kind };
+    let expect = Expectations { issuer: state.site.issuer(kind), audience: state.site.audience(kind) };
     let claims = state.caches.verified.verify(&state.keys.ring(), key_window(state), token, &expect, now)?;
 
     let status = state.caches.token_statuses.get(&state.db, &claims).await.map_err(|e| {

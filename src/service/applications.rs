@@ -6,7 +6,7 @@
 use super::actor::Actor;
 use super::audit::{self, AuditEvent};
 use super::{mail, now, random, OnUnique, ServiceError};
-use crate::model::Side;
+use crate::model::{Side, Subject};
 use crate::oauth::grant::GrantType;
 use crate::oauth::redirect_uri;
 use crate::oauth::secret::ClientSecret;
@@ -16,21 +16,14 @@ use crate::store;
 use crate::store::applications::{ApplicationChanges, ApplicationSummary};
 use crate::store::audit::NewEntry;
 
-/// Who owns an application: a back-office user or a storefront customer user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
-    User(i64),
-    CustomerUser(i64),
-}
-
 #[derive(Debug, Clone)]
 pub struct NewApplicationInput {
     pub organization_id: i64,
     pub name: String,
     pub active: bool,
     pub grant_type: GrantType,
-    pub kind: Side,
-    pub owner: Option<Owner>,
+    pub side: Side,
+    pub owner: Option<Subject>,
     pub confidential: bool,
     pub skip_consent: bool,
     pub redirect_uris: Vec<String>,
@@ -102,11 +95,11 @@ pub fn parse_redirect_uris(text: &str) -> Vec<String> {
 /// Checks the input; returns the trimmed name.
 pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
     let name = validate_name(&input.name)?;
-    match (input.kind, input.owner) {
-        (Side::BackOffice, Some(Owner::CustomerUser(_))) => {
+    match (input.side, input.owner) {
+        (Side::BackOffice, Some(Subject::Customer(_))) => {
             return Err(ServiceError::invalid("owner_id", "A back-office application is owned by a back-office user."))
         }
-        (Side::Storefront, Some(Owner::User(_))) => {
+        (Side::Storefront, Some(Subject::User(_))) => {
             return Err(ServiceError::invalid("owner_id", "A storefront application is owned by a customer user."))
         }
         _ => {}
@@ -145,7 +138,7 @@ async fn create_as(
 ) -> Result<CreatedApplication, ServiceError> {
     let name = validate(&input)?;
     check_skip_consent(state, input.confidential, input.skip_consent)?;
-    let kind = input.kind;
+    let side = input.side;
     let client_id = random::client_id();
     let client_secret = input.confidential.then(|| ClientSecret::new(random::client_secret()));
     let new = store::applications::NewApplication {
@@ -155,13 +148,13 @@ async fn create_as(
         secret_hash: client_secret.as_ref().map(ClientSecret::hash),
         active: input.active,
         grant_type: input.grant_type,
-        side: kind,
+        side,
         owner_user_id: match input.owner {
-            Some(Owner::User(id)) => Some(id),
+            Some(Subject::User(id)) => Some(id),
             _ => None,
         },
         owner_customer_user_id: match input.owner {
-            Some(Owner::CustomerUser(id)) => Some(id),
+            Some(Subject::Customer(id)) => Some(id),
             _ => None,
         },
         confidential: input.confidential,
@@ -172,7 +165,7 @@ async fn create_as(
     let id = store::applications::insert(&mut tx, &new, now()).await.on_unique("name", NAME_TAKEN)?;
     let detail = format!(
         "{} application \"{}\", grant {}, {}{}",
-        kind.as_str(),
+        side.as_str(),
         new.name,
         new.grant_type,
         if new.confidential { "confidential" } else { "public" },
@@ -229,8 +222,8 @@ pub async fn create_in(
         .parse::<GrantType>()
         .ok()
         .ok_or_else(|| ServiceError::invalid("grant_type", "Choose client_credentials or authorization_code."))?;
-    let (kind, owner) = match scope {
-        GridScope::Mine => (Side::BackOffice, Some(Owner::User(actor.user_id))),
+    let (side, owner) = match scope {
+        GridScope::Mine => (Side::BackOffice, Some(Subject::User(actor.user_id))),
         GridScope::BackOffice => {
             let owner = match request.owner_id {
                 None => actor.user_id,
@@ -244,13 +237,13 @@ pub async fn create_in(
                     _ => return Err(ServiceError::invalid("owner_id", "Choose an active user of the organization.")),
                 },
             };
-            (Side::BackOffice, Some(Owner::User(owner)))
+            (Side::BackOffice, Some(Subject::User(owner)))
         }
         GridScope::Storefront => {
             let owner = match request.owner_id {
                 None => None,
                 Some(id) => match store::customer_users::find(&state.db, id).await? {
-                    Some(c) if c.organization_id == organization_id && c.enabled => Some(Owner::CustomerUser(c.id)),
+                    Some(c) if c.organization_id == organization_id && c.enabled => Some(Subject::Customer(c.id)),
                     _ => {
                         return Err(ServiceError::invalid(
                             "owner_id",
@@ -279,7 +272,7 @@ pub async fn create_in(
             name: request.name,
             active: request.active,
             grant_type,
-            kind,
+            side,
             owner,
             confidential: request.confidential || grant_type == GrantType::ClientCredentials,
             skip_consent: request.skip_consent && grant_type == GrantType::AuthorizationCode,
@@ -459,8 +452,8 @@ mod tests {
             name: "  Billing sync ".into(),
             active: true,
             grant_type: GrantType::ClientCredentials,
-            kind: Side::BackOffice,
-            owner: Some(Owner::User(1)),
+            side: Side::BackOffice,
+            owner: Some(Subject::User(1)),
             confidential: true,
             skip_consent: false,
             redirect_uris: vec![],
@@ -496,9 +489,9 @@ mod tests {
 
     #[test]
     fn the_owner_matches_the_kind() {
-        let wrong = NewApplicationInput { owner: Some(Owner::CustomerUser(4)), ..input() };
+        let wrong = NewApplicationInput { owner: Some(Subject::Customer(4)), ..input() };
         assert_eq!(message(validate(&wrong).unwrap_err()).0, "owner_id");
-        let wrong = NewApplicationInput { kind: Side::Storefront, ..input() };
+        let wrong = NewApplicationInput { side: Side::Storefront, ..input() };
         assert_eq!(message(validate(&wrong).unwrap_err()).0, "owner_id");
     }
 

@@ -52,7 +52,7 @@ pub fn spawn_periodic(state: AppState) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            state.limits.retain_recent(std::time::Instant::now());
+            state.limits.retain_recent(state.clock.now());
             let now = super::now();
             state.caches.remove_expired(now);
             match run(&state, super::now()).await {

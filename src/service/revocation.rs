@@ -54,7 +54,7 @@ async fn find_access(
     now: i64,
 ) -> Result<Option<Found>, OAuthError> {
     let side = client.side;
-    let expect = Expectations { issuer: state.site.issuer(side), audience: state.site.audience(side), kind: side };
+    let expect = Expectations { issuer: state.site.issuer(side), audience: state.site.audience(side) };
     let window = super::access::key_window(state);
     let Ok(claims) = state.caches.verified.verify(&state.keys.ring(), window, token, &expect, now) else {
         return Ok(None);

@@ -90,7 +90,7 @@ pub async fn authenticate(state: &AppState, credentials: &ClientCredentials) -> 
     state
         .limits
         .token_per_client
-        .check(&found.record.client_id, std::time::Instant::now())
+        .check(&found.record.client_id, state.clock.now())
         .map_err(|wait| OAuthError::rate_limited(wait.seconds()))?;
     Ok(found)
 }

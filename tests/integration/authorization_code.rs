@@ -19,7 +19,7 @@ use oauth2::{
     Scope, TokenResponse,
 };
 use postern::model::Side;
-use postern::service::applications::Owner;
+use postern::model::Subject;
 
 const CUSTOMER_PASSWORD: &str = "customer password 1";
 
@@ -42,7 +42,7 @@ async fn storefront_public_app(app: &TestApp, owner: i64, name: &str) -> App {
         AppSpec {
             name,
             side: Side::Storefront,
-            owner: Owner::CustomerUser(owner),
+            owner: Subject::Customer(owner),
             confidential: false,
             skip_consent: false,
             redirect_uris: vec![CALLBACK.into()],
@@ -245,7 +245,7 @@ async fn wrong_verifier_wrong_redirect_uri_and_foreign_client_are_invalid_grant(
         AppSpec {
             name: "Two callbacks",
             side: Side::BackOffice,
-            owner: Owner::User(app.admin_id),
+            owner: Subject::User(app.admin_id),
             confidential: true,
             skip_consent: true,
             redirect_uris: vec![CALLBACK.into(), "https://app.example.com/other".into()],
@@ -333,7 +333,7 @@ async fn every_authorization_request_error_rule() {
         AppSpec {
             name: "Rules public",
             side: Side::BackOffice,
-            owner: Owner::User(app.admin_id),
+            owner: Subject::User(app.admin_id),
             confidential: false,
             skip_consent: true,
             redirect_uris: vec!["http://127.0.0.1:8080/cb".into()],
@@ -345,7 +345,7 @@ async fn every_authorization_request_error_rule() {
         AppSpec {
             name: "Several",
             side: Side::BackOffice,
-            owner: Owner::User(app.admin_id),
+            owner: Subject::User(app.admin_id),
             confidential: true,
             skip_consent: true,
             redirect_uris: vec![CALLBACK.into(), "https://app.example.com/two".into()],
@@ -485,7 +485,7 @@ async fn cancel_skip_consent_and_revoking_an_authorized_application() {
         AppSpec {
             name: "First party",
             side: Side::BackOffice,
-            owner: Owner::User(app.admin_id),
+            owner: Subject::User(app.admin_id),
             confidential: true,
             skip_consent: true,
             redirect_uris: vec![CALLBACK.into()],

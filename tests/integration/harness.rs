@@ -3,6 +3,10 @@
 //! never from each other: [`browser`] (pages, forms, cookies, signing in),
 //! [`rpc`] (the server functions), [`oauth`] (a third-party application in
 //! the authorization code flow).
+//!
+//! The rate limits of a test's instance go by a manual clock
+//! ([`postern::clock::Clock::manual`]): no time passes for them until the
+//! test calls `app.state.clock.advance(…)`.
 
 pub mod browser;
 pub mod oauth;
@@ -13,8 +17,9 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use postern::config::Config;
 use postern::keys::KeyStore;
+use postern::model::Subject;
 use postern::oauth::grant::GrantType;
-use postern::service::applications::{NewApplicationInput, Owner};
+use postern::service::applications::NewApplicationInput;
 use postern::service::users::NewUserInput;
 use postern::state::AppState;
 use postern::store;
@@ -108,7 +113,8 @@ impl TestApp {
         let db = store::open(&config.database.url, 4).await.unwrap();
         store::migrate(&db).await.unwrap();
         let keys = KeyStore::load(&config.keys);
-        let state = AppState::new(db, config, keys);
+        let mut state = AppState::new(db, config, keys);
+        state.clock = postern::clock::Clock::manual();
         let admin = postern::service::users::create_user(
             &state,
             NewUserInput {
@@ -126,12 +132,22 @@ impl TestApp {
         TestApp { state, router, admin_id: admin.id, organization_id, _dir: dir }
     }
 
+    /// Sends `request` and reads the whole answer. An answer that does not
+    /// end within 30 s fails the test with the request named (a hang would
+    /// otherwise stall the whole suite without saying where).
     pub async fn send(&self, request: Request<Body>) -> Response {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let what = format!("{} {}", request.method(), request.uri());
+        let answer = async {
+            let response = self.router.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(30), answer).await {
+            Ok(response) => response,
+            Err(_) => panic!("{what}: no complete answer within 30 s"),
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Response {
@@ -147,8 +163,8 @@ impl TestApp {
                 name: name.into(),
                 active: true,
                 grant_type: GrantType::ClientCredentials,
-                kind: postern::model::Side::BackOffice,
-                owner: Some(Owner::User(owner)),
+                side: postern::model::Side::BackOffice,
+                owner: Some(Subject::User(owner)),
                 confidential: true,
                 skip_consent: false,
                 redirect_uris: vec![],

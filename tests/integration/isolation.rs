@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, RefreshToken, Scope, TokenResponse};
 use postern::model::Side;
-use postern::service::applications::Owner;
+use postern::model::Subject;
 use postern::store::roles;
 use serde_json::{json, Value};
 
@@ -29,7 +29,7 @@ async fn default_public_app(app: &TestApp, name: &str) -> App {
         AppSpec {
             name,
             side: Side::BackOffice,
-            owner: Owner::User(app.admin_id),
+            owner: Subject::User(app.admin_id),
             confidential: false,
             skip_consent: false,
             redirect_uris: vec![CALLBACK.into()],
@@ -230,8 +230,8 @@ async fn only_administrators_let_applications_skip_consent_and_never_public_ones
             name: "CLI public".into(),
             active: true,
             grant_type: postern::oauth::grant::GrantType::AuthorizationCode,
-            kind: Side::BackOffice,
-            owner: Some(Owner::User(app.admin_id)),
+            side: Side::BackOffice,
+            owner: Some(Subject::User(app.admin_id)),
             confidential: false,
             skip_consent: true,
             redirect_uris: vec![CALLBACK.into()],
@@ -469,7 +469,7 @@ async fn a_public_client_on_a_loopback_redirect_is_asked_again() {
         AppSpec {
             name: "CLI tool",
             side: Side::BackOffice,
-            owner: Owner::User(app.admin_id),
+            owner: Subject::User(app.admin_id),
             confidential: false,
             skip_consent: false,
             redirect_uris: vec![loopback.into()],

@@ -322,7 +322,7 @@ async fn token_requests_get_429_after_the_burst_and_service_resumes_after_the_wi
         StatusCode::OK,
         "other clients are not affected"
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.state.clock.advance(Duration::from_millis(1100));
     assert_eq!(app.token_form(&request(&id, &secret)).await.status, StatusCode::OK, "normal service after the window");
 
     // Per address: unauthenticated guessing counts too, and only that address is held back.
@@ -387,7 +387,7 @@ async fn sign_in_attempts_are_limited_per_account_and_per_address() {
     // … but failures from one address do not lock the owner out elsewhere.
     let elsewhere = sign_in(&app, &csrf, "admin", ADMIN_PASSWORD, "192.0.2.2").await;
     assert_eq!(elsewhere.header("location"), Some("/admin"), "{}", elsewhere.body);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.state.clock.advance(Duration::from_millis(1100));
     let ok = sign_in(&app, &csrf, "admin", ADMIN_PASSWORD, "192.0.2.1").await;
     assert_eq!(ok.header("location"), Some("/admin"), "normal service after the window");
 

@@ -479,11 +479,20 @@ async fn ten_thousand_malformed_requests_get_4xx_answers_and_change_nothing() {
         let protocol = routes.iter().any(|(p, k, _)| *k == Kind::Protocol && request.uri().path() == p);
         let head = request.method() == Method::HEAD;
         let started = Instant::now();
-        let response = app.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let content_type =
-            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        let body = axum::body::to_bytes(response.into_body(), MAX_ANSWER_BYTES).await;
+        // An answer that never ends is a failure with its request named, not
+        // a test that hangs.
+        let answered = tokio::time::timeout(MAX_ANSWER_TIME * 3, async {
+            let response = app.router.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let content_type =
+                response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            (status, content_type, axum::body::to_bytes(response.into_body(), MAX_ANSWER_BYTES).await)
+        })
+        .await;
+        let Ok((status, content_type, body)) = answered else {
+            failures.push(format!("#{n} {described}: no complete answer within {:?}", MAX_ANSWER_TIME * 3));
+            break;
+        };
         let elapsed = started.elapsed();
         *statuses.entry(status.as_u16()).or_default() += 1;
 

@@ -7,6 +7,7 @@ use axum::http::{header, Request, StatusCode};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use postern::model::Subject;
 use serde_json::Value;
 
 fn assert_error(response: &crate::harness::Response, status: StatusCode, code: &str) {
@@ -229,8 +230,8 @@ async fn authorization_code_application_is_unauthorized_for_client_credentials()
             name: "Web app".into(),
             active: true,
             grant_type: postern::oauth::grant::GrantType::AuthorizationCode,
-            kind: postern::model::Side::BackOffice,
-            owner: Some(postern::service::applications::Owner::User(app.admin_id)),
+            side: postern::model::Side::BackOffice,
+            owner: Some(Subject::User(app.admin_id)),
             confidential: true,
             skip_consent: false,
             redirect_uris: vec!["https://app.example.com/callback".into()],
@@ -285,8 +286,8 @@ async fn duplicate_name_for_the_same_owner_is_refused() {
             name: "Twin".into(),
             active: true,
             grant_type: postern::oauth::grant::GrantType::ClientCredentials,
-            kind: postern::model::Side::BackOffice,
-            owner: Some(postern::service::applications::Owner::User(app.admin_id)),
+            side: postern::model::Side::BackOffice,
+            owner: Some(Subject::User(app.admin_id)),
             confidential: true,
             skip_consent: false,
             redirect_uris: vec![],

@@ -3,7 +3,6 @@
 //! files or the clock.
 
 use super::OAuthError;
-use crate::Side;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
@@ -169,7 +168,6 @@ impl SigningKey {
 pub struct Expectations<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
-    pub kind: Side,
 }
 
 /// Why a token was refused; all of them answer `invalid_token`.
@@ -289,7 +287,7 @@ pub(crate) mod tests {
     }
 
     fn expect() -> Expectations<'static> {
-        Expectations { issuer: "http://localhost/admin", audience: "http://localhost/api", kind: Side::BackOffice }
+        Expectations { issuer: "http://localhost/admin", audience: "http://localhost/api" }
     }
 
     #[test]

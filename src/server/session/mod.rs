@@ -11,7 +11,7 @@
 //! - `cookies.rs`: Postern's cookies ([`SiteCookie`], `__Host-` names over
 //!   https), reading them and setting them;
 //! - `csrf.rs`: the CSRF token, bound to the sessions, and the cross-origin check;
-//! - `sign_in.rs`: `POST /admin/login` and `POST /login`, the two "doors",
+//! - `sign_in.rs`: `POST /admin/login` and `POST /login`, one per side,
 //!   rate limited (see [`crate::limits`]) and audited;
 //! - `sign_out.rs`: `POST /admin/logout` and `POST /logout`.
 //!

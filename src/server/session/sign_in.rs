@@ -1,4 +1,4 @@
-//! Signing in: the two login forms ("doors", [`Door`]), `POST /admin/login`
+//! Signing in: the two login forms (one per [`Side`]), `POST /admin/login`
 //! for the back office and `POST /login` for the storefront. Each checks the
 //! CSRF token, the rate limits (per address, and per account from that
 //! address; see [`crate::limits`]) and the password, writes the audit log,
@@ -9,6 +9,7 @@
 use super::cookies::set_cookie;
 use super::{safe_redirect, safe_storefront_redirect, urlencode, CsrfToken, SiteCookie};
 use super::{LOGIN_PATH, STOREFRONT_LOGIN_PATH};
+use crate::model::Side;
 use crate::server::ClientIp;
 use crate::service::audit::{self, AuditEvent};
 use crate::service::{self, ServiceError};
@@ -20,7 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 /// A successful sign-in.
-struct SignedIn {
+pub(super) struct SignedIn {
     cookie_value: String,
     max_age: i64,
     user_id: Option<i64>,
@@ -38,33 +39,30 @@ struct LoginForm {
     redirect: Option<String>,
 }
 
-/// The two login forms: the back office's and the storefront's.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Door {
-    BackOffice,
-    Storefront,
-}
+/// What a login form does differently on each [`Side`]: its page, its
+/// cookie, where it may send the person next, how it checks the password.
+pub(super) trait SignInSide: Copy {
+    fn side(self) -> Side;
 
-impl Door {
-    pub(super) fn login_path(self) -> &'static str {
-        match self {
-            Door::BackOffice => LOGIN_PATH,
-            Door::Storefront => STOREFRONT_LOGIN_PATH,
+    fn login_path(self) -> &'static str {
+        match self.side() {
+            Side::BackOffice => LOGIN_PATH,
+            Side::Storefront => STOREFRONT_LOGIN_PATH,
         }
     }
 
-    pub(super) fn cookie(self) -> SiteCookie {
-        match self {
-            Door::BackOffice => SiteCookie::Session,
-            Door::Storefront => SiteCookie::CustomerSession,
+    fn cookie(self) -> SiteCookie {
+        match self.side() {
+            Side::BackOffice => SiteCookie::Session,
+            Side::Storefront => SiteCookie::CustomerSession,
         }
     }
 
     /// Where a login goes next: the local page it came from, or home.
-    pub(super) fn next(self, target: Option<&str>) -> &str {
-        match self {
-            Door::BackOffice => safe_redirect(target),
-            Door::Storefront => safe_storefront_redirect(target),
+    fn next(self, target: Option<&str>) -> &str {
+        match self.side() {
+            Side::BackOffice => safe_redirect(target),
+            Side::Storefront => safe_storefront_redirect(target),
         }
     }
 
@@ -79,8 +77,8 @@ impl Door {
 
     /// Checks the credentials and opens a session.
     async fn sign_in(self, state: &AppState, username: &str, password: &str) -> Result<SignedIn, ServiceError> {
-        Ok(match self {
-            Door::BackOffice => {
+        Ok(match self.side() {
+            Side::BackOffice => {
                 let s = service::auth::login(state, username, password).await?;
                 SignedIn {
                     cookie_value: s.cookie_value,
@@ -89,7 +87,7 @@ impl Door {
                     customer_user_id: None,
                 }
             }
-            Door::Storefront => {
+            Side::Storefront => {
                 let s = service::auth::login_customer(state, username, password).await?;
                 SignedIn {
                     cookie_value: s.cookie_value,
@@ -101,14 +99,14 @@ impl Door {
         })
     }
 
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Door::BackOffice => "back office",
-            Door::Storefront => "storefront",
+    fn name(self) -> &'static str {
+        match self.side() {
+            Side::BackOffice => "back office",
+            Side::Storefront => "storefront",
         }
     }
 
-    /// The rate-limit key of an account at this door, for failures from
+    /// The rate-limit key of an account on this side, for failures from
     /// `ip`: the account *and* the address (see [`crate::limits::account_key`]),
     /// so that failures from one address hold back only that address's
     /// attempts on the account, and a stranger cannot keep its owner out.
@@ -150,31 +148,37 @@ impl Door {
     }
 }
 
+impl SignInSide for Side {
+    fn side(self) -> Side {
+        self
+    }
+}
+
 /// `POST /admin/login`: the back-office login form.
 pub async fn login(State(state): State<AppState>, req: Request) -> Response {
-    form_login(&state, req, Door::BackOffice).await
+    form_login(&state, req, Side::BackOffice).await
 }
 
 /// `POST /login`: the storefront login form (customer users).
 pub async fn customer_login(State(state): State<AppState>, req: Request) -> Response {
-    form_login(&state, req, Door::Storefront).await
+    form_login(&state, req, Side::Storefront).await
 }
 
-async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
+async fn form_login(state: &AppState, req: Request, side: Side) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
     let ip = req.extensions().get::<ClientIp>().copied();
     let Ok(body) = axum::body::to_bytes(req.into_body(), 8 * 1024).await else {
-        return door.back_to_login("invalid_request", None);
+        return side.back_to_login("invalid_request", None);
     };
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return door.back_to_login("invalid_request", None);
+        return side.back_to_login("invalid_request", None);
     };
     let redirect = form.redirect.as_deref();
     if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
-        return door.back_to_login("csrf", redirect);
+        return side.back_to_login("csrf", redirect);
     }
     let username = form.username.trim();
-    let now = std::time::Instant::now();
+    let now = state.clock.now();
     let ip_text = ip.map(|ip| ip.0.to_string());
     let failed = |detail: String| {
         let ip_text = ip_text.clone();
@@ -191,7 +195,7 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
     };
     // Every attempt counts against the address (and an IPv6 address's /64);
     // only failures against the account, from this address.
-    let account_key = door.account_key(username, ip);
+    let account_key = side.account_key(username, ip);
     let limited = match ip {
         Some(ip) => {
             state.limits.login_per_ip.check(ip.0, now).map_err(|r| (format!("login address {}", r.key), r.wait))
@@ -206,21 +210,21 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
             .map_err(|wait| (format!("login account {account_key}"), wait))
     });
     if let Err((refused_by, wait)) = limited {
-        tracing::warn!(username = %audit::clip(username), ip = ip_text.as_deref().unwrap_or(""), door = door.name(), limit = %refused_by, "sign-in refused: rate limit reached");
+        tracing::warn!(username = %audit::clip(username), ip = ip_text.as_deref().unwrap_or(""), side = side.name(), limit = %refused_by, "sign-in refused: rate limit reached");
         // Refused without any work: noted once a minute per refusing key,
         // so that asking again and again cannot grow the audit log.
         if state.limits.note_refusal(&refused_by, now) {
             failed(format!(
                 "{}: refused without checking the password (too many attempts); further refusals by this limit in the next minute are not recorded",
-                door.name()
+                side.name()
             ))
             .await;
         }
-        return door.too_many_attempts(wait);
+        return side.too_many_attempts(wait);
     }
-    match door.sign_in(state, username, &form.password).await {
+    match side.sign_in(state, username, &form.password).await {
         Ok(signed_in) => {
-            let detail = door.name().to_owned();
+            let detail = side.name().to_owned();
             let entry = NewEntry {
                 user_id: signed_in.user_id,
                 customer_user_id: signed_in.customer_user_id,
@@ -230,9 +234,9 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
             };
             audit::note(&state.db, &entry).await;
             let secure = state.site.secure_cookies;
-            let mut response = Redirect::to(door.next(redirect)).into_response();
+            let mut response = Redirect::to(side.next(redirect)).into_response();
             let cookie =
-                set_cookie(door.cookie().name(secure), &signed_in.cookie_value, Some(signed_in.max_age), secure);
+                set_cookie(side.cookie().name(secure), &signed_in.cookie_value, Some(signed_in.max_age), secure);
             response.headers_mut().append(header::SET_COOKIE, cookie);
             // A new CSRF cookie too: whatever token was seen before the
             // sign-in (the login page is public) is of no use after it.
@@ -242,12 +246,12 @@ async fn form_login(state: &AppState, req: Request, door: Door) -> Response {
         }
         Err(ServiceError::Invalid { .. }) => {
             let _ = state.limits.login_per_account.check(&account_key, now);
-            failed(format!("{}: wrong user name or password, or the account is disabled", door.name())).await;
-            door.back_to_login("invalid_credentials", redirect)
+            failed(format!("{}: wrong user name or password, or the account is disabled", side.name())).await;
+            side.back_to_login("invalid_credentials", redirect)
         }
         // Nothing was checked: neither a failure nor worth an audit entry.
-        Err(ServiceError::Busy) => door.server_busy(),
-        Err(_) => door.back_to_login("unavailable", redirect),
+        Err(ServiceError::Busy) => side.server_busy(),
+        Err(_) => side.back_to_login("unavailable", redirect),
     }
 }
 
@@ -257,7 +261,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_busy_page_is_a_429_with_retry_after_that_says_why() {
-        let response = Door::BackOffice.server_busy();
+        let response = Side::BackOffice.server_busy();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("2"));
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();

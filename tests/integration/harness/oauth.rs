@@ -12,8 +12,9 @@ use oauth2::{
     AuthUrl, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, RedirectUrl, RequestTokenError, TokenUrl,
 };
 use postern::model::Side;
+use postern::model::Subject;
 use postern::oauth::grant::GrantType;
-use postern::service::applications::{NewApplicationInput, Owner};
+use postern::service::applications::NewApplicationInput;
 use tower::ServiceExt;
 
 const BASE: &str = "http://postern.test";
@@ -75,7 +76,7 @@ impl App {
 pub struct AppSpec<'a> {
     pub name: &'a str,
     pub side: Side,
-    pub owner: Owner,
+    pub owner: Subject,
     pub confidential: bool,
     pub skip_consent: bool,
     pub redirect_uris: Vec<String>,
@@ -83,10 +84,10 @@ pub struct AppSpec<'a> {
 
 pub async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
     let organization_id = match spec.owner {
-        Owner::CustomerUser(id) => {
+        Subject::Customer(id) => {
             postern::store::customer_users::find(&app.state.db, id).await.unwrap().unwrap().organization_id
         }
-        Owner::User(_) => app.organization_id,
+        Subject::User(_) => app.organization_id,
     };
     let created = postern::service::applications::create(
         &app.state,
@@ -95,7 +96,7 @@ pub async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
             name: spec.name.into(),
             active: true,
             grant_type: GrantType::AuthorizationCode,
-            kind: spec.side,
+            side: spec.side,
             owner: Some(spec.owner),
             confidential: spec.confidential,
             skip_consent: spec.skip_consent,
@@ -113,7 +114,7 @@ pub async fn backoffice_app(app: &TestApp, name: &str) -> App {
         AppSpec {
             name,
             side: Side::BackOffice,
-            owner: Owner::User(app.admin_id),
+            owner: Subject::User(app.admin_id),
             confidential: true,
             skip_consent: false,
             redirect_uris: vec![CALLBACK.into()],
