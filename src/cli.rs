@@ -236,6 +236,7 @@ async fn serve(config: Config) -> ExitCode {
             ))
         }
     };
+    store::listen::spawn(&state.db);
     service::cleanup::spawn_periodic(state.clone());
     let app = crate::server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     println!("Postern is listening on http://{addr}  (back office: {base}/admin, token endpoint: {base}/oauth2-token)");

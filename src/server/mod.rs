@@ -108,7 +108,7 @@ async fn body_limit(req: axum::extract::Request, next: axum::middleware::Next) -
 
 /// `GET /healthz`: 200 when the database answers.
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
-    match sqlx::query("SELECT 1").execute(&state.db).await {
+    match crate::store::ping(&state.db).await {
         Ok(_) => (axum::http::StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");

@@ -309,10 +309,10 @@ async fn redeem_code(
     }
     client_still_usable(state, &mut w, record).await?;
     let scope = pair.claims.scope.as_str();
-    let grant_id = store::grants::insert_grant(&mut *w, record.id, subject, scope, now, pair.refresh_expires_at)
+    let grant_id = store::grants::insert_grant(&mut w, record.id, subject, scope, now, pair.refresh_expires_at)
         .await
         .map_err(internal)?;
-    store::grants::set_code_grant(&mut *w, &code_hash, grant_id).await.map_err(internal)?;
+    store::grants::set_code_grant(&mut w, &code_hash, grant_id).await.map_err(internal)?;
     pair.store(&mut w, record, subject, grant_id, GrantType::AuthorizationCode, "authorization_code")
         .await
         .map_err(internal)?;

@@ -563,7 +563,10 @@ async fn cleanup_removes_what_expired_and_keeps_the_audit_log() {
         .unwrap();
     let count = |table: &'static str| {
         let db = app.state.db.clone();
-        async move { sqlx::query_as::<_, (i64,)>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db).await.unwrap().0 }
+        async move {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            sql!(db, |c| sqlx::query_as::<_, (i64,)>(&sql).fetch_one(&mut *c).await?).0
+        }
     };
     let audit_before = count("audit_log").await;
 
