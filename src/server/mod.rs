@@ -18,13 +18,24 @@ use crate::app::{shell, App};
 use crate::state::AppState;
 use axum::routing::{get, post};
 use axum::Router;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::sync::LazyLock;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+/// The back office's route list, generated once per process.
+///
+/// Generating it runs the app with resource loading switched off through a
+/// process-wide flag in `leptos_server` (`SuppressResourceLoad`): a page that
+/// starts loading a resource on another thread at that moment waits forever
+/// (leptos-rs/leptos#4773). One generation, before any router exists, means
+/// no page can ever be rendering while it runs — however many routers a
+/// process builds (the test suite builds one per test).
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+
 /// Builds the whole application: protocol endpoints, API, back office.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
     let options = state.leptos_options.clone();
     let pages = Router::new()
         .route(session::LOGIN_PATH, post(session::login))

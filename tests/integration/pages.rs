@@ -276,3 +276,36 @@ async fn every_response_carries_its_own_request_id() {
     let id = chosen.header("x-request-id").expect("a request id");
     assert!(id != "chosen-by-the-client" && id != a && id != b, "{id}");
 }
+
+/// Building a router while pages render must not stall them. Route-list
+/// generation switches resource loading off through a process-wide flag in
+/// `leptos_server` (leptos-rs/leptos#4773), so a page whose resource started
+/// in that window never finished: the suite's intermittent hang on the
+/// sign-in pages, where each test builds its own router in parallel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_finish_while_another_router_is_built() {
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    for round in 0..60 {
+        let state = app.state.clone();
+        let build = tokio::task::spawn_blocking(move || drop(postern::server::router(state)));
+        let mut pages = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let router = app.router.clone();
+            pages.spawn(async move {
+                let request = Request::get("/admin/login").body(Body::empty()).unwrap();
+                let answer = async {
+                    let response = router.oneshot(request).await.unwrap();
+                    axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()
+                };
+                tokio::time::timeout(std::time::Duration::from_secs(10), answer).await
+            });
+        }
+        let answers = pages.join_all().await;
+        build.await.unwrap();
+        for answer in answers {
+            let body = answer.unwrap_or_else(|_| panic!("round {round}: GET /admin/login did not finish within 10 s"));
+            assert!(String::from_utf8_lossy(&body).contains("name=\"csrf_token\""), "round {round}: form incomplete");
+        }
+    }
+}
