@@ -37,6 +37,9 @@ pub struct TokenResponse {
 /// A database failure on a protocol endpoint: logged here, answered as
 /// RFC 6749 `server_error` without details.
 pub(crate) fn internal(err: sqlx::Error) -> OAuthError {
+    if crate::store::is_unstorable_input(&err) {
+        return OAuthError::invalid_request("A parameter contains a character that cannot be stored (NUL).");
+    }
     tracing::error!(error = %err, "token endpoint: database error");
     OAuthError::server_error()
 }

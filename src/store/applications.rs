@@ -111,6 +111,9 @@ pub struct ClientRecord {
 }
 
 pub async fn find_client(db: impl Into<Source<'_>>, client_id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
+    if !super::storable(client_id) {
+        return Ok(None);
+    }
     let sql = format!(
         "SELECT a.id, a.organization_id, a.client_id, a.name, a.secret_hash, a.active, a.grant_type, a.kind AS side,
                 a.confidential, a.owner_user_id, a.owner_customer_user_id,
@@ -154,6 +157,9 @@ pub async fn find_authorizing(
     db: impl Into<Source<'_>>,
     client_id: &str,
 ) -> Result<Option<AuthorizingRecord>, sqlx::Error> {
+    if !super::storable(client_id) {
+        return Ok(None);
+    }
     run!(db, |c| {
         sqlx::query_as(
         "SELECT a.id, a.client_id, a.name, a.organization_id, o.name AS organization, a.active, a.grant_type, a.kind AS side, a.confidential,

@@ -78,6 +78,9 @@ pub async fn find_for_login(
     db: impl Into<Source<'_>>,
     username: &str,
 ) -> Result<Option<(CustomerUser, String)>, sqlx::Error> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -92,6 +95,9 @@ pub async fn find_for_login(
 
 /// A customer user by user name, regardless of case.
 pub async fn find_by_username(db: impl Into<Source<'_>>, username: &str) -> Result<Option<CustomerUser>, sqlx::Error> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
     let sql = format!("{SELECT} WHERE lower(c.username) = lower($1)");
     run!(db, |c| sqlx::query_as(&sql).bind(username).fetch_optional(&mut *c).await)
 }

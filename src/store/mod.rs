@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod roles;
 pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod token_writer;
 pub mod tokens;
 pub mod users;
@@ -373,9 +374,11 @@ impl<'a> Value<'a> {
     }
 
     /// A `LIKE … ESCAPE '\'` pattern matching `text` anywhere, with `%`, `_`
-    /// and `\` in it taken literally.
+    /// and `\` in it taken literally. A NUL (which PostgreSQL's `text` cannot
+    /// hold) becomes U+0001: no stored name has control characters, so the
+    /// pattern matches nothing on either engine, as it should.
     pub fn containing(text: &str) -> Self {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_").replace('\0', "\u{1}");
         Value::Text(std::borrow::Cow::Owned(format!("%{escaped}%")))
     }
 }
@@ -499,17 +502,77 @@ pub fn redact(url: &str) -> String {
 /// holds an advisory lock while it migrates, so instances that start
 /// together on an empty database migrate it once and all come up.
 pub async fn migrate(db: &Db) -> Result<(), OpenError> {
+    // On PostgreSQL sqlx holds an advisory lock while it migrates: instances
+    // starting together on an empty database migrate once, the others wait
+    // and then find nothing left to do.
+    let mut migrator = migrations(db.engine());
+    // A newer Postern may have migrated further (a rolling upgrade, where
+    // an old instance restarts): migrations only add, so this one runs on.
+    migrator.set_ignore_missing(true);
     match &db.pool {
-        Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-        Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        Pool::Sqlite(pool) => migrator.run(pool).await?,
+        Pool::Postgres(pool) => migrator.run(pool).await?,
     }
     Ok(())
+}
+
+/// This build's migrations for `engine`.
+fn migrations(engine: Engine) -> sqlx::migrate::Migrator {
+    match engine {
+        Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+/// How the database's schema compares with this build's migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Every migration of this build is applied, and no other.
+    Current,
+    /// A newer Postern migrated the database further (an upgrade under way).
+    Ahead,
+    /// Some of this build's migrations are not applied.
+    Behind,
+}
+
+/// Compares the applied migrations with this build's (for readiness).
+pub async fn schema(db: &Db) -> Result<Schema, sqlx::Error> {
+    let migrator = migrations(db.engine());
+    let applied: Vec<(i64,)> =
+        run!(db, |c| sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_all(&mut *c)
+            .await?);
+    let applied: std::collections::BTreeSet<i64> = applied.into_iter().map(|r| r.0).collect();
+    let ours: std::collections::BTreeSet<i64> =
+        migrator.iter().filter(|m| !m.migration_type.is_down_migration()).map(|m| m.version).collect();
+    Ok(if !ours.is_subset(&applied) {
+        Schema::Behind
+    } else if applied.len() > ours.len() {
+        Schema::Ahead
+    } else {
+        Schema::Current
+    })
 }
 
 /// Whether the database answers (`GET /healthz`).
 pub async fn ping(db: &Db) -> Result<(), sqlx::Error> {
     run!(db, |c| sqlx::query("SELECT 1").execute(&mut *c).await?.rows_affected());
     Ok(())
+}
+
+/// Whether `key` can be a stored key. PostgreSQL's `text` cannot hold NUL
+/// (it answers SQLSTATE 22021) and every name Postern stores is checked for
+/// control characters first, so no stored key contains one: a lookup by such
+/// a key finds nothing, on both engines, without asking the database.
+pub fn storable(key: &str) -> bool {
+    !key.contains('\0')
+}
+
+/// True when the database refused a value it cannot store: PostgreSQL's
+/// "character not in repertoire" (NUL in text, 22021) or "untranslatable
+/// character" (22P05). The input was bad, not the server: a 4xx.
+pub fn is_unstorable_input(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")))
 }
 
 /// True when the error is a UNIQUE constraint violation (a 4xx, not a 5xx).

@@ -52,6 +52,9 @@ pub async fn insert(db: impl Into<Source<'_>>, name: &str, now: i64) -> Result<i
 /// The organization of exactly this name (organization names are unique
 /// as written, case included, on both engines).
 pub async fn find_by_name(db: impl Into<Source<'_>>, name: &str) -> Result<Option<Organization>, sqlx::Error> {
+    if !super::storable(name) {
+        return Ok(None);
+    }
     run!(db, |c| sqlx::query_as("SELECT id, name FROM organizations WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut *c)

@@ -124,6 +124,9 @@ pub async fn count(db: impl Into<Source<'_>>) -> Result<i64, sqlx::Error> {
 
 /// A user by user name, regardless of case.
 pub async fn find_by_username(db: impl Into<Source<'_>>, username: &str) -> Result<Option<User>, sqlx::Error> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE lower(u.username) = lower($1)");
     run!(db, |c| sqlx::query_as(&sql).bind(username).fetch_optional(&mut *c).await)
 }
@@ -136,6 +139,9 @@ pub async fn find(db: impl Into<Source<'_>>, id: i64) -> Result<Option<User>, sq
 /// The user and password hash for a login attempt (the user name matched
 /// regardless of case).
 pub async fn find_for_login(db: impl Into<Source<'_>>, username: &str) -> Result<Option<(User, String)>, sqlx::Error> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]

@@ -189,6 +189,7 @@ async fn a_token_signed_by_another_key_is_refused() {
         private_key: dir.path().join("k"),
         public_key: dir.path().join("p"),
         retired_dir: None,
+        ..Default::default()
     };
     postern::keys::generate(&paths, false).unwrap();
     let other = SigningKey::from_pem(

@@ -38,6 +38,7 @@ fn shared_keys() -> &'static (PathBuf, PathBuf) {
             private_key: dir.join("oauth_private.key"),
             public_key: dir.join("oauth_public.key"),
             retired_dir: None,
+            ..Default::default()
         };
         postern::keys::generate(&paths, false).unwrap();
         (paths.private_key, paths.public_key)

@@ -126,6 +126,7 @@ async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_t
         private_key: dir.path().join("oauth_private.key"),
         public_key: dir.path().join("oauth_public.key"),
         retired_dir: None,
+        ..Default::default()
     };
     let first_kid = postern::keys::generate(&paths, false).unwrap();
     let app = TestApp::with_config(|c| c.keys = paths.clone()).await;

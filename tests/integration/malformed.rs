@@ -426,12 +426,27 @@ fn base64_of(text: &str) -> String {
 
 /// Every row of every table but the audit log, as text.
 async fn snapshot(app: &TestApp) -> BTreeMap<String, Vec<String>> {
+    let mut all = BTreeMap::new();
+    if app.on_postgres() {
+        let tables: Vec<String> = sql!(app.state.db, |c| sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name <> 'audit_log' ORDER BY 1"
+        )
+        .fetch_all(&mut *c)
+        .await?);
+        for table in tables {
+            // A row as PostgreSQL writes it: every column, in order.
+            let sql = format!("SELECT t::text FROM \"{table}\" t ORDER BY 1");
+            let rows: Vec<String> = sql!(app.state.db, |c| sqlx::query_scalar(&sql).fetch_all(&mut *c).await?);
+            all.insert(table, rows);
+        }
+        return all;
+    }
     let tables: Vec<String> = sql!(app.state.db, |c| {
         sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'audit_log' ORDER BY name",
     ).fetch_all(&mut *c).await?
     });
-    let mut all = BTreeMap::new();
     for table in tables {
         let sql = format!("SELECT name FROM pragma_table_info('{table}')");
         let columns: Vec<String> = sql!(app.state.db, |c| sqlx::query_scalar(&sql).fetch_all(&mut *c).await?);

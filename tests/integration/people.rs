@@ -234,8 +234,12 @@ async fn applications_pages_warn_about_missing_or_exposed_keys() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let (private, public) = (dir.path().join("private.key"), dir.path().join("public.key"));
-    let paths =
-        postern::config::KeysConfig { private_key: private.clone(), public_key: public.clone(), retired_dir: None };
+    let paths = postern::config::KeysConfig {
+        private_key: private.clone(),
+        public_key: public.clone(),
+        retired_dir: None,
+        ..Default::default()
+    };
     postern::keys::generate(&paths, false).unwrap();
     std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).unwrap();
     let app = TestApp::with_config(|c| {

@@ -273,10 +273,13 @@ async fn secrets_are_stored_only_as_hashes() {
             .await?);
     assert_eq!(stored.len(), 32);
     assert_ne!(stored, secret.as_bytes());
-    let dump: Vec<(String,)> =
-        sql!(app.state.db, |c| sqlx::query_as("SELECT quote(secret_hash) FROM oauth_applications")
-            .fetch_all(&mut *c)
-            .await?);
+    // Every stored byte of the table, as text (PostgreSQL: whole rows).
+    let dump_sql = if app.on_postgres() {
+        "SELECT a::text FROM oauth_applications a"
+    } else {
+        "SELECT quote(secret_hash) FROM oauth_applications"
+    };
+    let dump: Vec<(String,)> = sql!(app.state.db, |c| sqlx::query_as(dump_sql).fetch_all(&mut *c).await?);
     assert!(dump.iter().all(|(row,)| !row.contains(&secret)));
 }
 
@@ -323,18 +326,19 @@ async fn a_change_behind_the_servers_back_issues_no_token() {
     let tokens = "SELECT COUNT(*) FROM oauth_access_tokens";
     let issued = "SELECT COUNT(*) FROM audit_log WHERE event = 'token.issued'";
 
-    let set = |sql: &'static str| {
+    let set = |sql: String| {
         let (db, id) = (app.state.db.clone(), id.clone());
-        async move { sql!(db, |c| sqlx::query(sql).bind(id).execute(&mut *c).await?.rows_affected()) }
+        async move { sql!(db, |c| sqlx::query(&sql).bind(id).execute(&mut *c).await?.rows_affected()) }
     };
-    set("UPDATE oauth_applications SET active = FALSE WHERE client_id = $1").await;
+    let zeros = if app.on_postgres() { "decode(repeat('00', 32), 'hex')" } else { "zeroblob(32)" };
+    set("UPDATE oauth_applications SET active = FALSE WHERE client_id = $1".into()).await;
     assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
     assert_eq!((count(&app, tokens).await, count(&app, issued).await), (1, 1), "nothing recorded for the refusal");
 
-    set("UPDATE oauth_applications SET active = TRUE WHERE client_id = $1").await;
+    set("UPDATE oauth_applications SET active = TRUE WHERE client_id = $1".into()).await;
     assert_eq!(app.token_form(&body).await.status, StatusCode::OK, "reactivation is seen too");
 
-    set("UPDATE oauth_applications SET secret_hash = zeroblob(32) WHERE client_id = $1").await;
+    set(format!("UPDATE oauth_applications SET secret_hash = {zeros} WHERE client_id = $1")).await;
     assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
     assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
     assert_eq!((count(&app, tokens).await, count(&app, issued).await), (2, 2));
