@@ -17,9 +17,12 @@ use std::sync::{Arc, Mutex};
 pub(super) struct Database {
     db: Db,
     secret: KeySecret,
-    /// The rows as last loaded (kid, retired_at), to notice a change cheaply.
-    seen: Mutex<Option<Vec<(String, Option<i64>)>>>,
+    /// The rows as last loaded, to notice a change cheaply.
+    seen: Mutex<Option<Fingerprint>>,
 }
+
+/// Each key's kid and retirement time, as [`signing_keys::fingerprint`] reads them.
+type Fingerprint = Vec<(String, Option<i64>)>;
 
 impl KeyStore {
     /// A store whose keys live in `db`, opened with `secret`; nothing is
