@@ -191,7 +191,14 @@ async fn open_state(config: Config, load_keys: bool) -> Result<AppState, ExitCod
     if let Err(e) = store::migrate(&db).await {
         return Err(fail(&format!("{e}. Postern did not start; the database was left as it was.")));
     }
-    let keys = if load_keys { KeyStore::load(&config.keys) } else { KeyStore::unloaded(&config.keys) };
+    let keys = match (load_keys, db.engine()) {
+        (false, _) => KeyStore::unloaded(&config.keys),
+        (true, store::Engine::Sqlite) => KeyStore::load(&config.keys),
+        // Several instances sign with the keys the database holds.
+        (true, store::Engine::Postgres) => keys::database::open(&config.keys, &db, service::now())
+            .await
+            .map_err(|e| fail(&format!("{e}. Postern did not start.")))?,
+    };
     Ok(AppState::new(db, config, keys))
 }
 
@@ -236,6 +243,7 @@ async fn serve(config: Config) -> ExitCode {
             ))
         }
     };
+    store::listen::spawn(&state.db);
     service::cleanup::spawn_periodic(state.clone());
     let app = crate::server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     println!("Postern is listening on http://{addr}  (back office: {base}/admin, token endpoint: {base}/oauth2-token)");
@@ -261,7 +269,39 @@ async fn serve(config: Config) -> ExitCode {
     }
 }
 
+/// The database and key secret of `keys generate|rotate` on PostgreSQL;
+/// `Ok(None)` on SQLite (the keys are files).
+async fn key_database(config: &Config) -> Result<Option<(store::Db, keys::sealed::KeySecret)>, ExitCode> {
+    if store::Engine::of_url(&config.database.url) != store::Engine::Postgres {
+        return Ok(None);
+    }
+    let secret = keys::database::secret(&config.keys).map_err(|e| fail(&e))?;
+    let db =
+        store::open(&config.database.url, config.database.max_connections).await.map_err(|e| fail(&e.to_string()))?;
+    store::migrate(&db).await.map_err(|e| fail(&e.to_string()))?;
+    Ok(Some((db, secret)))
+}
+
 async fn keys_generate(config: Config, force: bool) -> ExitCode {
+    let database = match key_database(&config).await {
+        Ok(database) => database,
+        Err(code) => return code,
+    };
+    if let Some((db, secret)) = database {
+        return match keys::database::generate(&db, &secret, force, service::now()).await {
+            Ok(kid) => {
+                println!("Generated an RSA-2048 key pair (kid {kid}) in the database, its private key sealed with the key secret.");
+                println!(
+                    "Every running instance signs with it within {} seconds.",
+                    config.maintenance.key_reload_interval
+                );
+                let detail = format!("kid {kid} in the database{}", if force { " (replaced every key)" } else { "" });
+                audit_key_event(config, service::audit::AuditEvent::KeyGenerated, &detail).await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.to_string()),
+        };
+    }
     match keys::generate(&config.keys, force) {
         Ok(kid) => {
             println!("Generated an RSA-2048 key pair (kid {kid}):");
@@ -278,7 +318,12 @@ async fn keys_generate(config: Config, force: bool) -> ExitCode {
 
 async fn keys_rotate(config: Config) -> ExitCode {
     let now = service::now();
-    match keys::rotate(&config.keys, now) {
+    let rotated = match key_database(&config).await {
+        Ok(Some((db, secret))) => keys::database::rotate(&db, &secret, now).await,
+        Ok(None) => keys::rotate(&config.keys, now),
+        Err(code) => return code,
+    };
+    match rotated {
         Ok(rotation) => {
             println!("The new signing key is {}.", rotation.new_kid);
             let detail = match (&rotation.retired_kid, &rotation.retired_file) {
@@ -292,6 +337,16 @@ async fn keys_rotate(config: Config) -> ExitCode {
                     );
                     println!("  retired public key  {}", file.display());
                     format!("new kid {}; retired kid {old}", rotation.new_kid)
+                }
+                (Some(old), None) => {
+                    let until =
+                        now + config.tokens.access_token_lifetime + config.maintenance.key_reload_interval as i64 + 60;
+                    println!("The old key {old} still verifies the tokens it signed, and stays in the JWKS of");
+                    println!(
+                        "every instance until {} (its private half is gone already).",
+                        crate::dates::rfc3339(until)
+                    );
+                    format!("new kid {}; retired kid {old} (database)", rotation.new_kid)
                 }
                 _ => {
                     println!("There was no usable key before; nothing was retired.");

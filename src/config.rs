@@ -60,9 +60,41 @@ pub struct KeysConfig {
     /// the tokens they signed have expired. Default: `retired_keys/` beside
     /// the private key. Env: `POSTERN_RETIRED_KEYS_DIR`.
     pub retired_dir: Option<PathBuf>,
+    /// On PostgreSQL the keys live in the database, their private halves
+    /// sealed with a secret: a file holding it (mode 0600), read when
+    /// `POSTERN_KEY_SECRET` is not set. Env: `POSTERN_KEY_SECRET_FILE`.
+    pub secret_file: Option<PathBuf>,
+    /// The secret itself, from `POSTERN_KEY_SECRET` only (never from the
+    /// file you might commit).
+    #[serde(skip)]
+    pub secret: Option<Secret>,
+}
+
+/// A secret setting: compared and cloned like a string, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 impl KeysConfig {
+    /// The key-encryption secret: `POSTERN_KEY_SECRET`, else the contents
+    /// of `secret_file`; `Ok(None)` when neither is set.
+    pub fn secret(&self) -> Result<Option<String>, String> {
+        if let Some(secret) = &self.secret {
+            return Ok(Some(secret.0.clone()));
+        }
+        match &self.secret_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(Some)
+                .map_err(|e| format!("cannot read the key secret file {}: {e}", path.display())),
+            None => Ok(None),
+        }
+    }
+
     pub fn retired_dir(&self) -> PathBuf {
         self.retired_dir
             .clone()
@@ -252,6 +284,8 @@ impl Default for KeysConfig {
             private_key: "var/oauth_private.key".into(),
             public_key: "var/oauth_public.key".into(),
             retired_dir: None,
+            secret_file: None,
+            secret: None,
         }
     }
 }
@@ -333,6 +367,12 @@ impl Config {
         }
         if let Some(v) = var("POSTERN_RETIRED_KEYS_DIR") {
             self.keys.retired_dir = Some(v.into());
+        }
+        if let Some(v) = var("POSTERN_KEY_SECRET") {
+            self.keys.secret = Some(Secret(v));
+        }
+        if let Some(v) = var("POSTERN_KEY_SECRET_FILE") {
+            self.keys.secret_file = Some(v.into());
         }
         if let Some(v) = var("POSTERN_CORS_ORIGINS") {
             self.server.cors_origins =

@@ -110,10 +110,10 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
     }
     let now = now();
     let mut tx = state.db.write().await?;
-    let before = settings::get(&mut *tx, mail::OVERRIDE_RECIPIENT_KEY).await?.unwrap_or_default();
-    settings::put(&mut *tx, &mail::subject_key(&form.language), subject, now).await?;
-    settings::put(&mut *tx, &mail::body_key(&form.language), form.body.trim_end(), now).await?;
-    settings::put(&mut *tx, mail::OVERRIDE_RECIPIENT_KEY, recipient, now).await?;
+    let before = settings::get(&mut tx, mail::OVERRIDE_RECIPIENT_KEY).await?.unwrap_or_default();
+    settings::put(&mut tx, &mail::subject_key(&form.language), subject, now).await?;
+    settings::put(&mut tx, &mail::body_key(&form.language), form.body.trim_end(), now).await?;
+    settings::put(&mut tx, mail::OVERRIDE_RECIPIENT_KEY, recipient, now).await?;
     // The override recipient receives every owner's email: a change of it
     // is a change of who learns about new applications.
     let shown = |r: &str| if r.is_empty() { "none (each owner)".to_owned() } else { format!("\"{r}\"") };
@@ -127,7 +127,7 @@ pub async fn save_email_configuration(form: EmailConfigurationForm) -> Result<()
         detail: &detail,
         ..crate::service::audit::by(&actor, super::audit::AuditEvent::SettingsUpdated, now)
     };
-    crate::service::audit::record(&mut *tx, &entry).await?;
+    crate::service::audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(actor = actor.user_id, language = %form.language, "email configuration saved");
     Ok(())

@@ -97,6 +97,10 @@ impl From<crate::service::ServiceError> for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        if crate::store::is_unstorable_input(&err) {
+            guard::set_status(axum::http::StatusCode::BAD_REQUEST);
+            return AppError::Invalid { field: "input".into(), message: crate::service::UNSTORABLE.into() };
+        }
         tracing::error!(error = %err, "server function: database error");
         guard::set_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         AppError::Internal

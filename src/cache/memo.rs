@@ -9,6 +9,9 @@
 //! writer commits a change and the generation moves on; the reader then
 //! stores what it fetched before the change. [`Memo::put`] keeps the value
 //! only if the generation is still the one taken before the read.
+//!
+//! While [`Changes`] is untrusted (an instance that cannot hear the others)
+//! every lookup is a miss and nothing is kept.
 
 use crate::store::Changes;
 use std::borrow::Borrow;
@@ -42,6 +45,9 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let now = self.generation();
+        if !Changes::trusted(now) {
+            return None;
+        }
         let table = self.read();
         if table.0 != now {
             return None;
@@ -57,6 +63,9 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     /// Remembers `value`, read after [`generation`](Self::generation)
     /// returned `as_of`, unless something changed since.
     pub fn put(&self, as_of: u64, key: K, value: V) {
+        if !Changes::trusted(as_of) {
+            return;
+        }
         let mut table = self.write();
         if self.generation() != as_of {
             return;
@@ -105,6 +114,21 @@ mod tests {
         assert_eq!(memo.get("client"), Some(2));
         changes.publish();
         assert_eq!(memo.get("client"), None, "a change drops what was kept");
+    }
+
+    #[test]
+    fn nothing_is_served_or_kept_while_changes_cannot_be_heard() {
+        let changes = Arc::new(Changes::default());
+        let memo = Memo::following(Arc::clone(&changes), 10);
+        memo.put(memo.generation(), "client", 1);
+        changes.distrust();
+        assert_eq!(memo.get("client"), None, "served while deaf to other instances");
+        memo.put(memo.generation(), "client", 2);
+        assert_eq!(memo.get("client"), None, "kept while deaf to other instances");
+        changes.trust_again();
+        assert_eq!(memo.get("client"), None, "what was kept before the outage came back");
+        memo.put(memo.generation(), "client", 3);
+        assert_eq!(memo.get("client"), Some(3));
     }
 
     #[test]

@@ -63,7 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/users", get(resource_api::list_users))
         .route("/api/users/{id}", get(resource_api::get_user))
         .route("/storefront/api/customerusers/mine", get(resource_api::my_customer_user))
-        .route("/healthz", get(health));
+        .route("/healthz", get(health))
+        .route("/health", get(readiness));
     protocol
         .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -117,9 +118,57 @@ async fn body_limit(req: axum::extract::Request, next: axum::middleware::Next) -
     next.run(axum::extract::Request::from_parts(parts, body)).await
 }
 
-/// `GET /healthz`: 200 when the database answers.
+/// `GET /health`: readiness, for a load balancer. 200 when this instance can
+/// serve — the database answers, its schema is this build's (or a newer
+/// one's, during an upgrade), a signing key is loaded and, on PostgreSQL,
+/// the change notifications are connected (else the caches are off and
+/// another instance's revocation could not reach this one at once) — and
+/// 503 otherwise. The JSON says which check failed, and nothing secret.
+async fn readiness(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use crate::store::{Engine, Schema};
+    use axum::response::IntoResponse;
+    let mut ready = true;
+    let mut fail = |ok: bool| {
+        ready &= ok;
+    };
+    let database = match crate::store::ping(&state.db).await {
+        Ok(()) => "ok",
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database unavailable");
+            "unavailable"
+        }
+    };
+    fail(database == "ok");
+    let migrations = match crate::store::schema(&state.db).await {
+        Ok(Schema::Current) => "current",
+        Ok(Schema::Ahead) => "ahead (a newer Postern migrated this database)",
+        Ok(Schema::Behind) => "behind",
+        Err(_) => "unknown",
+    };
+    fail(migrations == "current" || migrations.starts_with("ahead"));
+    let kid = state.keys.signing_key().map(|k| k.kid().to_owned());
+    fail(kid.is_some());
+    let notifications = match state.db.engine() {
+        Engine::Sqlite => "not needed (SQLite: one instance)",
+        Engine::Postgres if crate::store::Changes::trusted(state.db.changes().generation()) => "connected",
+        Engine::Postgres => "disconnected (caches off until reconnected)",
+    };
+    fail(!notifications.starts_with("disconnected"));
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "engine": state.db.engine().name(),
+        "database": database,
+        "migrations": migrations,
+        "signing_key": kid.as_deref().unwrap_or("none"),
+        "notifications": notifications,
+    });
+    let status = if ready { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
+    (status, [(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+}
+
+/// `GET /healthz`: liveness, 200 when the database answers.
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
-    match sqlx::query("SELECT 1").execute(&state.db).await {
+    match crate::store::ping(&state.db).await {
         Ok(_) => (axum::http::StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");

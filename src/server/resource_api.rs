@@ -19,6 +19,9 @@ fn document(status: StatusCode, body: Value) -> Response {
 }
 
 fn internal(err: sqlx::Error) -> Response {
+    if crate::store::is_unstorable_input(&err) {
+        return json_api_error(StatusCode::BAD_REQUEST, "Invalid parameter", crate::service::UNSTORABLE);
+    }
     tracing::error!(error = %err, "API: database error");
     json_api_error(
         StatusCode::INTERNAL_SERVER_ERROR,

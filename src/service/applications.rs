@@ -173,7 +173,7 @@ async fn create_as(
     );
     let entry =
         NewEntry { application_id: Some(id), detail: &detail, ..audit_entry(actor, AuditEvent::ApplicationCreated) };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id = id, client_id = %client_id, "OAuth application created");
     // Tell the owner (docs/architecture.md#applications). Never blocks or
@@ -358,7 +358,7 @@ pub async fn update(
         detail: &detail,
         ..audit::by(actor, AuditEvent::ApplicationUpdated, now())
     };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application edited");
     Ok(())
@@ -375,7 +375,7 @@ pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) 
     let detail = if active { "activated" } else { "deactivated" };
     let entry =
         NewEntry { application_id: Some(id), detail, ..audit::by(actor, AuditEvent::ApplicationUpdated, now()) };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id = id, active, actor = actor.user_id, "OAuth application activation changed");
     Ok(())
@@ -394,7 +394,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), Serv
         detail: &detail,
         ..audit::by(actor, AuditEvent::ApplicationDeleted, now())
     };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     if !store::applications::delete(&mut tx, id).await? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
@@ -436,7 +436,7 @@ pub async fn regenerate_secret(
         detail: &detail,
         ..audit::by(actor, AuditEvent::ApplicationUpdated, now())
     };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id = id, actor = actor.user_id, "OAuth application secret regenerated");
     Ok((app, secret))

@@ -6,7 +6,7 @@
 use super::actor::Actor;
 pub use crate::model::audit::AuditEvent;
 use crate::store::audit::{self, NewEntry};
-use sqlx::SqliteExecutor;
+use crate::store::Source;
 
 /// An entry of `event` at `at`; the other fields are filled in with
 /// struct-update syntax.
@@ -25,7 +25,7 @@ pub fn by<'a>(actor: &'a Actor, event: AuditEvent, at: i64) -> NewEntry<'a> {
 }
 
 /// Writes `entry` as part of the caller's transaction.
-pub async fn record(db: impl SqliteExecutor<'_>, entry: &NewEntry<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(db: impl Into<Source<'_>>, entry: &NewEntry<'_>) -> Result<(), sqlx::Error> {
     audit::insert(db, entry).await
 }
 

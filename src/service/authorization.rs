@@ -305,7 +305,7 @@ pub async fn decide(
         detail: &detail,
         ..audit::entry(AuditEvent::ConsentGranted, now)
     };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(client_id = %checked.client.client_id, ?subject, scope = %scope, "consent granted");
     issue(state, &checked, subject, now).await.map(Outcome::Redirect)
@@ -397,9 +397,9 @@ pub async fn authorized_applications(
 pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now: i64) -> Result<(), ServiceError> {
     let mut tx = state.db.write().await?;
     // A write first, so that the transaction holds the write lock before it reads.
-    let forgotten = store::grants::delete_consent(&mut *tx, application_id, subject).await?;
+    let forgotten = store::grants::delete_consent(&mut tx, application_id, subject).await?;
     let revoked = store::grants::revoke_grants_of(&mut tx, application_id, subject, now).await?;
-    let codes = store::grants::delete_unredeemed_codes(&mut *tx, application_id, subject).await?;
+    let codes = store::grants::delete_unredeemed_codes(&mut tx, application_id, subject).await?;
     if revoked == 0 && !forgotten && codes == 0 {
         return Err(ServiceError::NotFound("The authorized application"));
     }
@@ -412,7 +412,7 @@ pub async fn revoke(state: &AppState, subject: Subject, application_id: i64, now
         detail: &detail,
         ..audit::entry(AuditEvent::ConsentRevoked, now)
     };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(application_id, ?subject, grants = revoked, "authorization revoked by the user");
     Ok(())

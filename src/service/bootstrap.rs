@@ -27,7 +27,7 @@ pub async fn bootstrap(state: &AppState, password: Option<String>) -> Result<Opt
     let password = password.unwrap_or_else(random::password);
     let username = std::env::var("POSTERN_ADMIN_USERNAME").unwrap_or_else(|_| "admin".into());
     let email = std::env::var("POSTERN_ADMIN_EMAIL").unwrap_or_else(|_| "admin@example.com".into());
-    create_user(
+    let created = create_user(
         state,
         NewUserInput {
             username: &username,
@@ -37,6 +37,13 @@ pub async fn bootstrap(state: &AppState, password: Option<String>) -> Result<Opt
             organization: Some(DEFAULT_ORGANIZATION),
         },
     )
-    .await?;
-    Ok(Some(FirstAdmin { username, password, generated }))
+    .await;
+    match created {
+        Ok(_) => Ok(Some(FirstAdmin { username, password, generated })),
+        // Several instances started at once on an empty PostgreSQL database:
+        // the other one's administrator (or organization) won the unique
+        // index. There is a first user now; this instance has nothing to do.
+        Err(_) if store::users::count(&state.db).await? > 0 => Ok(None),
+        Err(err) => Err(err),
+    }
 }

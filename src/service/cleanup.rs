@@ -29,12 +29,16 @@ impl std::fmt::Display for Report {
 pub async fn run(state: &AppState, now: i64) -> Result<Report, sqlx::Error> {
     let removed = cleanup::remove_expired(&state.db, now).await?;
     let window = super::access::key_window(state);
-    let retired_keys = crate::keys::remove_expired_retired(&state.config.keys, now, window);
+    let retired_keys = if state.keys.in_database() {
+        crate::keys::database::remove_expired_retired(&state.db, now, window).await? as usize
+    } else {
+        crate::keys::remove_expired_retired(&state.config.keys, now, window)
+    };
     Ok(Report { removed, retired_keys })
 }
 
 /// Runs in the server: the cleanup every `maintenance.cleanup_interval`
-/// seconds, and a look at the key files every `key_reload_interval`.
+/// seconds, and a look at the keys (files or database) every `key_reload_interval`.
 pub fn spawn_periodic(state: AppState) {
     let keys_state = state.clone();
     tokio::spawn(async move {
@@ -42,9 +46,7 @@ pub fn spawn_periodic(state: AppState) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let keys = std::sync::Arc::clone(&keys_state.keys);
-            // File reads and RSA parsing stay off the async threads.
-            let _ = tokio::task::spawn_blocking(move || keys.reload_if_changed()).await;
+            keys_state.keys.refresh().await;
         }
     });
     tokio::spawn(async move {

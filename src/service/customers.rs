@@ -40,9 +40,9 @@ pub async fn create(state: &AppState, actor: &Actor, form: CustomerForm) -> Resu
         language: &form.language,
     };
     let mut tx = state.db.write().await?;
-    let id = store::customer_users::insert(&mut *tx, &new, now()).await.on_unique("username", USERNAME_TAKEN)?;
+    let id = store::customer_users::insert(&mut tx, &new, now()).await.on_unique("username", USERNAME_TAKEN)?;
     let detail = format!("customer user \"{username}\" (id {id})");
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserCreated, now()) })
+    audit::record(&mut tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserCreated, now()) })
         .await?;
     tx.commit().await?;
     tracing::info!(customer_user_id = id, actor = actor.user_id, "customer user created");
@@ -60,12 +60,12 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i64, enabled: bool
     let mut tx = state.db.write().await?;
     store::customer_users::set_enabled(&mut tx, id, enabled, now()).await?;
     // A disabled person is signed out everywhere, not only refused next time.
-    let ended = if enabled { 0 } else { store::sessions::customer::delete_all_of_customer(&mut *tx, id).await? };
+    let ended = if enabled { 0 } else { store::sessions::customer::delete_all_of_customer(&mut tx, id).await? };
     let detail = format!(
         "customer user id {id} {}",
         if enabled { "enabled".to_owned() } else { format!("disabled; {ended} session(s) ended") }
     );
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) })
+    audit::record(&mut tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::CustomerUserUpdated, now()) })
         .await?;
     tx.commit().await?;
     tracing::info!(customer_user_id = id, enabled, actor = actor.user_id, "customer user enabled/disabled");
@@ -105,14 +105,14 @@ pub async fn create_from_cli(
         language: "en",
     };
     let mut tx = state.db.write().await?;
-    let id = store::customer_users::insert(&mut *tx, &new, now()).await.on_unique("username", USERNAME_TAKEN)?;
+    let id = store::customer_users::insert(&mut tx, &new, now()).await.on_unique("username", USERNAME_TAKEN)?;
     let detail = format!("customer user \"{username}\" (id {id}); from the command line");
     let entry = NewEntry {
         customer_user_id: Some(id),
         detail: &detail,
         ..audit::entry(AuditEvent::CustomerUserCreated, now())
     };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(customer_user_id = id, "customer user created from the command line");
     store::customer_users::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The customer user"))

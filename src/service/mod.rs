@@ -60,9 +60,15 @@ impl ServiceError {
 
 impl From<sqlx::Error> for ServiceError {
     fn from(err: sqlx::Error) -> Self {
+        if crate::store::is_unstorable_input(&err) {
+            return ServiceError::invalid("input", UNSTORABLE);
+        }
         ServiceError::internal(err)
     }
 }
+
+/// What a person is told when the database refused a character of theirs.
+pub const UNSTORABLE: &str = "The input contains a character that cannot be stored (NUL).";
 
 /// Turns a unique-constraint violation into the form error a person can
 /// act on, and any other database error into an internal one:

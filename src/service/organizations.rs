@@ -19,10 +19,10 @@ pub async fn create_organization(state: &AppState, actor: &Actor, name: &str) ->
         return Err(ServiceError::invalid("name", "The organization name must be 1 to 255 characters."));
     }
     let mut tx = state.db.write().await?;
-    let id = store::organizations::insert(&mut *tx, name, now()).await.on_unique("name", ORGANIZATION_TAKEN)?;
+    let id = store::organizations::insert(&mut tx, name, now()).await.on_unique("name", ORGANIZATION_TAKEN)?;
     store::organizations::add_member(&mut tx, id, actor.user_id).await?;
     let detail = format!("organization id {id} \"{name}\"; its creator {} joined it", actor.username);
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::OrganizationCreated, now()) })
+    audit::record(&mut tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::OrganizationCreated, now()) })
         .await?;
     tx.commit().await?;
     tracing::info!(organization_id = id, actor = actor.user_id, "organization created");

@@ -83,9 +83,9 @@ pub async fn create_role(state: &AppState, actor: &Actor, form: RoleForm) -> Res
     let fields = role_fields(&form)?;
     let now = now();
     let mut tx = state.db.write().await?;
-    let id = store::roles::insert(&mut *tx, &fields, now).await.on_unique("name", ROLE_TAKEN)?;
+    let id = store::roles::insert(&mut tx, &fields, now).await.on_unique("name", ROLE_TAKEN)?;
     let detail = format!("role id {id} {}", role_detail(&fields));
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleCreated, now) }).await?;
+    audit::record(&mut tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleCreated, now) }).await?;
     tx.commit().await?;
     tracing::info!(role_id = id, actor = actor.user_id, "role created");
     Ok(id)
@@ -109,14 +109,14 @@ pub async fn update_role(state: &AppState, actor: &Actor, id: i64, form: RoleFor
         app_delete: role.app_delete,
     };
     let mut tx = state.db.write().await?;
-    if !store::roles::update(&mut *tx, id, &fields, now()).await.on_unique("name", ROLE_TAKEN)? {
+    if !store::roles::update(&mut tx, id, &fields, now()).await.on_unique("name", ROLE_TAKEN)? {
         return Err(ServiceError::NotFound("The role"));
     }
-    if store::users::count_enabled_admins(&mut *tx).await? == 0 {
+    if store::users::count_enabled_admins(&mut tx).await? == 0 {
         return Err(ServiceError::invalid("administrator", LAST_ADMIN));
     }
     let detail = format!("role id {id} {} → {}; {} holder(s)", role_detail(&before), role_detail(&fields), role.users);
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleUpdated, now()) }).await?;
+    audit::record(&mut tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleUpdated, now()) }).await?;
     tx.commit().await?;
     tracing::info!(role_id = id, actor = actor.user_id, "role edited");
     Ok(())
@@ -135,11 +135,11 @@ pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(),
         ));
     }
     let mut tx = state.db.write().await?;
-    if !store::roles::delete_unused(&mut *tx, id).await? {
+    if !store::roles::delete_unused(&mut tx, id).await? {
         return Err(ServiceError::invalid("role", "The role is in use; give its users another role first."));
     }
     let detail = format!("role id {id} \"{}\"", role.name);
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleDeleted, now()) }).await?;
+    audit::record(&mut tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::RoleDeleted, now()) }).await?;
     tx.commit().await?;
     tracing::info!(role_id = id, actor = actor.user_id, "role deleted");
     Ok(())

@@ -37,6 +37,9 @@ pub struct TokenResponse {
 /// A database failure on a protocol endpoint: logged here, answered as
 /// RFC 6749 `server_error` without details.
 pub(crate) fn internal(err: sqlx::Error) -> OAuthError {
+    if crate::store::is_unstorable_input(&err) {
+        return OAuthError::invalid_request("A parameter contains a character that cannot be stored (NUL).");
+    }
     tracing::error!(error = %err, "token endpoint: database error");
     OAuthError::server_error()
 }
@@ -309,10 +312,10 @@ async fn redeem_code(
     }
     client_still_usable(state, &mut w, record).await?;
     let scope = pair.claims.scope.as_str();
-    let grant_id = store::grants::insert_grant(&mut *w, record.id, subject, scope, now, pair.refresh_expires_at)
+    let grant_id = store::grants::insert_grant(&mut w, record.id, subject, scope, now, pair.refresh_expires_at)
         .await
         .map_err(internal)?;
-    store::grants::set_code_grant(&mut *w, &code_hash, grant_id).await.map_err(internal)?;
+    store::grants::set_code_grant(&mut w, &code_hash, grant_id).await.map_err(internal)?;
     pair.store(&mut w, record, subject, grant_id, GrantType::AuthorizationCode, "authorization_code")
         .await
         .map_err(internal)?;

@@ -70,7 +70,7 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
     let now = now();
     let mut tx = state.db.write().await?;
     let organization_id = match input.organization {
-        Some(name) => match store::organizations::find_by_name(&mut *tx, name).await? {
+        Some(name) => match store::organizations::find_by_name(&mut tx, name).await? {
             Some(org) => org.id,
             None => {
                 if name.trim().is_empty() || name.chars().count() > 255 {
@@ -79,12 +79,12 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
                         "The organization name must be 1 to 255 characters.",
                     ));
                 }
-                store::organizations::insert(&mut *tx, name, now).await?
+                store::organizations::insert(&mut tx, name, now).await?
             }
         },
-        None => match store::organizations::first(&mut *tx).await? {
+        None => match store::organizations::first(&mut tx).await? {
             Some(org) => org.id,
-            None => store::organizations::insert(&mut *tx, DEFAULT_ORGANIZATION, now).await?,
+            None => store::organizations::insert(&mut tx, DEFAULT_ORGANIZATION, now).await?,
         },
     };
     let new = store::users::NewUser {
@@ -94,11 +94,11 @@ pub async fn create_user(state: &AppState, input: NewUserInput<'_>) -> Result<Us
         role_id: input.role_id,
         language: "en",
     };
-    let id = store::users::insert(&mut *tx, &new, now).await.on_unique("username", USERNAME_TAKEN)?;
+    let id = store::users::insert(&mut tx, &new, now).await.on_unique("username", USERNAME_TAKEN)?;
     store::organizations::add_member(&mut tx, organization_id, id).await?;
     let detail = format!("user \"{}\" (id {id}); from the command line or the first start", input.username);
     let entry = NewEntry { user_id: Some(id), detail: &detail, ..audit::entry(AuditEvent::UserCreated, now) };
-    audit::record(&mut *tx, &entry).await?;
+    audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     store::users::find(&state.db, id).await?.ok_or(ServiceError::NotFound("The user"))
 }
@@ -152,7 +152,7 @@ pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) ->
         role_id: form.role_id,
         language: &form.language,
     };
-    let id = store::users::insert(&mut *tx, &new, now).await.on_unique("username", USERNAME_TAKEN)?;
+    let id = store::users::insert(&mut tx, &new, now).await.on_unique("username", USERNAME_TAKEN)?;
     if !form.enabled {
         store::users::update(
             &mut tx,
@@ -168,14 +168,14 @@ pub async fn create_by_admin(state: &AppState, actor: &Actor, form: UserForm) ->
         .await?;
     }
     store::organizations::set_memberships(&mut tx, id, &form.organization_ids).await?;
-    let organizations = store::organizations::names(&mut *tx, &form.organization_ids).await?;
+    let organizations = store::organizations::names(&mut tx, &form.organization_ids).await?;
     let detail = format!(
         "user \"{username}\" (id {id}), role {}, organizations {}{}",
         role_name(state, form.role_id).await?,
         organizations.join(", "),
         if form.enabled { "" } else { ", disabled" }
     );
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserCreated, now) }).await?;
+    audit::record(&mut tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserCreated, now) }).await?;
     tx.commit().await?;
     tracing::info!(user_id = id, actor = actor.user_id, "back-office user created");
     Ok(id)
@@ -230,18 +230,18 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
         return Err(ServiceError::NotFound("The user"));
     }
     if let Some(hash) = &hash {
-        store::users::set_password(&mut *tx, id, hash, now).await?;
+        store::users::set_password(&mut tx, id, hash, now).await?;
     }
     store::organizations::set_memberships(&mut tx, id, &memberships).await?;
-    if store::users::count_enabled_admins(&mut *tx).await? == 0 {
+    if store::users::count_enabled_admins(&mut tx).await? == 0 {
         // Dropping the transaction rolls everything back.
         return Err(ServiceError::invalid(if form.enabled { "role_id" } else { "enabled" }, LAST_ADMIN));
     }
     // A new password or a disabled account signs the person out everywhere:
     // whoever knew the old password keeps no session opened with it.
     let ended =
-        if hash.is_some() || !form.enabled { store::sessions::delete_all_of_user(&mut *tx, id).await? } else { 0 };
-    let organizations = store::organizations::names(&mut *tx, &memberships).await?;
+        if hash.is_some() || !form.enabled { store::sessions::delete_all_of_user(&mut tx, id).await? } else { 0 };
+    let organizations = store::organizations::names(&mut tx, &memberships).await?;
     let detail = format!(
         "user id {id}: email {}, role {} → {}, organizations {} → {}, {}{}{}",
         changes.email,
@@ -253,7 +253,7 @@ pub async fn update_by_admin(state: &AppState, actor: &Actor, id: i64, form: Use
         if hash.is_some() { ", password changed" } else { "" },
         if ended > 0 { format!("; {ended} session(s) ended") } else { String::new() }
     );
-    audit::record(&mut *tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserUpdated, now) }).await?;
+    audit::record(&mut tx, &NewEntry { detail: &detail, ..audit::by(actor, AuditEvent::UserUpdated, now) }).await?;
     tx.commit().await?;
     tracing::info!(user_id = id, actor = actor.user_id, "back-office user edited");
     Ok(())

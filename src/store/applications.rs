@@ -1,8 +1,7 @@
 //! The `oauth_applications` table and its redirect URIs.
 
-use super::Write;
+use super::{bind_values, run, Source, Statement, Value, Write};
 use crate::model::{GrantType, Side};
-use sqlx::{SqliteConnection, SqliteExecutor};
 
 /// A new application, as written in one transaction with its redirect URIs.
 #[derive(Debug, Clone)]
@@ -23,39 +22,44 @@ pub struct NewApplication {
 
 /// Inserts the application and its redirect URIs on one connection; call it
 /// inside a transaction so that a failure leaves nothing half-written.
-pub async fn insert(conn: &mut SqliteConnection, app: &NewApplication, now: i64) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO oauth_applications (organization_id, name, client_id, secret_hash, active, grant_type,
-             kind, owner_user_id, owner_customer_user_id, confidential, skip_consent, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(app.organization_id)
-    .bind(&app.name)
-    .bind(&app.client_id)
-    .bind(app.secret_hash.as_ref().map(|h| h.as_slice()))
-    .bind(app.active)
-    .bind(app.grant_type)
-    .bind(app.side)
-    .bind(app.owner_user_id)
-    .bind(app.owner_customer_user_id)
-    .bind(app.confidential)
-    .bind(app.skip_consent)
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    insert_redirect_uris(conn, id, &app.redirect_uris).await?;
+pub async fn insert(w: &mut Write, app: &NewApplication, now: i64) -> Result<i64, sqlx::Error> {
+    let id = run!(&mut *w, |c| {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO oauth_applications (organization_id, name, client_id, secret_hash, active, grant_type,
+                 kind, owner_user_id, owner_customer_user_id, confidential, skip_consent, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+        )
+        .bind(app.organization_id)
+        .bind(&app.name)
+        .bind(&app.client_id)
+        .bind(app.secret_hash.as_ref().map(|h| h.as_slice()))
+        .bind(app.active)
+        .bind(app.grant_type)
+        .bind(app.side)
+        .bind(app.owner_user_id)
+        .bind(app.owner_customer_user_id)
+        .bind(app.confidential)
+        .bind(app.skip_consent)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?;
+        id
+    });
+    insert_redirect_uris(w, id, &app.redirect_uris).await?;
     Ok(id)
 }
 
-async fn insert_redirect_uris(conn: &mut SqliteConnection, id: i64, uris: &[String]) -> Result<(), sqlx::Error> {
+async fn insert_redirect_uris(w: &mut Write, id: i64, uris: &[String]) -> Result<(), sqlx::Error> {
     for (position, uri) in uris.iter().enumerate() {
-        sqlx::query("INSERT INTO oauth_application_redirect_uris (application_id, position, uri) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(position as i64)
-            .bind(uri)
-            .execute(&mut *conn)
-            .await?;
+        run!(&mut *w, |c| sqlx::query(
+            "INSERT INTO oauth_application_redirect_uris (application_id, position, uri) VALUES ($1, $2, $3)"
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(uri)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     }
     Ok(())
 }
@@ -71,7 +75,7 @@ pub(crate) const WITH_OWNER: &str = "oauth_applications a
 /// read and again by the write that records a token.
 pub(crate) fn issues_tokens() -> String {
     format!(
-        "a.active AND COALESCE(u.enabled, c.enabled, 1)
+        "a.active AND COALESCE(u.enabled, c.enabled, TRUE)
          AND (COALESCE(a.owner_user_id, a.owner_customer_user_id) IS NULL OR {})",
         super::organizations::belongs("a.owner_user_id", "a.owner_customer_user_id", "a.organization_id")
     )
@@ -81,7 +85,7 @@ pub(crate) fn issues_tokens() -> String {
 /// holder of the secret whose hash is `secret_hash` (SQL expressions): the
 /// condition of every write that records a token.
 pub(crate) fn usable_with(id: &str, secret_hash: &str) -> String {
-    format!("a.id = {id} AND a.secret_hash IS {secret_hash} AND {}", issues_tokens())
+    format!("a.id = {id} AND a.secret_hash IS NOT DISTINCT FROM {secret_hash} AND {}", issues_tokens())
 }
 
 /// What the token endpoint needs to know of a client.
@@ -106,18 +110,19 @@ pub struct ClientRecord {
     pub last_used_at: Option<i64>,
 }
 
-pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
-    sqlx::query_as(&format!(
+pub async fn find_client(db: impl Into<Source<'_>>, client_id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
+    if !super::storable(client_id) {
+        return Ok(None);
+    }
+    let sql = format!(
         "SELECT a.id, a.organization_id, a.client_id, a.name, a.secret_hash, a.active, a.grant_type, a.kind AS side,
                 a.confidential, a.owner_user_id, a.owner_customer_user_id,
                 COALESCE(u.username, c.username) AS owner_username, ({issues}) AS issues_tokens, a.last_used_at
          FROM {WITH_OWNER}
-         WHERE a.client_id = ?",
+         WHERE a.client_id = $1",
         issues = issues_tokens()
-    ))
-    .bind(client_id)
-    .fetch_optional(db)
-    .await
+    );
+    run!(db, |c| sqlx::query_as(&sql).bind(client_id).fetch_optional(&mut *c).await)
 }
 
 /// Whether, as of the caller's transaction, the application still exists,
@@ -125,16 +130,11 @@ pub async fn find_client(db: impl SqliteExecutor<'_>, client_id: &str) -> Result
 /// with) and its owner is enabled. Run inside the write transaction that
 /// issues a token, after its first write, so that no change can commit in
 /// between.
-pub async fn still_usable(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    secret_hash: Option<&[u8]>,
-) -> Result<bool, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as(&format!("SELECT 1 FROM {WITH_OWNER} WHERE {}", usable_with("?", "?")))
-        .bind(id)
-        .bind(secret_hash)
-        .fetch_optional(db)
-        .await?;
+pub async fn still_usable(w: &mut Write, id: i64, secret_hash: Option<&[u8]>) -> Result<bool, sqlx::Error> {
+    w.relies_on_access().await?;
+    let sql = format!("SELECT 1 FROM {WITH_OWNER} WHERE {}", usable_with("$1", "$2"));
+    let row: Option<(i32,)> =
+        run!(&mut *w, |c| sqlx::query_as(&sql).bind(id).bind(secret_hash).fetch_optional(&mut *c).await?);
     Ok(row.is_some())
 }
 
@@ -154,18 +154,23 @@ pub struct AuthorizingRecord {
 }
 
 pub async fn find_authorizing(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     client_id: &str,
 ) -> Result<Option<AuthorizingRecord>, sqlx::Error> {
-    sqlx::query_as(
+    if !super::storable(client_id) {
+        return Ok(None);
+    }
+    run!(db, |c| {
+        sqlx::query_as(
         "SELECT a.id, a.client_id, a.name, a.organization_id, o.name AS organization, a.active, a.grant_type, a.kind AS side, a.confidential,
                 a.skip_consent
          FROM oauth_applications a JOIN organizations o ON o.id = a.organization_id
-         WHERE a.client_id = ?",
+         WHERE a.client_id = $1",
     )
     .bind(client_id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *c)
     .await
+    })
 }
 
 /// How stale `last_used_at` may get before it is written again.
@@ -174,40 +179,41 @@ pub const LAST_USED_PRECISION: i64 = 60;
 /// Records that the application was used, at most once a minute, so that a
 /// busy client does not turn every token request into two writes (callers
 /// skip the call when the row they read is recent; the WHERE guards races).
-pub async fn touch_last_used(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE oauth_applications SET last_used_at = ?
-         WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ? - ?)",
+pub async fn touch_last_used(db: impl Into<Source<'_>>, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    run!(db, |c| sqlx::query(
+        "UPDATE oauth_applications SET last_used_at = $1
+         WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)",
     )
     .bind(now)
     .bind(id)
-    .bind(now)
-    .bind(LAST_USED_PRECISION)
-    .execute(db)
-    .await?;
+    .bind(now - LAST_USED_PRECISION)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
 pub async fn set_active(w: &mut Write, id: i64, active: bool, now: i64) -> Result<bool, sqlx::Error> {
-    w.makes_stale();
-    let done = sqlx::query("UPDATE oauth_applications SET active = ?, updated_at = ? WHERE id = ?")
+    w.makes_stale().await?;
+    let done = run!(w, |c| sqlx::query("UPDATE oauth_applications SET active = $1, updated_at = $2 WHERE id = $3")
         .bind(active)
         .bind(now)
         .bind(id)
-        .execute(w.conn())
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(done == 1)
 }
 
 /// How many applications the organizations of `viewer_id` have, and how many are active.
-pub async fn count(db: impl SqliteExecutor<'_>, viewer_id: i64) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(active), 0) FROM oauth_applications
-         WHERE organization_id IN (SELECT organization_id FROM user_organizations WHERE user_id = ?)",
+pub async fn count(db: impl Into<Source<'_>>, viewer_id: i64) -> Result<(i64, i64), sqlx::Error> {
+    run!(db, |c| sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN active THEN 1 ELSE 0 END), 0) FROM oauth_applications
+         WHERE organization_id IN (SELECT organization_id FROM user_organizations WHERE user_id = $1)",
     )
     .bind(viewer_id)
-    .fetch_one(db)
-    .await
+    .fetch_one(&mut *c)
+    .await)
 }
 
 /// An application as the back-office grids show it.
@@ -262,12 +268,12 @@ pub enum SortColumn {
 impl SortColumn {
     fn sql(self) -> &'static str {
         match self {
-            SortColumn::Name => "a.name COLLATE NOCASE",
-            SortColumn::Organization => "o.name COLLATE NOCASE",
+            SortColumn::Name => "lower(a.name)",
+            SortColumn::Organization => "lower(o.name)",
             SortColumn::ClientId => "a.client_id",
-            SortColumn::Active => "a.active",
+            SortColumn::Active => "CASE WHEN a.active THEN 1 ELSE 0 END",
             SortColumn::GrantType => "a.grant_type",
-            SortColumn::Owner => "COALESCE(u.username, c.username) COLLATE NOCASE",
+            SortColumn::Owner => "lower(COALESCE(u.username, c.username))",
             SortColumn::LastUsedAt => "COALESCE(a.last_used_at, 0)",
             SortColumn::CreatedAt => "a.created_at",
         }
@@ -292,50 +298,53 @@ pub struct ApplicationQuery {
     pub offset: i64,
 }
 
-fn push_filters<'a>(q: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>, query: &'a ApplicationQuery) {
-    q.push(" WHERE a.kind = ").push_bind(query.side);
+fn push_filters<'a>(q: &mut Statement<'a>, query: &'a ApplicationQuery) {
+    q.push(" WHERE a.kind = ").push_value(Value::text(query.side.as_str()));
     q.push(" AND a.organization_id IN (SELECT organization_id FROM user_organizations WHERE user_id = ")
-        .push_bind(query.viewer_id)
+        .push_value(Value::Int(query.viewer_id))
         .push(")");
     if let Some(owner) = query.owner_user_id {
-        q.push(" AND a.owner_user_id = ").push_bind(owner);
+        q.push(" AND a.owner_user_id = ").push_value(Value::Int(owner));
     }
     if let Some(name) = &query.name {
-        q.push(" AND instr(lower(a.name), lower(").push_bind(name.as_str()).push(")) > 0");
+        q.push(" AND lower(a.name) LIKE lower(").push_value(Value::containing(name)).push(") ESCAPE '\\'");
     }
     if let Some(org) = query.organization_id {
-        q.push(" AND a.organization_id = ").push_bind(org);
+        q.push(" AND a.organization_id = ").push_value(Value::Int(org));
     }
     if let Some(active) = query.active {
-        q.push(" AND a.active = ").push_bind(active);
+        q.push(" AND a.active = ").push_value(Value::Bool(active));
     }
 }
 
 /// One page of a grid, and how many rows match in all.
 pub async fn search(db: &super::Db, query: &ApplicationQuery) -> Result<(Vec<ApplicationSummary>, i64), sqlx::Error> {
-    let mut count = sqlx::QueryBuilder::new(format!("SELECT COUNT(*){FROM}"));
+    let mut count = Statement::new(format!("SELECT COUNT(*){FROM}"));
     push_filters(&mut count, query);
-    let (total,): (i64,) = count.build_query_as().fetch_one(db).await?;
-
-    let mut rows = sqlx::QueryBuilder::new(format!("{SUMMARY_COLUMNS}{FROM}"));
+    let mut rows = Statement::new(format!("{SUMMARY_COLUMNS}{FROM}"));
     push_filters(&mut rows, query);
     let direction = if query.descending { "DESC" } else { "ASC" };
-    rows.push(format!(" ORDER BY {} {direction}, a.id {direction}", query.sort.sql()));
-    rows.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
-    let page = rows.build_query_as().fetch_all(db).await?;
-    Ok((page, total))
+    rows.push(&format!(" ORDER BY {} {direction}, a.id {direction}", query.sort.sql()));
+    rows.push(" LIMIT ").push_value(Value::Int(query.limit)).push(" OFFSET ").push_value(Value::Int(query.offset));
+    run!(db, |c| {
+        let (total,): (i64,) = bind_values!(sqlx::query_as(&count.sql), &count.values).fetch_one(&mut *c).await?;
+        let page = bind_values!(sqlx::query_as(&rows.sql), &rows.values).fetch_all(&mut *c).await?;
+        Ok((page, total))
+    })
 }
 
-pub async fn find_summary(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<ApplicationSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("{SUMMARY_COLUMNS}{FROM} WHERE a.id = ?")).bind(id).fetch_optional(db).await
+pub async fn find_summary(db: impl Into<Source<'_>>, id: i64) -> Result<Option<ApplicationSummary>, sqlx::Error> {
+    let sql = format!("{SUMMARY_COLUMNS}{FROM} WHERE a.id = $1");
+    run!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await)
 }
 
-pub async fn redirect_uris(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT uri FROM oauth_application_redirect_uris WHERE application_id = ? ORDER BY position")
-            .bind(id)
-            .fetch_all(db)
-            .await?;
+pub async fn redirect_uris(db: impl Into<Source<'_>>, id: i64) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = run!(db, |c| sqlx::query_as(
+        "SELECT uri FROM oauth_application_redirect_uris WHERE application_id = $1 ORDER BY position"
+    )
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await?);
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -352,46 +361,53 @@ pub struct ApplicationChanges {
 /// Updates the application and replaces its redirect URIs; call it inside a
 /// transaction.
 pub async fn update(w: &mut Write, id: i64, changes: &ApplicationChanges, now: i64) -> Result<bool, sqlx::Error> {
-    w.makes_stale();
-    let conn = w.conn();
-    let done = sqlx::query(
-        "UPDATE oauth_applications SET name = ?, active = ?, skip_consent = ?, updated_at = ? WHERE id = ?",
+    w.makes_stale().await?;
+    let done = run!(&mut *w, |c| sqlx::query(
+        "UPDATE oauth_applications SET name = $1, active = $2, skip_consent = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(&changes.name)
     .bind(changes.active)
     .bind(changes.skip_consent)
     .bind(now)
     .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() != 1 {
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    if done != 1 {
         return Ok(false);
     }
-    sqlx::query("DELETE FROM oauth_application_redirect_uris WHERE application_id = ?")
+    run!(&mut *w, |c| sqlx::query("DELETE FROM oauth_application_redirect_uris WHERE application_id = $1")
         .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    insert_redirect_uris(conn, id, &changes.redirect_uris).await?;
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    insert_redirect_uris(w, id, &changes.redirect_uris).await?;
     Ok(true)
 }
 
 /// Replaces the secret hash of a confidential client.
 pub async fn set_secret_hash(w: &mut Write, id: i64, hash: &[u8; 32], now: i64) -> Result<bool, sqlx::Error> {
-    w.makes_stale();
-    let done =
-        sqlx::query("UPDATE oauth_applications SET secret_hash = ?, updated_at = ? WHERE id = ? AND confidential = 1")
-            .bind(hash.as_slice())
-            .bind(now)
-            .bind(id)
-            .execute(w.conn())
-            .await?;
-    Ok(done.rows_affected() == 1)
+    w.makes_stale().await?;
+    let done = run!(w, |c| sqlx::query(
+        "UPDATE oauth_applications SET secret_hash = $1, updated_at = $2 WHERE id = $3 AND confidential"
+    )
+    .bind(hash.as_slice())
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(done == 1)
 }
 
 /// Deletes the application; its redirect URIs and token records go with it
 /// (ON DELETE CASCADE), so its tokens stop working at once.
 pub async fn delete(w: &mut Write, id: i64) -> Result<bool, sqlx::Error> {
-    w.makes_stale();
-    let done = sqlx::query("DELETE FROM oauth_applications WHERE id = ?").bind(id).execute(w.conn()).await?;
-    Ok(done.rows_affected() == 1)
+    w.makes_stale().await?;
+    let done = run!(w, |c| sqlx::query("DELETE FROM oauth_applications WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(done == 1)
 }

@@ -1,7 +1,7 @@
 //! The `audit_log` table: written by `service::audit`, read by the back
 //! office's Audit Log page. Rows are only ever inserted.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use super::{bind_values, run, Source, Statement, Value};
 
 /// One event to record. Every field but `event` is optional; a missing user
 /// or application name is looked up from its id.
@@ -19,60 +19,60 @@ pub struct NewEntry<'a> {
     pub detail: &'a str,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, e: &NewEntry<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id, application_name,
-                                client_id, ip, detail)
-         VALUES (?, ?, ?, ?,
-                 COALESCE(?, (SELECT username FROM users WHERE id = ?),
-                          (SELECT username FROM customer_users WHERE id = ?)),
-                 ?,
-                 COALESCE(?, (SELECT name FROM oauth_applications WHERE id = ?)),
-                 COALESCE(?, (SELECT client_id FROM oauth_applications WHERE id = ?)), ?, ?)",
-    )
-    .bind(e.at)
-    .bind(e.event)
-    .bind(e.user_id)
-    .bind(e.customer_user_id)
-    .bind(e.username)
-    .bind(e.user_id)
-    .bind(e.customer_user_id)
-    .bind(e.application_id)
-    .bind(e.application_name)
-    .bind(e.application_id)
-    .bind(e.client_id)
-    .bind(e.application_id)
-    .bind(e.ip)
-    .bind(e.detail)
-    .execute(db)
-    .await?;
+pub async fn insert(db: impl Into<Source<'_>>, e: &NewEntry<'_>) -> Result<(), sqlx::Error> {
+    run!(db, |c| {
+        sqlx::query(
+            "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id, application_name,
+                                    client_id, ip, detail)
+             VALUES ($1, $2, $3, $4,
+                     COALESCE($5, (SELECT username FROM users WHERE id = $3),
+                              (SELECT username FROM customer_users WHERE id = $4)),
+                     $6,
+                     COALESCE($7, (SELECT name FROM oauth_applications WHERE id = $6)),
+                     COALESCE($8, (SELECT client_id FROM oauth_applications WHERE id = $6)), $9, $10)",
+        )
+        .bind(e.at)
+        .bind(e.event)
+        .bind(e.user_id)
+        .bind(e.customer_user_id)
+        .bind(e.username)
+        .bind(e.application_id)
+        .bind(e.application_name)
+        .bind(e.client_id)
+        .bind(e.ip)
+        .bind(e.detail)
+        .execute(&mut *c)
+        .await?;
+    });
     Ok(())
 }
 
 /// Inserts several entries in one statement. Unlike [`insert`], names are
 /// not looked up: the caller gives them.
-pub async fn insert_many(db: impl SqliteExecutor<'_>, entries: &[NewEntry<'_>]) -> Result<(), sqlx::Error> {
+pub async fn insert_many(db: impl Into<Source<'_>>, entries: &[NewEntry<'_>]) -> Result<(), sqlx::Error> {
     if entries.is_empty() {
         return Ok(());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id, application_name,
-                                client_id, ip, detail) ",
-    );
-    query.push_values(entries, |mut row, e| {
-        row.push_bind(e.at)
-            .push_bind(e.event)
-            .push_bind(e.user_id)
-            .push_bind(e.customer_user_id)
-            .push_bind(e.username)
-            .push_bind(e.application_id)
-            .push_bind(e.application_name)
-            .push_bind(e.client_id)
-            .push_bind(e.ip)
-            .push_bind(e.detail);
+    run!(db, |c| {
+        let mut query = sqlx::QueryBuilder::new(
+            "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id, application_name,
+                                    client_id, ip, detail) ",
+        );
+        query.push_values(entries, |mut row, e| {
+            row.push_bind(e.at)
+                .push_bind(e.event)
+                .push_bind(e.user_id)
+                .push_bind(e.customer_user_id)
+                .push_bind(e.username)
+                .push_bind(e.application_id)
+                .push_bind(e.application_name)
+                .push_bind(e.client_id)
+                .push_bind(e.ip)
+                .push_bind(e.detail);
+        });
+        // Not kept prepared (see store::tokens::record_issued).
+        query.build().persistent(false).execute(&mut *c).await?;
     });
-    // Not kept prepared (see store::tokens::record_issued).
-    query.build().persistent(false).execute(db).await?;
     Ok(())
 }
 
@@ -100,42 +100,44 @@ pub struct Filter<'a> {
     pub until: Option<i64>,
     /// An event name, or a prefix ending in '.' ("login." for every login event).
     pub event: Option<&'a str>,
-    /// Part of a user name (back office or storefront).
+    /// Part of a user name (back office or storefront), regardless of case.
     pub user: Option<&'a str>,
-    /// Part of an application name, or its exact client ID.
+    /// Part of an application name (regardless of case), or its exact client ID.
     pub application: Option<&'a str>,
 }
 
-fn like(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &Filter<'_>) {
+fn push_filter<'a>(q: &mut Statement<'a>, f: &Filter<'a>) {
     q.push(" WHERE 1 = 1");
     if let Some(from) = f.from {
-        q.push(" AND at >= ").push_bind(from);
+        q.push(" AND at >= ").push_value(Value::Int(from));
     }
     if let Some(until) = f.until {
-        q.push(" AND at < ").push_bind(until);
+        q.push(" AND at < ").push_value(Value::Int(until));
     }
     match f.event {
         Some(prefix) if prefix.ends_with('.') => {
-            q.push(" AND substr(event, 1, ").push_bind(prefix.len() as i64).push(") = ").push_bind(prefix.to_owned());
+            // substr counts characters on both engines; PostgreSQL's takes an
+            // INTEGER length, hence the cast of the BIGINT parameter.
+            q.push(" AND substr(event, 1, CAST(")
+                .push_value(Value::Int(prefix.chars().count() as i64))
+                .push(" AS INTEGER)) = ")
+                .push_value(Value::text(prefix));
         }
         Some(event) => {
-            q.push(" AND event = ").push_bind(event.to_owned());
+            q.push(" AND event = ").push_value(Value::text(event));
         }
         None => {}
     }
+    // lower() on both sides: SQLite's LIKE ignores (ASCII) case, PostgreSQL's
+    // does not.
     if let Some(user) = f.user {
-        q.push(" AND username LIKE ").push_bind(like(user)).push(" ESCAPE '\\'");
+        q.push(" AND lower(username) LIKE lower(").push_value(Value::containing(user)).push(") ESCAPE '\\'");
     }
     if let Some(app) = f.application {
-        q.push(" AND (application_name LIKE ")
-            .push_bind(like(app))
-            .push(" ESCAPE '\\' OR client_id = ")
-            .push_bind(app.to_owned())
+        q.push(" AND (lower(application_name) LIKE lower(")
+            .push_value(Value::containing(app))
+            .push(") ESCAPE '\\' OR client_id = ")
+            .push_value(Value::text(app))
             .push(")");
     }
 }
@@ -147,25 +149,30 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Entry>, i64), sqlx::Error> {
-    let mut q = QueryBuilder::<Sqlite>::new(
+    let mut rows = Statement::new(
         "SELECT id, at, event, user_id, customer_user_id, username, application_id, application_name, client_id, ip,
                 detail FROM audit_log",
     );
-    push_filter(&mut q, filter);
-    q.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-    let rows = q.build_query_as::<Entry>().fetch_all(db).await?;
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_log");
+    push_filter(&mut rows, filter);
+    rows.push(" ORDER BY at DESC, id DESC LIMIT ")
+        .push_value(Value::Int(limit))
+        .push(" OFFSET ")
+        .push_value(Value::Int(offset));
+    let mut count = Statement::new("SELECT COUNT(*) FROM audit_log");
     push_filter(&mut count, filter);
-    let (total,): (i64,) = count.build_query_as().fetch_one(db).await?;
-    Ok((rows, total))
+    run!(db, |c| {
+        let page: Vec<Entry> = bind_values!(sqlx::query_as(&rows.sql), &rows.values).fetch_all(&mut *c).await?;
+        let (total,): (i64,) = bind_values!(sqlx::query_as(&count.sql), &count.values).fetch_one(&mut *c).await?;
+        Ok((page, total))
+    })
 }
 
 /// How many `event` entries there are since `since`.
-pub async fn count_since(db: impl SqliteExecutor<'_>, event: &str, since: i64) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE event = ? AND at >= ?")
+pub async fn count_since(db: impl Into<Source<'_>>, event: &str, since: i64) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = run!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE event = $1 AND at >= $2")
         .bind(event)
         .bind(since)
-        .fetch_one(db)
-        .await?;
+        .fetch_one(&mut *c)
+        .await?);
     Ok(n)
 }

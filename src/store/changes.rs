@@ -4,10 +4,20 @@
 //!
 //! In one process the signal is given by the commit itself
 //! ([`super::Write::commit`]). It is also where a change made elsewhere
-//! arrives — another process on the same database, or another instance —
-//! through [`Changes::publish`].
+//! arrives — another instance on the same PostgreSQL database, through its
+//! notification ([`super::listen`]) — by [`Changes::publish`].
+//!
+//! A signal can also be *untrusted*: while an instance cannot hear the
+//! others (its notification connection is down, or not up yet), it cannot
+//! know what they changed, so nothing kept in memory may be served. The
+//! caches treat an untrusted generation as a miss and keep nothing read
+//! during it; [`Changes::trust_again`] ends it with a new generation, so
+//! that what was kept before is dropped too.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The generation's top bit: set while the signal is untrusted.
+const UNTRUSTED: u64 = 1 << 63;
 
 #[derive(Debug, Default)]
 pub struct Changes {
@@ -15,14 +25,62 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// A signal that is untrusted until [`trust_again`](Self::trust_again)
+    /// (an instance whose notifications are not up yet).
+    pub fn untrusted() -> Self {
+        Self { generation: AtomicU64::new(UNTRUSTED) }
+    }
+
     /// The current generation. Take it *before* reading what will be kept:
     /// if it moved by the time the value is stored, the value is not kept.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Whether what is kept at `generation` may be served and what is read
+    /// at it may be kept.
+    pub fn trusted(generation: u64) -> bool {
+        generation & UNTRUSTED == 0
+    }
+
     /// Announces a committed change: what was kept is stale.
     pub fn publish(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// From now on nothing kept may be served, until [`trust_again`](Self::trust_again).
+    pub fn distrust(&self) {
+        self.generation.fetch_or(UNTRUSTED, Ordering::AcqRel);
+        self.publish();
+    }
+
+    /// Changes are heard again: a new, trusted generation begins (nothing
+    /// kept before it is served).
+    pub fn trust_again(&self) {
+        let _ = self
+            .generation
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |g| Some(((g & !UNTRUSTED) + 1) & !UNTRUSTED));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_untrusted_signal_is_trusted_again_only_with_a_new_generation() {
+        let changes = Changes::default();
+        let before = changes.generation();
+        assert!(Changes::trusted(before));
+        changes.distrust();
+        let during = changes.generation();
+        assert!(!Changes::trusted(during));
+        changes.publish();
+        assert!(!Changes::trusted(changes.generation()), "a change does not make the signal trusted");
+        changes.trust_again();
+        let after = changes.generation();
+        assert!(Changes::trusted(after));
+        assert_ne!(after, before, "what was kept before the outage is not served after it");
+        assert!(!Changes::trusted(Changes::untrusted().generation()));
     }
 }

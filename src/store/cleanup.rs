@@ -1,7 +1,9 @@
 //! Removing what can no longer be used (docs/architecture.md#housekeeping):
 //! expired codes, tokens, grants and sessions. The audit log is never touched.
-//! Rows go in batches, so that a large backlog never holds the write lock for
-//! long.
+//! Rows go in batches, so that a large backlog never holds the write lock
+//! (SQLite) or its rows' locks (PostgreSQL) for long.
+
+use super::run;
 
 /// Rows per DELETE.
 const BATCH: i64 = 1000;
@@ -26,8 +28,10 @@ impl Removed {
     }
 }
 
-/// Deletes in batches of [`BATCH`], each its own short write (taking the
-/// write turn, so that the token path waits for at most one batch).
+/// Deletes in batches of [`BATCH`], each its own short write (on SQLite
+/// taking the write turn, so that the token path waits for at most one
+/// batch). `condition` reads its values as `$1, $2, …`, in the order of
+/// `binds`.
 async fn in_batches(
     db: &super::Db,
     table: &str,
@@ -38,12 +42,14 @@ async fn in_batches(
     let sql = format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT {BATCH})");
     let mut removed = 0;
     loop {
-        let mut query = sqlx::query(&sql);
-        for value in binds {
-            query = query.bind(value);
-        }
         let mut w = db.write().await?;
-        let done = query.execute(&mut *w).await?.rows_affected();
+        let done = run!(&mut w, |c| {
+            let mut query = sqlx::query(&sql);
+            for value in binds {
+                query = query.bind(*value);
+            }
+            query.execute(&mut *c).await?.rows_affected()
+        });
         w.commit().await?;
         removed += done;
         if done < BATCH as u64 {
@@ -58,25 +64,27 @@ pub async fn remove_expired(db: &super::Db, now: i64) -> Result<Removed, sqlx::E
         db,
         "oauth_authorization_codes",
         "code_hash",
-        "(used_at IS NULL AND expires_at <= ?) OR expires_at <= ?",
+        "(used_at IS NULL AND expires_at <= $1) OR expires_at <= $2",
         &[now, now - USED_CODE_GRACE],
     )
     .await?;
-    let refresh_tokens = in_batches(db, "oauth_refresh_tokens", "token_hash", "expires_at <= ?", &[now]).await?;
+    let refresh_tokens = in_batches(db, "oauth_refresh_tokens", "token_hash", "expires_at <= $1", &[now]).await?;
     // A grant goes when it can issue nothing more (expired or revoked) and
     // none of its tokens is alive; its access-token records go with it.
     let grants = in_batches(
         db,
         "oauth_grants",
         "id",
-        "(expires_at <= ? OR revoked_at IS NOT NULL)
-         AND NOT EXISTS (SELECT 1 FROM oauth_access_tokens t WHERE t.grant_id = oauth_grants.id AND t.expires_at > ?)
-         AND NOT EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.grant_id = oauth_grants.id AND r.expires_at > ?)",
+        "(expires_at <= $1 OR revoked_at IS NOT NULL)
+         AND NOT EXISTS (SELECT 1 FROM oauth_access_tokens t
+                         WHERE t.grant_id = oauth_grants.id AND t.expires_at > $2)
+         AND NOT EXISTS (SELECT 1 FROM oauth_refresh_tokens r
+                         WHERE r.grant_id = oauth_grants.id AND r.expires_at > $3)",
         &[now, now, now],
     )
     .await?;
-    let access_tokens = in_batches(db, "oauth_access_tokens", "jti", "expires_at <= ?", &[now]).await?;
-    let sessions = in_batches(db, "sessions", "token_hash", "expires_at <= ?", &[now]).await?
-        + in_batches(db, "customer_sessions", "token_hash", "expires_at <= ?", &[now]).await?;
+    let access_tokens = in_batches(db, "oauth_access_tokens", "jti", "expires_at <= $1", &[now]).await?;
+    let sessions = in_batches(db, "sessions", "token_hash", "expires_at <= $1", &[now]).await?
+        + in_batches(db, "customer_sessions", "token_hash", "expires_at <= $1", &[now]).await?;
     Ok(Removed { authorization_codes, access_tokens, refresh_tokens, grants, sessions })
 }

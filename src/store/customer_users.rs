@@ -1,6 +1,6 @@
 //! The `customer_users` table: storefront customer users.
 
-use sqlx::SqliteExecutor;
+use super::{run, Source, Write};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CustomerUser {
@@ -27,10 +27,11 @@ pub struct NewCustomerUser<'a> {
     pub language: &'a str,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, user: &NewCustomerUser<'_>, now: i64) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO customer_users (organization_id, username, email, password_hash, language, enabled, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
+pub async fn insert(db: impl Into<Source<'_>>, user: &NewCustomerUser<'_>, now: i64) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = run!(db, |c| sqlx::query_as(
+        "INSERT INTO customer_users
+             (organization_id, username, email, password_hash, language, enabled, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
     )
     .bind(user.organization_id)
     .bind(user.username)
@@ -38,45 +39,48 @@ pub async fn insert(db: impl SqliteExecutor<'_>, user: &NewCustomerUser<'_>, now
     .bind(user.password_hash)
     .bind(user.language)
     .bind(now)
-    .bind(now)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(&mut *c)
+    .await?);
     Ok(id)
 }
 
 /// The customer users of the organizations `viewer_id` belongs to.
-pub async fn list_visible_to(db: impl SqliteExecutor<'_>, viewer_id: i64) -> Result<Vec<CustomerUser>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE c.organization_id IN (SELECT organization_id FROM user_organizations WHERE user_id = ?)
-         ORDER BY c.username COLLATE NOCASE"
-    ))
-    .bind(viewer_id)
-    .fetch_all(db)
-    .await
+pub async fn list_visible_to(db: impl Into<Source<'_>>, viewer_id: i64) -> Result<Vec<CustomerUser>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE c.organization_id IN (SELECT organization_id FROM user_organizations WHERE user_id = $1)
+         ORDER BY lower(c.username)"
+    );
+    run!(db, |c| sqlx::query_as(&sql).bind(viewer_id).fetch_all(&mut *c).await)
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<CustomerUser>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE c.id = ?")).bind(id).fetch_optional(db).await
+pub async fn find(db: impl Into<Source<'_>>, id: i64) -> Result<Option<CustomerUser>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE c.id = $1");
+    run!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await)
 }
 
 /// Enables or disables a customer user; a disabled one's tokens stop at once
 /// (the caches follow).
-pub async fn set_enabled(w: &mut super::Write, id: i64, enabled: bool, now: i64) -> Result<bool, sqlx::Error> {
-    w.makes_stale();
-    let done = sqlx::query("UPDATE customer_users SET enabled = ?, updated_at = ? WHERE id = ?")
+pub async fn set_enabled(w: &mut Write, id: i64, enabled: bool, now: i64) -> Result<bool, sqlx::Error> {
+    w.makes_stale().await?;
+    let affected = run!(w, |c| sqlx::query("UPDATE customer_users SET enabled = $1, updated_at = $2 WHERE id = $3")
         .bind(enabled)
         .bind(now)
         .bind(id)
-        .execute(w.conn())
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(affected == 1)
 }
 
-/// A customer user and their password hash, by user name (for the storefront login).
+/// A customer user and their password hash, by user name regardless of case
+/// (for the storefront login).
 pub async fn find_for_login(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     username: &str,
 ) -> Result<Option<(CustomerUser, String)>, sqlx::Error> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -84,14 +88,16 @@ pub async fn find_for_login(
         password_hash: String,
     }
     let select = SELECT.replacen("c.created_at", "c.created_at, c.password_hash", 1);
-    let row: Option<Row> =
-        sqlx::query_as(&format!("{select} WHERE c.username = ?")).bind(username).fetch_optional(db).await?;
+    let sql = format!("{select} WHERE lower(c.username) = lower($1)");
+    let row: Option<Row> = run!(db, |c| sqlx::query_as(&sql).bind(username).fetch_optional(&mut *c).await?);
     Ok(row.map(|r| (r.user, r.password_hash)))
 }
 
-pub async fn find_by_username(
-    db: impl SqliteExecutor<'_>,
-    username: &str,
-) -> Result<Option<CustomerUser>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE c.username = ?")).bind(username).fetch_optional(db).await
+/// A customer user by user name, regardless of case.
+pub async fn find_by_username(db: impl Into<Source<'_>>, username: &str) -> Result<Option<CustomerUser>, sqlx::Error> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
+    let sql = format!("{SELECT} WHERE lower(c.username) = lower($1)");
+    run!(db, |c| sqlx::query_as(&sql).bind(username).fetch_optional(&mut *c).await)
 }

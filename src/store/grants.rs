@@ -2,7 +2,7 @@
 //! `oauth_grants` (refresh token families), `oauth_refresh_tokens` and
 //! `oauth_consents`. Codes and refresh tokens are found by their SHA-256.
 
-use super::Write;
+use super::{run, Source, Write};
 use crate::model::Side;
 pub use crate::model::Subject;
 use crate::oauth::grant::authorization_code::IssuedCode;
@@ -10,10 +10,22 @@ use crate::oauth::grant::refresh_token::StoredRefreshToken;
 use crate::oauth::grant::Holder;
 use crate::oauth::pkce::CodeChallenge;
 use crate::oauth::scope::Scope;
-use sqlx::SqliteExecutor;
 
-/// The SQL condition "belongs to this subject" on a table with the two columns.
-const SUBJECT_IS: &str = "user_id IS ? AND customer_user_id IS ?";
+/// The SQL condition "belongs to `subject`" on a table with the two
+/// columns, with the subject's id as parameter `$n` (bind [`subject_id`]).
+fn subject_is(subject: Subject, n: usize) -> String {
+    match subject {
+        Subject::User(_) => format!("user_id = ${n} AND customer_user_id IS NULL"),
+        Subject::Customer(_) => format!("customer_user_id = ${n} AND user_id IS NULL"),
+    }
+}
+
+/// The id [`subject_is`] compares with.
+fn subject_id(subject: Subject) -> i64 {
+    match subject {
+        Subject::User(id) | Subject::Customer(id) => id,
+    }
+}
 
 // ---- authorization codes -------------------------------------------------
 
@@ -29,24 +41,25 @@ pub struct NewCode<'a> {
     pub expires_at: i64,
 }
 
-pub async fn insert_code(db: impl SqliteExecutor<'_>, c: &NewCode<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn insert_code(db: impl Into<Source<'_>>, code: &NewCode<'_>) -> Result<(), sqlx::Error> {
+    run!(db, |c| sqlx::query(
         "INSERT INTO oauth_authorization_codes (code_hash, application_id, user_id, customer_user_id, redirect_uri,
              redirect_uri_sent, scope, code_challenge, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(c.code_hash)
-    .bind(c.application_id)
-    .bind(c.subject.user_id())
-    .bind(c.subject.customer_user_id())
-    .bind(c.redirect_uri)
-    .bind(c.redirect_uri_sent)
-    .bind(c.scope)
-    .bind(c.code_challenge)
-    .bind(c.created_at)
-    .bind(c.expires_at)
-    .execute(db)
-    .await?;
+    .bind(code.code_hash)
+    .bind(code.application_id)
+    .bind(code.subject.user_id())
+    .bind(code.subject.customer_user_id())
+    .bind(code.redirect_uri)
+    .bind(code.redirect_uri_sent)
+    .bind(code.scope)
+    .bind(code.code_challenge)
+    .bind(code.created_at)
+    .bind(code.expires_at)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -90,41 +103,46 @@ impl CodeRecord {
     }
 }
 
-pub async fn find_code(db: impl SqliteExecutor<'_>, code_hash: &[u8]) -> Result<Option<CodeRecord>, sqlx::Error> {
-    sqlx::query_as(&format!(
+pub async fn find_code(db: impl Into<Source<'_>>, code_hash: &[u8]) -> Result<Option<CodeRecord>, sqlx::Error> {
+    let sql = format!(
         "SELECT c.application_id, a.client_id, c.user_id, c.customer_user_id, c.redirect_uri, c.redirect_uri_sent,
-                c.scope, c.code_challenge, c.expires_at, c.used_at, COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled,
+                c.scope, c.code_challenge, c.expires_at, c.used_at, COALESCE(u.enabled, cu.enabled, FALSE) AS subject_enabled,
                 {} AS subject_belongs
          FROM oauth_authorization_codes c
          JOIN oauth_applications a ON a.id = c.application_id
          LEFT JOIN users u ON u.id = c.user_id
          LEFT JOIN customer_users cu ON cu.id = c.customer_user_id
-         WHERE c.code_hash = ?",
+         WHERE c.code_hash = $1",
         super::organizations::belongs("c.user_id", "c.customer_user_id", "a.organization_id")
-    ))
-    .bind(code_hash)
-    .fetch_optional(db)
-    .await
+    );
+    run!(db, |c| sqlx::query_as(&sql).bind(code_hash).fetch_optional(&mut *c).await)
 }
 
 /// Marks the code used; false when it already was (or is gone). The first
 /// statement of the redeeming transaction, so that it takes the write lock
 /// before anything is read: of two concurrent redemptions exactly one wins.
+/// On PostgreSQL the claim also holds the access lock shared (see
+/// [`Write::relies_on_access`]): the redemption records tokens.
 pub async fn claim_code(tx: &mut Write, code_hash: &[u8], now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE oauth_authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL")
-        .bind(now)
-        .bind(code_hash)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    tx.relies_on_access().await?;
+    let done = run!(tx, |c| sqlx::query(
+        "UPDATE oauth_authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL"
+    )
+    .bind(now)
+    .bind(code_hash)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(done == 1)
 }
 
-pub async fn set_code_grant(db: impl SqliteExecutor<'_>, code_hash: &[u8], grant_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE oauth_authorization_codes SET grant_id = ? WHERE code_hash = ?")
+pub async fn set_code_grant(db: impl Into<Source<'_>>, code_hash: &[u8], grant_id: i64) -> Result<(), sqlx::Error> {
+    run!(db, |c| sqlx::query("UPDATE oauth_authorization_codes SET grant_id = $1 WHERE code_hash = $2")
         .bind(grant_id)
         .bind(code_hash)
-        .execute(db)
-        .await?;
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
@@ -134,36 +152,37 @@ pub async fn set_code_grant(db: impl SqliteExecutor<'_>, code_hash: &[u8], grant
 /// first (a write), so that a redemption committing meanwhile is seen.
 /// Returns the grant, if there was one still live.
 pub async fn revoke_grant_of_code(w: &mut Write, code_hash: &[u8], now: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query("UPDATE oauth_authorization_codes SET used_at = used_at WHERE code_hash = ?")
+    run!(&mut *w, |c| sqlx::query("UPDATE oauth_authorization_codes SET used_at = used_at WHERE code_hash = $1")
         .bind(code_hash)
-        .execute(&mut *w)
-        .await?;
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     let Some(grant_id) = grant_of_code(&mut *w, code_hash).await? else { return Ok(None) };
     Ok(revoke_grant(w, grant_id, "code_replay", now).await?.then_some(grant_id))
 }
 
-pub async fn grant_of_code(db: impl SqliteExecutor<'_>, code_hash: &[u8]) -> Result<Option<i64>, sqlx::Error> {
+pub async fn grant_of_code(db: impl Into<Source<'_>>, code_hash: &[u8]) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(Option<i64>,)> =
-        sqlx::query_as("SELECT grant_id FROM oauth_authorization_codes WHERE code_hash = ?")
+        run!(db, |c| sqlx::query_as("SELECT grant_id FROM oauth_authorization_codes WHERE code_hash = $1")
             .bind(code_hash)
-            .fetch_optional(db)
-            .await?;
+            .fetch_optional(&mut *c)
+            .await?);
     Ok(row.and_then(|r| r.0))
 }
 
 // ---- grants and refresh tokens ------------------------------------------
 
 pub async fn insert_grant(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     application_id: i64,
     subject: Subject,
     scope: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
+    let (id,): (i64,) = run!(db, |c| sqlx::query_as(
         "INSERT INTO oauth_grants (application_id, user_id, customer_user_id, scope, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(application_id)
     .bind(subject.user_id())
@@ -171,8 +190,8 @@ pub async fn insert_grant(
     .bind(scope)
     .bind(now)
     .bind(expires_at)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(&mut *c)
+    .await?);
     Ok(id)
 }
 
@@ -183,18 +202,26 @@ pub async fn insert_refresh_token(
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO oauth_refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES (?, ?, ?, ?)")
+    run!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
         .bind(token_hash)
         .bind(grant_id)
         .bind(now)
         .bind(expires_at)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE oauth_grants SET expires_at = MAX(expires_at, ?) WHERE id = ?")
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE oauth_grants SET expires_at = CASE WHEN expires_at > $1 THEN expires_at ELSE $1 END WHERE id = $2",
+        )
         .bind(expires_at)
         .bind(grant_id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+    });
     Ok(())
 }
 
@@ -239,42 +266,41 @@ impl RefreshRecord {
 }
 
 pub async fn find_refresh_token(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     token_hash: &[u8],
 ) -> Result<Option<RefreshRecord>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    let sql = format!(
         "SELECT r.grant_id, g.application_id, a.client_id, g.user_id, g.customer_user_id, g.scope, r.issued_at,
                 r.expires_at, r.rotated_at, g.revoked_at IS NOT NULL AS grant_revoked,
-                COALESCE(u.enabled, cu.enabled, 0) AS subject_enabled, {} AS subject_belongs,
+                COALESCE(u.enabled, cu.enabled, FALSE) AS subject_enabled, {} AS subject_belongs,
                 a.active AS application_active, a.kind AS side
          FROM oauth_refresh_tokens r
          JOIN oauth_grants g ON g.id = r.grant_id
          JOIN oauth_applications a ON a.id = g.application_id
          LEFT JOIN users u ON u.id = g.user_id
          LEFT JOIN customer_users cu ON cu.id = g.customer_user_id
-         WHERE r.token_hash = ?",
+         WHERE r.token_hash = $1",
         super::organizations::belongs("g.user_id", "g.customer_user_id", "a.organization_id")
-    ))
-    .bind(token_hash)
-    .fetch_optional(db)
-    .await
+    );
+    run!(db, |c| sqlx::query_as(&sql).bind(token_hash).fetch_optional(&mut *c).await)
 }
 
 /// Marks a refresh token rotated; false when it already was, or when its
 /// grant has been revoked meanwhile (first statement of the transaction, as
 /// [`claim_code`]).
 pub async fn claim_refresh_token(tx: &mut Write, token_hash: &[u8], now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE oauth_refresh_tokens SET rotated_at = ?
-         WHERE token_hash = ? AND rotated_at IS NULL AND expires_at > ?
+    tx.relies_on_access().await?;
+    let done = run!(tx, |c| sqlx::query(
+        "UPDATE oauth_refresh_tokens SET rotated_at = $1
+         WHERE token_hash = $2 AND rotated_at IS NULL AND expires_at > $1
            AND grant_id IN (SELECT id FROM oauth_grants WHERE revoked_at IS NULL)",
     )
     .bind(now)
     .bind(token_hash)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(done == 1)
 }
 
 /// Whose a grant is.
@@ -285,30 +311,36 @@ pub struct GrantOwner {
     pub customer_user_id: Option<i64>,
 }
 
-pub async fn find_grant(db: impl SqliteExecutor<'_>, grant_id: i64) -> Result<Option<GrantOwner>, sqlx::Error> {
-    sqlx::query_as("SELECT application_id, user_id, customer_user_id FROM oauth_grants WHERE id = ?")
+pub async fn find_grant(db: impl Into<Source<'_>>, grant_id: i64) -> Result<Option<GrantOwner>, sqlx::Error> {
+    run!(db, |c| sqlx::query_as("SELECT application_id, user_id, customer_user_id FROM oauth_grants WHERE id = $1")
         .bind(grant_id)
-        .fetch_optional(db)
-        .await
+        .fetch_optional(&mut *c)
+        .await)
 }
 
 /// Revokes a grant and every access token issued from it; refresh tokens
 /// die with it (they are checked against the grant). Returns whether it was live.
 pub async fn revoke_grant(tx: &mut Write, grant_id: i64, reason: &str, now: i64) -> Result<bool, sqlx::Error> {
-    tx.makes_stale();
-    let done =
-        sqlx::query("UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(now)
-            .bind(reason)
-            .bind(grant_id)
-            .execute(&mut **tx)
-            .await?;
-    sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL")
+    tx.makes_stale().await?;
+    let done = run!(tx, |c| {
+        let done = sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
+        )
         .bind(now)
+        .bind(reason)
         .bind(grant_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        sqlx::query("UPDATE oauth_access_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(grant_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+        done
+    });
+    Ok(done == 1)
 }
 
 /// Revokes every grant `subject` gave `application_id`, with their access
@@ -319,47 +351,51 @@ pub async fn revoke_grants_of(
     subject: Subject,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    tx.makes_stale();
-    let grants = format!("SELECT id FROM oauth_grants WHERE application_id = ? AND {SUBJECT_IS}");
-    sqlx::query(&format!(
-        "UPDATE oauth_access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND grant_id IN ({grants})"
-    ))
-    .bind(now)
-    .bind(application_id)
-    .bind(subject.user_id())
-    .bind(subject.customer_user_id())
-    .execute(&mut **tx)
-    .await?;
-    let done = sqlx::query(&format!(
-        "UPDATE oauth_grants SET revoked_at = ?, revoked_reason = 'user'
-         WHERE revoked_at IS NULL AND id IN ({grants})"
-    ))
-    .bind(now)
-    .bind(application_id)
-    .bind(subject.user_id())
-    .bind(subject.customer_user_id())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
+    tx.makes_stale().await?;
+    let grants = format!("SELECT id FROM oauth_grants WHERE application_id = $2 AND {}", subject_is(subject, 3));
+    let tokens =
+        format!("UPDATE oauth_access_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN ({grants})");
+    let revoke = format!(
+        "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = 'user' WHERE revoked_at IS NULL AND id IN ({grants})"
+    );
+    let done = run!(tx, |c| {
+        sqlx::query(&tokens)
+            .bind(now)
+            .bind(application_id)
+            .bind(subject_id(subject))
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+        sqlx::query(&revoke)
+            .bind(now)
+            .bind(application_id)
+            .bind(subject_id(subject))
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    Ok(done)
 }
 
 /// Deletes the codes `subject` was issued for `application_id` and has not
 /// redeemed: revoking an authorization must not leave a code in flight
 /// that still turns into tokens. Returns how many.
 pub async fn delete_unredeemed_codes(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     application_id: i64,
     subject: Subject,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(&format!(
-        "DELETE FROM oauth_authorization_codes WHERE application_id = ? AND {SUBJECT_IS} AND used_at IS NULL"
-    ))
-    .bind(application_id)
-    .bind(subject.user_id())
-    .bind(subject.customer_user_id())
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
+    let sql = format!(
+        "DELETE FROM oauth_authorization_codes WHERE application_id = $1 AND {} AND used_at IS NULL",
+        subject_is(subject, 2)
+    );
+    let done = run!(db, |c| sqlx::query(&sql)
+        .bind(application_id)
+        .bind(subject_id(subject))
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(done)
 }
 
 /// Revokes every grant and access token of an application (a new client
@@ -371,43 +407,48 @@ pub async fn revoke_all_of_application(
     reason: &str,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    tx.makes_stale();
-    let tokens =
-        sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE application_id = ? AND revoked_at IS NULL")
-            .bind(now)
-            .bind(application_id)
-            .execute(&mut **tx)
-            .await?;
-    sqlx::query(
-        "UPDATE oauth_grants SET revoked_at = ?, revoked_reason = ? WHERE application_id = ? AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(application_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM oauth_authorization_codes WHERE application_id = ? AND used_at IS NULL")
+    tx.makes_stale().await?;
+    let tokens = run!(tx, |c| {
+        let tokens = sqlx::query(
+            "UPDATE oauth_access_tokens SET revoked_at = $1 WHERE application_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
         .bind(application_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(tokens.rows_affected())
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 WHERE application_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(application_id)
+        .execute(&mut *c)
+        .await?.rows_affected();
+        sqlx::query("DELETE FROM oauth_authorization_codes WHERE application_id = $1 AND used_at IS NULL")
+            .bind(application_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+        tokens
+    });
+    Ok(tokens)
 }
 
 // ---- consents ------------------------------------------------------------
 
 /// The scope `subject` last granted `application_id`, if remembered.
 pub async fn consent(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     application_id: i64,
     subject: Subject,
 ) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> =
-        sqlx::query_as(&format!("SELECT scope FROM oauth_consents WHERE application_id = ? AND {SUBJECT_IS}"))
-            .bind(application_id)
-            .bind(subject.user_id())
-            .bind(subject.customer_user_id())
-            .fetch_optional(db)
-            .await?;
+    let sql = format!("SELECT scope FROM oauth_consents WHERE application_id = $1 AND {}", subject_is(subject, 2));
+    let row: Option<(String,)> = run!(db, |c| sqlx::query_as(&sql)
+        .bind(application_id)
+        .bind(subject_id(subject))
+        .fetch_optional(&mut *c)
+        .await?);
     Ok(row.map(|r| r.0))
 }
 
@@ -419,32 +460,35 @@ pub async fn save_consent(
     scope: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    delete_consent(&mut **tx, application_id, subject).await?;
-    sqlx::query(
-        "INSERT INTO oauth_consents (application_id, user_id, customer_user_id, scope, granted_at) VALUES (?, ?, ?, ?, ?)",
+    delete_consent(&mut *tx, application_id, subject).await?;
+    run!(tx, |c| sqlx::query(
+        "INSERT INTO oauth_consents (application_id, user_id, customer_user_id, scope, granted_at)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(application_id)
     .bind(subject.user_id())
     .bind(subject.customer_user_id())
     .bind(scope)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
 pub async fn delete_consent(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     application_id: i64,
     subject: Subject,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(&format!("DELETE FROM oauth_consents WHERE application_id = ? AND {SUBJECT_IS}"))
+    let sql = format!("DELETE FROM oauth_consents WHERE application_id = $1 AND {}", subject_is(subject, 2));
+    let done = run!(db, |c| sqlx::query(&sql)
         .bind(application_id)
-        .bind(subject.user_id())
-        .bind(subject.customer_user_id())
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() > 0)
+        .bind(subject_id(subject))
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(done > 0)
 }
 
 /// An application a person has authorized: a remembered consent, a live
@@ -463,19 +507,19 @@ pub struct Authorized {
 }
 
 pub async fn authorized_by(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     subject: Subject,
     now: i64,
 ) -> Result<Vec<Authorized>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    let sql = format!(
         "WITH live AS (
-             SELECT application_id, COUNT(*) AS n, MIN(created_at) AS first, GROUP_CONCAT(scope, ' ') AS scopes
+             SELECT application_id, COUNT(*) AS n, MIN(created_at) AS first, string_agg(scope, ' ') AS scopes
              FROM oauth_grants
-             WHERE {SUBJECT_IS} AND revoked_at IS NULL AND expires_at > ?
+             WHERE {subject} AND revoked_at IS NULL AND expires_at > $2
              GROUP BY application_id
          ),
          mine AS (
-             SELECT application_id, scope, granted_at FROM oauth_consents WHERE {SUBJECT_IS}
+             SELECT application_id, scope, granted_at FROM oauth_consents WHERE {subject}
          ),
          ids AS (SELECT application_id FROM live UNION SELECT application_id FROM mine)
          SELECT a.id AS application_id, a.name, o.name AS organization,
@@ -487,13 +531,8 @@ pub async fn authorized_by(
          JOIN organizations o ON o.id = a.organization_id
          LEFT JOIN live ON live.application_id = ids.application_id
          LEFT JOIN mine ON mine.application_id = ids.application_id
-         ORDER BY a.name COLLATE NOCASE, a.id"
-    ))
-    .bind(subject.user_id())
-    .bind(subject.customer_user_id())
-    .bind(now)
-    .bind(subject.user_id())
-    .bind(subject.customer_user_id())
-    .fetch_all(db)
-    .await
+         ORDER BY lower(a.name), a.id",
+        subject = subject_is(subject, 1)
+    );
+    run!(db, |c| sqlx::query_as(&sql).bind(subject_id(subject)).bind(now).fetch_all(&mut *c).await)
 }

@@ -15,42 +15,103 @@ pub mod changes;
 pub mod cleanup;
 pub mod customer_users;
 pub mod grants;
+pub mod listen;
 pub mod organizations;
 pub mod outbox;
 pub mod roles;
 pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod token_writer;
 pub mod tokens;
 pub mod users;
 
 pub use changes::Changes;
 
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// The database: the connection pool, this process's write turn and the
-/// change signal the caches follow. Cheap to clone. Reads pass `&db` as an
-/// executor; writes begin with [`Db::write`].
+/// The database engine a [`Db`] talks to, chosen by its URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// `sqlite://…`: the embedded default, one writer at a time.
+    Sqlite,
+    /// `postgres://…`: for several instances sharing one database.
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a database URL names.
+    pub fn of_url(url: &str) -> Engine {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database: the connection pool of its engine, this process's write
+/// turn and the change signal the caches follow. Cheap to clone. Store
+/// functions read from `&db` and write through a [`Write`] from
+/// [`Db::write`].
+///
+/// One store function serves both engines: its SQL is written once in the
+/// dialect both understand (`$1` parameters, `ON CONFLICT`, `lower()`,
+/// `TRUE`/`FALSE`, `IS NOT DISTINCT FROM`), and [`run!`](crate::store::run)
+/// runs it on whichever connection the engine gives. Where the engines
+/// differ, the function asks [`Db::engine`] or [`Write::engine`].
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: SqlitePool,
-    /// Whose turn it is to write (see [`Db::write`]).
+    pool: Pool,
+    /// Whose turn it is to write on SQLite (see [`Db::write`]).
     turn: Arc<Mutex<()>>,
     changes: Arc<Changes>,
 }
 
 impl Db {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool, turn: Arc::default(), changes: Arc::default() }
+    fn new(pool: Pool) -> Self {
+        // On PostgreSQL the caches stay unused until this instance hears the
+        // others' changes (see `listen`).
+        let changes = match pool {
+            Pool::Sqlite(_) => Changes::default(),
+            Pool::Postgres(_) => Changes::untrusted(),
+        };
+        Self { pool, turn: Arc::default(), changes: Arc::new(changes) }
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// The PostgreSQL pool, for what only PostgreSQL has (notifications).
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
     }
 
     /// What the caches compare against: moves on after every committed
@@ -59,59 +120,146 @@ impl Db {
         &self.changes
     }
 
-    /// Begins a write transaction, the one way to write. It waits for this
-    /// process's write turn first, then takes SQLite's write lock with
-    /// `BEGIN IMMEDIATE`:
+    /// Begins a write transaction, the one way to write.
+    ///
+    /// On SQLite it waits for this process's write turn first, then takes
+    /// SQLite's write lock with `BEGIN IMMEDIATE`:
     /// - SQLite has a single writer; a connection that finds the lock taken
     ///   sleeps in its busy handler (1, 2, 5, 10 … ms), which showed as the
-    ///   token endpoint's tail latency under load (bench/results/). Waiting
-    ///   for the turn costs only the other transaction's time.
+    ///   token endpoint's tail latency under load. Waiting for the turn
+    ///   costs only the other transaction's time.
     /// - A deferred transaction that reads first and writes later can fail
     ///   with SQLITE_BUSY when another write commits in between, which no
     ///   busy handler retries; `IMMEDIATE` waits instead.
     ///
+    /// On PostgreSQL writes run side by side (READ COMMITTED); what must not
+    /// interleave is ordered by [`Write::makes_stale`] and
+    /// [`Write::relies_on_access`].
+    ///
     /// Never begin a second write while holding one: the turn is not
     /// re-entrant.
     pub async fn write(&self) -> Result<Write, sqlx::Error> {
-        let turn = Arc::clone(&self.turn).lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Write { tx, _turn: turn, stale: false, changes: Arc::clone(&self.changes) })
+        let (tx, turn) = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let turn = Arc::clone(&self.turn).lock_owned().await;
+                (Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?), Some(turn))
+            }
+            Pool::Postgres(pool) => (Tx::Postgres(pool.begin().await?), None),
+        };
+        Ok(Write { tx, _turn: turn, stale: false, access_lock: AccessLock::None, changes: Arc::clone(&self.changes) })
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
-/// A write transaction holding the process's write turn until it ends.
-/// Dropped without [`commit`](Write::commit), it rolls back.
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Which PostgreSQL advisory lock a write holds (see [`Write::makes_stale`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AccessLock {
+    None,
+    Shared,
+    Exclusive,
+}
+
+/// The key of the advisory lock that orders changes of access (revocations,
+/// deactivations, …) against the writes that record tokens.
+const ACCESS_LOCK_KEY: i64 = 0x706f_7374_6572_6e01; // "postern" + 1
+
+/// The channel on which PostgreSQL instances announce committed changes
+/// (see [`listen`]).
+pub const CHANGES_CHANNEL: &str = "postern_changes";
+
+/// A write transaction (holding, on SQLite, the process's write turn until
+/// it ends). Dropped without [`commit`](Write::commit), it rolls back.
 pub struct Write {
-    tx: Transaction<'static, Sqlite>,
-    _turn: OwnedMutexGuard<()>,
+    tx: Tx,
+    _turn: Option<OwnedMutexGuard<()>>,
     /// Set by the store functions whose write can make a cache stale.
     stale: bool,
+    access_lock: AccessLock,
     changes: Arc<Changes>,
 }
 
 impl Write {
+    pub fn engine(&self) -> Engine {
+        match self.tx {
+            Tx::Sqlite(_) => Engine::Sqlite,
+            Tx::Postgres(_) => Engine::Postgres,
+        }
+    }
+
     /// The transaction's connection, for the statements of a store function.
-    pub fn conn(&mut self) -> &mut sqlx::SqliteConnection {
-        &mut self.tx
+    pub fn conn(&mut self) -> Conn<'_> {
+        match &mut self.tx {
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Postgres(tx) => Conn::Postgres(tx),
+        }
     }
 
     /// Marks this transaction as one that, once committed, makes what the
-    /// caches keep stale. Called by the store functions that write such
-    /// rows, never by their callers.
-    pub(crate) fn makes_stale(&mut self) {
+    /// caches keep stale (on every instance). Called by the store functions
+    /// that write such rows, before their first statement, never by their
+    /// callers.
+    ///
+    /// On PostgreSQL it also takes the access lock exclusively, so that no
+    /// token is recorded between this change and its commit on the strength
+    /// of what it changes: a write that records a token holds the same lock
+    /// shared ([`Write::relies_on_access`]). SQLite's single writer gives
+    /// that order by itself.
+    pub(crate) async fn makes_stale(&mut self) -> Result<(), sqlx::Error> {
         self.stale = true;
+        if let Tx::Postgres(tx) = &mut self.tx {
+            if self.access_lock != AccessLock::Exclusive {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(ACCESS_LOCK_KEY).execute(&mut **tx).await?;
+                self.access_lock = AccessLock::Exclusive;
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks this transaction as one that records a token on the strength of
+    /// the application, person and grant it reads in the same transaction:
+    /// on PostgreSQL it takes the access lock shared, so that a revocation
+    /// or deactivation either commits before this write reads or waits for
+    /// it to end. Writes that record tokens do not wait for each other.
+    pub(crate) async fn relies_on_access(&mut self) -> Result<(), sqlx::Error> {
+        if let Tx::Postgres(tx) = &mut self.tx {
+            if self.access_lock == AccessLock::None {
+                sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(ACCESS_LOCK_KEY).execute(&mut **tx).await?;
+                self.access_lock = AccessLock::Shared;
+            }
+        }
+        Ok(())
     }
 
     /// Commits; then, if the transaction changed what the caches keep,
     /// tells them (after the commit, so that a read racing it cannot keep
-    /// the old row: see `cache::memo`).
+    /// the old row: see `cache::memo`). On PostgreSQL the other instances
+    /// are told by a notification sent with the commit.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let Write { tx, _turn, stale, changes } = self;
-        tx.commit().await?;
+        let Write { tx, _turn, stale, changes, .. } = self;
+        match tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(mut tx) => {
+                if stale {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHANGES_CHANNEL)
+                        .bind(listen::CHANGE)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?
+            }
+        }
         if stale {
             changes.publish();
         }
@@ -121,123 +269,169 @@ impl Write {
 
 impl std::fmt::Debug for Write {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Write").field("stale", &self.stale).finish_non_exhaustive()
+        f.debug_struct("Write").field("engine", &self.engine()).field("stale", &self.stale).finish_non_exhaustive()
     }
 }
 
-/// `&mut *write` is the transaction's connection, as for a `Transaction`.
-impl std::ops::Deref for Write {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
+/// A connection of either engine, for the statements of one store function.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// Where a store function runs its statements: the pool (`&db`, a
+/// connection is taken for the function's statements), an open write
+/// (`&mut write`), or a connection another store function was given.
+pub enum Source<'a> {
+    Db(&'a Db),
+    Conn(Conn<'a>),
+}
+
+impl<'a> From<&'a Db> for Source<'a> {
+    fn from(db: &'a Db) -> Self {
+        Source::Db(db)
     }
 }
 
-impl std::ops::DerefMut for Write {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
+impl<'a> From<&'a mut Write> for Source<'a> {
+    fn from(w: &'a mut Write) -> Self {
+        Source::Conn(w.conn())
     }
 }
 
-mod executor {
-    //! `&Db` reads like `&SqlitePool` (it delegates to the pool).
-    use super::Db;
-    use futures_core::stream::BoxStream;
-    use sqlx::sqlite::{SqliteQueryResult, SqliteRow, SqliteStatement, SqliteTypeInfo};
-    use sqlx::{Describe, Either, Execute, Executor, Sqlite};
-    use std::future::Future;
-    use std::pin::Pin;
-
-    type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-    impl<'c> Executor<'c> for &'c Db {
-        type Database = Sqlite;
-
-        fn fetch_many<'e, 'q: 'e, E>(
-            self,
-            query: E,
-        ) -> BoxStream<'e, Result<Either<SqliteQueryResult, SqliteRow>, sqlx::Error>>
-        where
-            'c: 'e,
-            E: 'q + Execute<'q, Sqlite>,
-        {
-            self.pool.fetch_many(query)
-        }
-
-        fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<SqliteRow>, sqlx::Error>>
-        where
-            'c: 'e,
-            E: 'q + Execute<'q, Sqlite>,
-        {
-            self.pool.fetch_optional(query)
-        }
-
-        fn prepare_with<'e, 'q: 'e>(
-            self,
-            sql: &'q str,
-            parameters: &'e [SqliteTypeInfo],
-        ) -> BoxFuture<'e, Result<SqliteStatement<'q>, sqlx::Error>>
-        where
-            'c: 'e,
-        {
-            self.pool.prepare_with(sql, parameters)
-        }
-
-        fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Sqlite>, sqlx::Error>>
-        where
-            'c: 'e,
-        {
-            self.pool.describe(sql)
-        }
-    }
-
-    /// `&mut write` runs statements in the write's transaction.
-    impl<'c> Executor<'c> for &'c mut super::Write {
-        type Database = Sqlite;
-
-        fn fetch_many<'e, 'q: 'e, E>(
-            self,
-            query: E,
-        ) -> BoxStream<'e, Result<Either<SqliteQueryResult, SqliteRow>, sqlx::Error>>
-        where
-            'c: 'e,
-            E: 'q + Execute<'q, Sqlite>,
-        {
-            self.conn().fetch_many(query)
-        }
-
-        fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<SqliteRow>, sqlx::Error>>
-        where
-            'c: 'e,
-            E: 'q + Execute<'q, Sqlite>,
-        {
-            self.conn().fetch_optional(query)
-        }
-
-        fn prepare_with<'e, 'q: 'e>(
-            self,
-            sql: &'q str,
-            parameters: &'e [SqliteTypeInfo],
-        ) -> BoxFuture<'e, Result<SqliteStatement<'q>, sqlx::Error>>
-        where
-            'c: 'e,
-        {
-            self.conn().prepare_with(sql, parameters)
-        }
-
-        fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Sqlite>, sqlx::Error>>
-        where
-            'c: 'e,
-        {
-            self.conn().describe(sql)
-        }
+impl<'a> From<&'a mut SqliteConnection> for Source<'a> {
+    fn from(c: &'a mut SqliteConnection) -> Self {
+        Source::Conn(Conn::Sqlite(c))
     }
 }
+
+impl<'a> From<&'a mut PgConnection> for Source<'a> {
+    fn from(c: &'a mut PgConnection) -> Self {
+        Source::Conn(Conn::Postgres(c))
+    }
+}
+
+/// The pool connection a store function holds while its statements run.
+#[derive(Default)]
+pub struct Held {
+    sqlite: Option<PoolConnection<Sqlite>>,
+    postgres: Option<PoolConnection<Postgres>>,
+}
+
+impl<'a> Source<'a> {
+    /// The connection to run on: the one given, or one taken from the pool
+    /// into `held` (returned to the pool when `held` is dropped).
+    pub async fn conn<'h>(self, held: &'h mut Held) -> Result<Conn<'h>, sqlx::Error>
+    where
+        'a: 'h,
+    {
+        Ok(match self {
+            Source::Conn(conn) => conn,
+            Source::Db(db) => match &db.pool {
+                Pool::Sqlite(pool) => Conn::Sqlite(held.sqlite.insert(pool.acquire().await?)),
+                Pool::Postgres(pool) => Conn::Postgres(held.postgres.insert(pool.acquire().await?)),
+            },
+        })
+    }
+}
+
+/// Runs `$body` with `$c` bound to the connection of `$source` (anything
+/// that is a [`Source`]: `&db`, `&mut write`, a connection), once for each
+/// engine: the body is the same text, type-checked against SQLite's and
+/// PostgreSQL's connection. `?` in the body returns from the store function.
+///
+/// ```ignore
+/// pub async fn find(db: impl Into<Source<'_>>, id: i64) -> Result<Option<Row>, sqlx::Error> {
+///     run!(db, |c| sqlx::query_as("SELECT … WHERE id = $1").bind(id).fetch_optional(&mut *c).await)
+/// }
+/// ```
+#[macro_export]
+macro_rules! run {
+    ($source:expr, |$c:ident| $body:expr) => {{
+        let mut held = $crate::store::Held::default();
+        let source: $crate::store::Source<'_> = $source.into();
+        match source.conn(&mut held).await? {
+            $crate::store::Conn::Sqlite($c) => $body,
+            $crate::store::Conn::Postgres($c) => $body,
+        }
+    }};
+}
+pub use crate::run;
+
+/// A value bound to a statement whose text is put together at run time (a
+/// grid's filters): [`Statement`] numbers the parameters, [`bind_values!`]
+/// binds them on either engine.
+#[derive(Debug, Clone)]
+pub enum Value<'a> {
+    Int(i64),
+    Text(std::borrow::Cow<'a, str>),
+    Bool(bool),
+}
+
+impl<'a> Value<'a> {
+    pub fn text(text: &'a str) -> Self {
+        Value::Text(std::borrow::Cow::Borrowed(text))
+    }
+
+    /// A `LIKE … ESCAPE '\'` pattern matching `text` anywhere, with `%`, `_`
+    /// and `\` in it taken literally. A NUL (which PostgreSQL's `text` cannot
+    /// hold) becomes U+0001: no stored name has control characters, so the
+    /// pattern matches nothing on either engine, as it should.
+    pub fn containing(text: &str) -> Self {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_").replace('\0', "\u{1}");
+        Value::Text(std::borrow::Cow::Owned(format!("%{escaped}%")))
+    }
+}
+
+/// SQL put together at run time, with its parameters numbered `$1, $2, …`
+/// as both engines read them.
+#[derive(Debug, Default)]
+pub struct Statement<'a> {
+    pub sql: String,
+    pub values: Vec<Value<'a>>,
+}
+
+impl<'a> Statement<'a> {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Self { sql: sql.into(), values: Vec::new() }
+    }
+
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends the placeholder of a new parameter holding `value`.
+    pub fn push_value(&mut self, value: Value<'a>) -> &mut Self {
+        self.values.push(value);
+        self.sql.push('$');
+        self.sql.push_str(&self.values.len().to_string());
+        self
+    }
+}
+
+/// Binds a [`Statement`]'s values to `$query` (a `sqlx::query` or
+/// `query_as` of either engine).
+#[macro_export]
+macro_rules! bind_values {
+    ($query:expr, $values:expr) => {{
+        let mut query = $query;
+        for value in $values {
+            query = match value {
+                $crate::store::Value::Int(v) => query.bind(*v),
+                $crate::store::Value::Text(v) => query.bind(v.as_ref()),
+                $crate::store::Value::Bool(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+pub use crate::bind_values;
 
 /// Why the database could not be opened or migrated.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("the database URL {url:?} is not a valid SQLite URL: {source}")]
+    #[error("the database URL {url:?} is not valid: {source}")]
     BadUrl { url: String, source: sqlx::Error },
     #[error("cannot create the database folder {path}: {source}")]
     Folder { path: String, source: std::io::Error },
@@ -247,8 +441,16 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Opens (creating if needed) the SQLite database in WAL mode with foreign keys on.
+/// Opens the database the URL names: PostgreSQL for `postgres://…`, else
+/// SQLite (created if needed, WAL, foreign keys on).
 pub async fn open(url: &str, max_connections: u32) -> Result<Db, OpenError> {
+    match Engine::of_url(url) {
+        Engine::Postgres => open_postgres(url, max_connections).await,
+        Engine::Sqlite => open_sqlite(url, max_connections).await,
+    }
+}
+
+async fn open_sqlite(url: &str, max_connections: u32) -> Result<Db, OpenError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|source| OpenError::BadUrl { url: url.to_owned(), source })?
         .create_if_missing(true)
@@ -267,14 +469,110 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Db, OpenError> {
         .max_connections(max_connections)
         .connect_with(options)
         .await
-        .map_err(|source| OpenError::Connect { url: url.to_owned(), source })?;
-    Ok(Db::new(pool))
+        .map_err(|source| OpenError::Connect { url: redact(url), source })?;
+    Ok(Db::new(Pool::Sqlite(pool)))
 }
 
-/// Applies the migrations in `migrations/` (embedded at build time).
+async fn open_postgres(url: &str, max_connections: u32) -> Result<Db, OpenError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|source| OpenError::BadUrl { url: redact(url), source })?
+        .application_name("postern");
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|source| OpenError::Connect { url: redact(url), source })?;
+    Ok(Db::new(Pool::Postgres(pool)))
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Applies the migrations of the database's engine (`migrations/sqlite/`
+/// or `migrations/postgres/`, embedded at build time). On PostgreSQL sqlx
+/// holds an advisory lock while it migrates, so instances that start
+/// together on an empty database migrate it once and all come up.
 pub async fn migrate(db: &Db) -> Result<(), OpenError> {
-    sqlx::migrate!("./migrations").run(&db.pool).await?;
+    // On PostgreSQL sqlx holds an advisory lock while it migrates: instances
+    // starting together on an empty database migrate once, the others wait
+    // and then find nothing left to do.
+    let mut migrator = migrations(db.engine());
+    // A newer Postern may have migrated further (a rolling upgrade, where
+    // an old instance restarts): migrations only add, so this one runs on.
+    migrator.set_ignore_missing(true);
+    match &db.pool {
+        Pool::Sqlite(pool) => migrator.run(pool).await?,
+        Pool::Postgres(pool) => migrator.run(pool).await?,
+    }
     Ok(())
+}
+
+/// This build's migrations for `engine`.
+fn migrations(engine: Engine) -> sqlx::migrate::Migrator {
+    match engine {
+        Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+/// How the database's schema compares with this build's migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Every migration of this build is applied, and no other.
+    Current,
+    /// A newer Postern migrated the database further (an upgrade under way).
+    Ahead,
+    /// Some of this build's migrations are not applied.
+    Behind,
+}
+
+/// Compares the applied migrations with this build's (for readiness).
+pub async fn schema(db: &Db) -> Result<Schema, sqlx::Error> {
+    let migrator = migrations(db.engine());
+    let applied: Vec<(i64,)> =
+        run!(db, |c| sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_all(&mut *c)
+            .await?);
+    let applied: std::collections::BTreeSet<i64> = applied.into_iter().map(|r| r.0).collect();
+    let ours: std::collections::BTreeSet<i64> =
+        migrator.iter().filter(|m| !m.migration_type.is_down_migration()).map(|m| m.version).collect();
+    Ok(if !ours.is_subset(&applied) {
+        Schema::Behind
+    } else if applied.len() > ours.len() {
+        Schema::Ahead
+    } else {
+        Schema::Current
+    })
+}
+
+/// Whether the database answers (`GET /healthz`).
+pub async fn ping(db: &Db) -> Result<(), sqlx::Error> {
+    run!(db, |c| sqlx::query("SELECT 1").execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Whether `key` can be a stored key. PostgreSQL's `text` cannot hold NUL
+/// (it answers SQLSTATE 22021) and every name Postern stores is checked for
+/// control characters first, so no stored key contains one: a lookup by such
+/// a key finds nothing, on both engines, without asking the database.
+pub fn storable(key: &str) -> bool {
+    !key.contains('\0')
+}
+
+/// True when the database refused a value it cannot store: PostgreSQL's
+/// "character not in repertoire" (NUL in text, 22021) or "untranslatable
+/// character" (22P05). The input was bad, not the server: a 4xx.
+pub fn is_unstorable_input(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")))
 }
 
 /// True when the error is a UNIQUE constraint violation (a 4xx, not a 5xx).

@@ -1,6 +1,6 @@
 //! The `email_outbox` table: every email Postern writes, and what became of it.
 
-use sqlx::SqliteExecutor;
+use super::{run, Source};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Email {
@@ -16,57 +16,64 @@ pub struct Email {
 }
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     recipient: &str,
     subject: &str,
     body: &str,
     status: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO email_outbox (recipient, subject, body, status, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(recipient)
-    .bind(subject)
-    .bind(body)
-    .bind(status)
-    .bind(now)
-    .fetch_one(db)
-    .await?;
+    let (id,): (i64,) = run!(db, |c| {
+        sqlx::query_as(
+            "INSERT INTO email_outbox (recipient, subject, body, status, created_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(recipient)
+        .bind(subject)
+        .bind(body)
+        .bind(status)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?
+    });
     Ok(id)
 }
 
-pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE email_outbox SET status = 'sent', error = NULL, sent_at = ? WHERE id = ?")
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn mark_sent(db: impl Into<Source<'_>>, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    run!(db, |c| {
+        sqlx::query("UPDATE email_outbox SET status = 'sent', error = NULL, sent_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    });
     Ok(())
 }
 
-pub async fn mark_failed(db: impl SqliteExecutor<'_>, id: i64, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE email_outbox SET status = 'failed', error = ? WHERE id = ?")
-        .bind(error)
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn mark_failed(db: impl Into<Source<'_>>, id: i64, error: &str) -> Result<(), sqlx::Error> {
+    run!(db, |c| {
+        sqlx::query("UPDATE email_outbox SET status = 'failed', error = $1 WHERE id = $2")
+            .bind(error)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    });
     Ok(())
 }
 
 /// The newest messages first.
-pub async fn list(db: impl SqliteExecutor<'_>, limit: i64, offset: i64) -> Result<Vec<Email>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn list(db: impl Into<Source<'_>>, limit: i64, offset: i64) -> Result<Vec<Email>, sqlx::Error> {
+    run!(db, |c| sqlx::query_as(
         "SELECT id, recipient, subject, body, status, error, created_at, sent_at FROM email_outbox
-         ORDER BY id DESC LIMIT ? OFFSET ?",
+         ORDER BY id DESC LIMIT $1 OFFSET $2",
     )
     .bind(limit)
     .bind(offset)
-    .fetch_all(db)
-    .await
+    .fetch_all(&mut *c)
+    .await)
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM email_outbox").fetch_one(db).await?;
+pub async fn count(db: impl Into<Source<'_>>) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = run!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM email_outbox").fetch_one(&mut *c).await?);
     Ok(n)
 }

@@ -1,7 +1,7 @@
 //! The `roles` table: named sets of permissions given to back-office users.
 
+use super::{run, Source};
 use crate::permissions::Level;
-use sqlx::SqliteExecutor;
 
 /// The built-in Administrator role (cannot be changed or deleted).
 pub const ADMINISTRATOR: i64 = 1;
@@ -39,62 +39,69 @@ pub struct RoleFields {
     pub app_delete: Level,
 }
 
-pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<Role>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} ORDER BY r.id")).fetch_all(db).await
+pub async fn list(db: impl Into<Source<'_>>) -> Result<Vec<Role>, sqlx::Error> {
+    let sql = format!("{SELECT} ORDER BY r.id");
+    run!(db, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await)
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Role>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(db).await
+pub async fn find(db: impl Into<Source<'_>>, id: i64) -> Result<Option<Role>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE r.id = $1");
+    run!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await)
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, role: &RoleFields, now: i64) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO roles (name, description, administrator, app_view, app_create, app_edit, app_delete, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&role.name)
-    .bind(&role.description)
-    .bind(role.administrator)
-    .bind(role.app_view)
-    .bind(role.app_create)
-    .bind(role.app_edit)
-    .bind(role.app_delete)
-    .bind(now)
-    .bind(now)
-    .fetch_one(db)
-    .await?;
+pub async fn insert(db: impl Into<Source<'_>>, role: &RoleFields, now: i64) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = run!(db, |c| {
+        sqlx::query_as(
+            "INSERT INTO roles (name, description, administrator, app_view, app_create, app_edit, app_delete,
+                                created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(&role.name)
+        .bind(&role.description)
+        .bind(role.administrator)
+        .bind(role.app_view)
+        .bind(role.app_create)
+        .bind(role.app_edit)
+        .bind(role.app_delete)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?
+    });
     Ok(id)
 }
 
 /// Updates a role that is not built in.
-pub async fn update(db: impl SqliteExecutor<'_>, id: i64, role: &RoleFields, now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE roles SET name = ?, description = ?, administrator = ?, app_view = ?, app_create = ?, app_edit = ?,
-             app_delete = ?, updated_at = ?
-         WHERE id = ? AND built_in = 0",
-    )
-    .bind(&role.name)
-    .bind(&role.description)
-    .bind(role.administrator)
-    .bind(role.app_view)
-    .bind(role.app_create)
-    .bind(role.app_edit)
-    .bind(role.app_delete)
-    .bind(now)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn update(db: impl Into<Source<'_>>, id: i64, role: &RoleFields, now: i64) -> Result<bool, sqlx::Error> {
+    let affected = run!(db, |c| {
+        sqlx::query(
+            "UPDATE roles SET name = $1, description = $2, administrator = $3, app_view = $4, app_create = $5,
+                 app_edit = $6, app_delete = $7, updated_at = $8
+             WHERE id = $9 AND NOT built_in",
+        )
+        .bind(&role.name)
+        .bind(&role.description)
+        .bind(role.administrator)
+        .bind(role.app_view)
+        .bind(role.app_create)
+        .bind(role.app_edit)
+        .bind(role.app_delete)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(affected == 1)
 }
 
 /// Deletes a role that is not built in and that no user has.
-pub async fn delete_unused(db: impl SqliteExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "DELETE FROM roles WHERE id = ? AND built_in = 0 AND NOT EXISTS (SELECT 1 FROM users WHERE role_id = ?)",
+pub async fn delete_unused(db: impl Into<Source<'_>>, id: i64) -> Result<bool, sqlx::Error> {
+    let affected = run!(db, |c| sqlx::query(
+        "DELETE FROM roles WHERE id = $1 AND NOT built_in AND NOT EXISTS (SELECT 1 FROM users WHERE role_id = $1)",
     )
     .bind(id)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(affected == 1)
 }

@@ -1,11 +1,10 @@
 //! The `oauth_access_tokens` table: every issued access token by `jti`.
 
 use super::applications::{usable_with, WITH_OWNER};
-use super::Write;
+use super::{run, Source, Write};
 use crate::model::audit::AuditEvent;
 use crate::model::{GrantType, Side};
 use crate::oauth::access_token::TokenRecord;
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 use std::collections::HashSet;
 
 pub struct NewAccessToken<'a> {
@@ -21,11 +20,11 @@ pub struct NewAccessToken<'a> {
     pub grant_id: Option<i64>,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, t: &NewAccessToken<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn insert(db: impl Into<Source<'_>>, t: &NewAccessToken<'_>) -> Result<(), sqlx::Error> {
+    run!(db, |c| sqlx::query(
         "INSERT INTO oauth_access_tokens
              (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at, grant_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(t.jti)
     .bind(t.application_id)
@@ -36,8 +35,9 @@ pub async fn insert(db: impl SqliteExecutor<'_>, t: &NewAccessToken<'_>) -> Resu
     .bind(t.issued_at)
     .bind(t.expires_at)
     .bind(t.grant_id)
-    .execute(db)
-    .await?;
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -72,31 +72,34 @@ pub struct IssuedToken {
 /// the `jti`s recorded; the others were refused.
 pub async fn record_issued(w: &mut Write, batch: &[IssuedToken]) -> Result<HashSet<String>, sqlx::Error> {
     let event = AuditEvent::TokenIssued.as_str();
-    let conn = w.conn();
     if batch.is_empty() {
         return Ok(HashSet::new());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO oauth_access_tokens
-             (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)
-         SELECT v.column1, v.column2, 'client_credentials', v.column3, v.column4, v.column5, v.column6, v.column7
-         FROM (",
-    );
-    query.push_values(batch, |mut row, t| {
-        row.push_bind(&t.jti)
-            .push_bind(t.application_id)
-            .push_bind(t.user_id)
-            .push_bind(t.customer_user_id)
-            .push_bind(&t.scope)
-            .push_bind(t.issued_at)
-            .push_bind(t.expires_at)
-            .push_bind(&t.secret_hash);
-    });
-    query.push(format!(") AS v, {WITH_OWNER} WHERE {} RETURNING jti", usable_with("v.column2", "v.column8")));
-    let recorded: HashSet<String> =
+    w.relies_on_access().await?;
+    // The VALUES list's columns are named column1 … column8 by both engines.
+    let tail = format!(") AS v, {WITH_OWNER} WHERE {} RETURNING jti", usable_with("v.column2", "v.column8"));
+    let recorded: HashSet<String> = run!(&mut *w, |c| {
+        let mut query = sqlx::QueryBuilder::new(
+            "INSERT INTO oauth_access_tokens
+                 (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)
+             SELECT v.column1, v.column2, 'client_credentials', v.column3, v.column4, v.column5, v.column6, v.column7
+             FROM (",
+        );
+        query.push_values(batch, |mut row, t| {
+            row.push_bind(&t.jti)
+                .push_bind(t.application_id)
+                .push_bind(t.user_id)
+                .push_bind(t.customer_user_id)
+                .push_bind(&t.scope)
+                .push_bind(t.issued_at)
+                .push_bind(t.expires_at)
+                .push_bind(&t.secret_hash);
+        });
+        query.push(&tail);
         // Not kept prepared: each batch size is another statement, and a
         // cache of hundreds of them per connection cost tens of megabytes.
-        query.build_query_scalar::<String>().persistent(false).fetch_all(&mut *conn).await?.into_iter().collect();
+        query.build_query_scalar::<String>().persistent(false).fetch_all(&mut *c).await?.into_iter().collect()
+    });
     let entries: Vec<super::audit::NewEntry<'_>> = batch
         .iter()
         .filter(|t| recorded.contains(&t.jti))
@@ -114,12 +117,13 @@ pub async fn record_issued(w: &mut Write, batch: &[IssuedToken]) -> Result<HashS
         })
         .collect();
     for chunk in entries.chunks(AUDIT_ROWS_PER_STATEMENT) {
-        super::audit::insert_many(&mut *conn, chunk).await?;
+        super::audit::insert_many(&mut *w, chunk).await?;
     }
     Ok(recorded)
 }
 
-/// SQLite binds at most 32,766 values per statement; 10 per audit row.
+/// SQLite binds at most 32,766 values per statement, PostgreSQL 65,535; 10
+/// per audit row.
 const AUDIT_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Whether a token may still be used: its record, its application and its user.
@@ -151,39 +155,41 @@ impl TokenStatus {
     }
 }
 
-pub async fn status(db: impl SqliteExecutor<'_>, jti: &str) -> Result<Option<TokenStatus>, sqlx::Error> {
-    sqlx::query_as(&format!(
+pub async fn status(db: impl Into<Source<'_>>, jti: &str) -> Result<Option<TokenStatus>, sqlx::Error> {
+    let sql = format!(
         "SELECT t.revoked_at IS NOT NULL AS revoked, a.active AS application_active, a.organization_id, a.kind AS side,
-                t.user_id, t.customer_user_id, COALESCE(u.enabled, c.enabled, 1) AS subject_enabled,
+                t.user_id, t.customer_user_id, COALESCE(u.enabled, c.enabled, TRUE) AS subject_enabled,
                 {} AS subject_belongs
          FROM oauth_access_tokens t
          JOIN oauth_applications a ON a.id = t.application_id
          LEFT JOIN users u ON u.id = t.user_id
          LEFT JOIN customer_users c ON c.id = t.customer_user_id
-         WHERE t.jti = ?",
+         WHERE t.jti = $1",
         super::organizations::belongs("t.user_id", "t.customer_user_id", "a.organization_id")
-    ))
-    .bind(jti)
-    .fetch_optional(db)
-    .await
+    );
+    run!(db, |c| sqlx::query_as(&sql).bind(jti).fetch_optional(&mut *c).await)
 }
 
 pub async fn revoke(w: &mut Write, jti: &str, now: i64) -> Result<bool, sqlx::Error> {
-    w.makes_stale();
-    let done = sqlx::query("UPDATE oauth_access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")
-        .bind(now)
-        .bind(jti)
-        .execute(w.conn())
-        .await?;
-    Ok(done.rows_affected() == 1)
+    w.makes_stale().await?;
+    let done = run!(w, |c| sqlx::query(
+        "UPDATE oauth_access_tokens SET revoked_at = $1 WHERE jti = $2 AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .bind(jti)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(done == 1)
 }
 
 /// Tokens issued and not yet expired or revoked.
-pub async fn count_live(db: impl SqliteExecutor<'_>, now: i64) -> Result<i64, sqlx::Error> {
-    let row: (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM oauth_access_tokens WHERE expires_at > ? AND revoked_at IS NULL")
-            .bind(now)
-            .fetch_one(db)
-            .await?;
+pub async fn count_live(db: impl Into<Source<'_>>, now: i64) -> Result<i64, sqlx::Error> {
+    let row: (i64,) = run!(db, |c| sqlx::query_as(
+        "SELECT COUNT(*) FROM oauth_access_tokens WHERE expires_at > $1 AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?);
     Ok(row.0)
 }

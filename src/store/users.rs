@@ -1,8 +1,7 @@
 //! The `users` table: back-office users, with their role's permissions.
 
-use super::Write;
+use super::{run, Source, Write};
 use crate::permissions::{Level, Permissions};
-use sqlx::SqliteExecutor;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
@@ -35,9 +34,10 @@ impl User {
 }
 
 /// The columns of [`User`], over `users u LEFT JOIN roles r`.
-pub const COLUMNS: &str = "u.id, u.username, u.email, COALESCE(r.administrator, 0) AS is_admin, u.enabled, u.created_at,
-     u.role_id, r.name AS role, u.language, COALESCE(r.app_view, 0) AS app_view, COALESCE(r.app_create, 0) AS app_create,
-     COALESCE(r.app_edit, 0) AS app_edit, COALESCE(r.app_delete, 0) AS app_delete";
+pub const COLUMNS: &str = "u.id, u.username, u.email, COALESCE(r.administrator, FALSE) AS is_admin, u.enabled,
+     u.created_at, u.role_id, r.name AS role, u.language, COALESCE(r.app_view, 0) AS app_view,
+     COALESCE(r.app_create, 0) AS app_create, COALESCE(r.app_edit, 0) AS app_edit,
+     COALESCE(r.app_delete, 0) AS app_delete";
 pub const FROM: &str = "users u LEFT JOIN roles r ON r.id = u.role_id";
 
 pub struct NewUser<'a> {
@@ -48,10 +48,10 @@ pub struct NewUser<'a> {
     pub language: &'a str,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, user: &NewUser<'_>, now: i64) -> Result<i64, sqlx::Error> {
-    let row: (i64,) = sqlx::query_as(
+pub async fn insert(db: impl Into<Source<'_>>, user: &NewUser<'_>, now: i64) -> Result<i64, sqlx::Error> {
+    let row: (i64,) = run!(db, |c| sqlx::query_as(
         "INSERT INTO users (username, email, password_hash, role_id, language, enabled, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
     )
     .bind(user.username)
     .bind(user.email)
@@ -59,9 +59,8 @@ pub async fn insert(db: impl SqliteExecutor<'_>, user: &NewUser<'_>, now: i64) -
     .bind(user.role_id)
     .bind(user.language)
     .bind(now)
-    .bind(now)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(&mut *c)
+    .await?);
     Ok(row.0)
 }
 
@@ -75,82 +74,88 @@ pub struct UserChanges<'a> {
 
 /// Changes a user; a disabled user's tokens stop at once (the caches follow).
 pub async fn update(w: &mut Write, id: i64, changes: &UserChanges<'_>, now: i64) -> Result<bool, sqlx::Error> {
-    w.makes_stale();
-    let done =
-        sqlx::query("UPDATE users SET email = ?, role_id = ?, language = ?, enabled = ?, updated_at = ? WHERE id = ?")
-            .bind(changes.email)
-            .bind(changes.role_id)
-            .bind(changes.language)
-            .bind(changes.enabled)
-            .bind(now)
-            .bind(id)
-            .execute(w.conn())
-            .await?;
-    Ok(done.rows_affected() == 1)
+    w.makes_stale().await?;
+    let affected = run!(w, |c| sqlx::query(
+        "UPDATE users SET email = $1, role_id = $2, language = $3, enabled = $4, updated_at = $5 WHERE id = $6"
+    )
+    .bind(changes.email)
+    .bind(changes.role_id)
+    .bind(changes.language)
+    .bind(changes.enabled)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(affected == 1)
 }
 
 pub async fn set_password(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     id: i64,
     password_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
-        .bind(password_hash)
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
+    run!(db, |c| {
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    });
     Ok(())
 }
 
 /// Enabled users whose role is an administrator role.
-pub async fn count_enabled_admins(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
-    let row: (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM users u JOIN roles r ON r.id = u.role_id WHERE u.enabled = 1 AND r.administrator = 1",
+pub async fn count_enabled_admins(db: impl Into<Source<'_>>) -> Result<i64, sqlx::Error> {
+    let row: (i64,) = run!(db, |c| sqlx::query_as(
+        "SELECT COUNT(*) FROM users u JOIN roles r ON r.id = u.role_id WHERE u.enabled AND r.administrator",
     )
-    .fetch_one(db)
-    .await?;
+    .fetch_one(&mut *c)
+    .await?);
     Ok(row.0)
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
-    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(db).await?;
+pub async fn count(db: impl Into<Source<'_>>) -> Result<i64, sqlx::Error> {
+    let row: (i64,) = run!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&mut *c).await?);
     Ok(row.0)
 }
 
-pub async fn find_by_username(db: impl SqliteExecutor<'_>, username: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM {FROM} WHERE u.username = ?"))
-        .bind(username)
-        .fetch_optional(db)
-        .await
+/// A user by user name, regardless of case.
+pub async fn find_by_username(db: impl Into<Source<'_>>, username: &str) -> Result<Option<User>, sqlx::Error> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE lower(u.username) = lower($1)");
+    run!(db, |c| sqlx::query_as(&sql).bind(username).fetch_optional(&mut *c).await)
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM {FROM} WHERE u.id = ?")).bind(id).fetch_optional(db).await
+pub async fn find(db: impl Into<Source<'_>>, id: i64) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE u.id = $1");
+    run!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await)
 }
 
-/// The user and password hash for a login attempt.
-pub async fn find_for_login(
-    db: impl SqliteExecutor<'_>,
-    username: &str,
-) -> Result<Option<(User, String)>, sqlx::Error> {
+/// The user and password hash for a login attempt (the user name matched
+/// regardless of case).
+pub async fn find_for_login(db: impl Into<Source<'_>>, username: &str) -> Result<Option<(User, String)>, sqlx::Error> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         user: User,
         password_hash: String,
     }
-    let row: Option<Row> =
-        sqlx::query_as(&format!("SELECT {COLUMNS}, u.password_hash FROM {FROM} WHERE u.username = ?"))
-            .bind(username)
-            .fetch_optional(db)
-            .await?;
+    let sql = format!("SELECT {COLUMNS}, u.password_hash FROM {FROM} WHERE lower(u.username) = lower($1)");
+    let row: Option<Row> = run!(db, |c| sqlx::query_as(&sql).bind(username).fetch_optional(&mut *c).await?);
     Ok(row.map(|r| (r.user, r.password_hash)))
 }
 
-/// One page of the users of an organization, by username, and how many
-/// there are in all (one statement; a second only for a page past the end).
+/// One page of the users of an organization, by username (regardless of
+/// case), and how many there are in all (one statement; a second only for a
+/// page past the end).
 pub async fn page_in_organization(
     db: &super::Db,
     organization_id: i64,
@@ -163,16 +168,13 @@ pub async fn page_in_organization(
         user: User,
         total: i64,
     }
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let sql = format!(
         "SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM {FROM} WHERE EXISTS (
-             SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = ?)
-         ORDER BY u.username LIMIT ? OFFSET ?"
-    ))
-    .bind(organization_id)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db)
-    .await?;
+             SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = $1)
+         ORDER BY lower(u.username) LIMIT $2 OFFSET $3"
+    );
+    let rows: Vec<Row> =
+        run!(db, |c| sqlx::query_as(&sql).bind(organization_id).bind(limit).bind(offset).fetch_all(&mut *c).await?);
     let total = match rows.first() {
         Some(row) => row.total,
         None if offset == 0 => 0,
@@ -184,7 +186,7 @@ pub async fn page_in_organization(
 /// Every user who shares an organization with `viewer_id`, by username, with
 /// the names (comma-separated) and ids of their organizations.
 pub async fn list_visible_to(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     viewer_id: i64,
 ) -> Result<Vec<(User, String, Vec<i64>)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
@@ -194,22 +196,23 @@ pub async fn list_visible_to(
         organizations: String,
         organization_ids: String,
     }
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    // The names in order of name: an aggregate's own ORDER BY (SQLite 3.44+,
+    // as bundled), since PostgreSQL does not promise to keep a subquery's.
+    let sql = format!(
         "SELECT {COLUMNS},
-                COALESCE((SELECT group_concat(name, ', ') FROM (SELECT o.name FROM organizations o
-                    JOIN user_organizations uo ON uo.organization_id = o.id WHERE uo.user_id = u.id ORDER BY o.name)), '')
+                COALESCE((SELECT string_agg(o.name, ', ' ORDER BY o.name) FROM organizations o
+                    JOIN user_organizations uo ON uo.organization_id = o.id WHERE uo.user_id = u.id), '')
                     AS organizations,
-                COALESCE((SELECT group_concat(organization_id) FROM user_organizations WHERE user_id = u.id), '')
+                COALESCE((SELECT string_agg(CAST(organization_id AS TEXT), ',') FROM user_organizations
+                    WHERE user_id = u.id), '')
                     AS organization_ids
          FROM {FROM}
          WHERE EXISTS (SELECT 1 FROM user_organizations mine JOIN user_organizations theirs
                            ON theirs.organization_id = mine.organization_id
-                       WHERE mine.user_id = ? AND theirs.user_id = u.id)
-         ORDER BY u.username COLLATE NOCASE"
-    ))
-    .bind(viewer_id)
-    .fetch_all(db)
-    .await?;
+                       WHERE mine.user_id = $1 AND theirs.user_id = u.id)
+         ORDER BY lower(u.username)"
+    );
+    let rows: Vec<Row> = run!(db, |c| sqlx::query_as(&sql).bind(viewer_id).fetch_all(&mut *c).await?);
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -219,25 +222,23 @@ pub async fn list_visible_to(
         .collect())
 }
 
-pub async fn count_in_organization(db: impl SqliteExecutor<'_>, organization_id: i64) -> Result<i64, sqlx::Error> {
-    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM user_organizations WHERE organization_id = ?")
-        .bind(organization_id)
-        .fetch_one(db)
-        .await?;
+pub async fn count_in_organization(db: impl Into<Source<'_>>, organization_id: i64) -> Result<i64, sqlx::Error> {
+    let row: (i64,) =
+        run!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM user_organizations WHERE organization_id = $1")
+            .bind(organization_id)
+            .fetch_one(&mut *c)
+            .await?);
     Ok(row.0)
 }
 
 pub async fn find_in_organization(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     organization_id: i64,
     user_id: i64,
 ) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE u.id = ? AND EXISTS (
-             SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = ?)"
-    ))
-    .bind(user_id)
-    .bind(organization_id)
-    .fetch_optional(db)
-    .await
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {FROM} WHERE u.id = $1 AND EXISTS (
+             SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = $2)"
+    );
+    run!(db, |c| sqlx::query_as(&sql).bind(user_id).bind(organization_id).fetch_optional(&mut *c).await)
 }

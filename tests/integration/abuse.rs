@@ -49,7 +49,7 @@ async fn sign_in(app: &TestApp, form: &(String, String), username: &str, passwor
 }
 
 async fn audit_rows(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.state.db).await.unwrap()
+    sql!(app.state.db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *c).await?)
 }
 
 /// ITEM 3a: 200 wrong passwords from one address. The limits refuse most of
@@ -89,11 +89,9 @@ async fn many_refused_sign_ins_write_a_bounded_number_of_audit_entries() {
     // The passwords checked (at most the account's burst, plus what refilled
     // meanwhile), one entry for the account's refusals, one for the address's.
     assert!(written <= i64::from(ACCOUNT_BURST) + 3, "{written} audit rows for {ATTEMPTS} attempts");
-    let refusals: Vec<(String, String)> =
-        sqlx::query_as("SELECT username, detail FROM audit_log WHERE event = 'login.failed' AND detail LIKE '%refused without checking%' ORDER BY id")
-            .fetch_all(&app.state.db)
-            .await
-            .unwrap();
+    let refusals: Vec<(String, String)> = sql!(app.state.db, |c| {
+        sqlx::query_as("SELECT username, detail FROM audit_log WHERE event = 'login.failed' AND detail LIKE '%refused without checking%' ORDER BY id").fetch_all(&mut *c).await?
+    });
     assert_eq!(refusals.len(), 2, "one note per refusing limit (the account, then the address): {refusals:?}");
     assert!(refusals.iter().all(|(user, _)| user == "admin"));
     assert!(

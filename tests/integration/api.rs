@@ -115,7 +115,7 @@ async fn revoked_unknown_and_deactivated_tokens_are_refused_at_once() {
     assert_eq!(app.api("/api/users", &token).await.status, StatusCode::OK);
     // SQL outside the store's writes (an operator's) is not seen until the
     // change is announced, as another process's change arrives.
-    sqlx::query("DELETE FROM oauth_access_tokens").execute(&app.state.db).await.unwrap();
+    sql!(app.state.db, |c| sqlx::query("DELETE FROM oauth_access_tokens").execute(&mut *c).await?.rows_affected());
     app.state.db.changes().publish();
     assert_invalid_token(&app.api("/api/users", &token).await);
 
@@ -189,6 +189,7 @@ async fn a_token_signed_by_another_key_is_refused() {
         private_key: dir.path().join("k"),
         public_key: dir.path().join("p"),
         retired_dir: None,
+        ..Default::default()
     };
     postern::keys::generate(&paths, false).unwrap();
     let other = SigningKey::from_pem(

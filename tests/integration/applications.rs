@@ -25,7 +25,10 @@ fn names(page: &Value) -> Vec<String> {
 }
 
 async fn count(app: &TestApp) -> i64 {
-    sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM oauth_applications").fetch_one(&app.state.db).await.unwrap().0
+    sql!(app.state.db, |c| sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM oauth_applications")
+        .fetch_one(&mut *c)
+        .await?)
+    .0
 }
 
 async fn token(app: &TestApp, client_id: &str, secret: &str) -> crate::harness::Response {
@@ -337,10 +340,11 @@ async fn roles_decide_what_a_user_may_do() {
 }
 
 async fn outbox(app: &TestApp) -> Vec<(String, String, String, String, Option<String>)> {
-    sqlx::query_as("SELECT recipient, subject, body, status, error FROM email_outbox ORDER BY id")
-        .fetch_all(&app.state.db)
-        .await
-        .unwrap()
+    sql!(app.state.db, |c| sqlx::query_as(
+        "SELECT recipient, subject, body, status, error FROM email_outbox ORDER BY id"
+    )
+    .fetch_all(&mut *c)
+    .await?)
 }
 
 #[tokio::test]
@@ -385,11 +389,11 @@ async fn creation_writes_an_email_to_the_owner_without_the_secret() {
     rpc_json(&app, &cookies, "save_email_configuration", save("", "", "")).await;
     let de = json!({ "form": { "csrf_token": csrf, "language": "de", "subject": "Neue Anwendung {{application_name}}", "body": "", "override_recipient": "" } });
     assert_eq!(rpc_json(&app, &cookies, "save_email_configuration", de).await.status, StatusCode::OK);
-    sqlx::query("UPDATE users SET language = 'de' WHERE id = ?")
+    sql!(app.state.db, |c| sqlx::query("UPDATE users SET language = 'de' WHERE id = $1")
         .bind(app.admin_id)
-        .execute(&app.state.db)
-        .await
-        .unwrap();
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     create(&app, &cookies, form(&csrf, "Dritte")).await;
     let (recipient, subject, body, ..) = outbox(&app).await.pop().unwrap();
     assert_eq!((recipient.as_str(), subject.as_str()), ("admin@example.com", "Neue Anwendung Dritte"));

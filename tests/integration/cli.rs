@@ -167,7 +167,10 @@ fn a_database_that_cannot_be_migrated_stops_the_server() {
         // A table in the way of the first migration.
         let url = format!("sqlite://{}", dir.path().join("var/postern.db").display());
         let db = postern::store::open(&url, 1).await.unwrap();
-        sqlx::query("CREATE TABLE organizations (something TEXT)").execute(&db).await.unwrap();
+        sql!(db, |c| sqlx::query("CREATE TABLE organizations (something TEXT)")
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
         db.close().await;
     });
     let output = postern(dir.path()).arg("serve").env("LEPTOS_SITE_ADDR", "127.0.0.1:0").output().unwrap();

@@ -38,6 +38,7 @@ fn shared_keys() -> &'static (PathBuf, PathBuf) {
             private_key: dir.join("oauth_private.key"),
             public_key: dir.join("oauth_public.key"),
             retired_dir: None,
+            ..Default::default()
         };
         postern::keys::generate(&paths, false).unwrap();
         (paths.private_key, paths.public_key)
@@ -99,7 +100,10 @@ impl TestApp {
     async fn build_with(with_keys: bool, edit: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
-        config.database.url = format!("sqlite://{}", dir.path().join("postern.db").display());
+        config.database.url = match std::env::var("POSTERN_TEST_POSTGRES") {
+            Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
+            _ => format!("sqlite://{}", dir.path().join("postern.db").display()),
+        };
         config.server.public_url = Some("http://postern.test".into());
         if with_keys {
             let (private, public) = shared_keys();
@@ -112,6 +116,7 @@ impl TestApp {
         edit(&mut config);
         let db = store::open(&config.database.url, 4).await.unwrap();
         store::migrate(&db).await.unwrap();
+        store::listen::spawn(&db);
         let keys = KeyStore::load(&config.keys);
         let mut state = AppState::new(db, config, keys);
         state.clock = postern::clock::Clock::manual();
@@ -224,6 +229,43 @@ impl TestApp {
         .await
     }
 
+    /// Whether this instance runs on PostgreSQL (`POSTERN_TEST_POSTGRES`).
+    pub fn on_postgres(&self) -> bool {
+        self.state.db.engine() == store::Engine::Postgres
+    }
+
+    /// Another instance on this one's database, with its own pool, caches
+    /// and change listener (PostgreSQL: several instances behind a load
+    /// balancer). It returns once that instance hears the others' changes.
+    pub async fn second_instance(&self) -> TestApp {
+        let config = (*self.state.config).clone();
+        let db = store::open(&config.database.url, 4).await.unwrap();
+        store::listen::spawn(&db);
+        let keys = KeyStore::load(&config.keys);
+        let mut state = AppState::new(db, config, keys);
+        state.clock = postern::clock::Clock::manual();
+        let router = postern::server::router(state.clone());
+        let other = TestApp {
+            state,
+            router,
+            admin_id: self.admin_id,
+            organization_id: self.organization_id,
+            _dir: tempfile::tempdir().unwrap(),
+        };
+        other.wait_until_listening().await;
+        other
+    }
+
+    /// Waits (at most 10 s) until this instance trusts its caches, i.e. it
+    /// hears the other instances' changes.
+    pub async fn wait_until_listening(&self) {
+        let started = std::time::Instant::now();
+        while !store::Changes::trusted(self.state.db.changes().generation()) {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "the change listener never came up");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn public_key_pem(&self) -> String {
         std::fs::read_to_string(&self.state.config.keys.public_key).unwrap()
     }
@@ -239,4 +281,20 @@ pub fn claims(token: &str) -> serde_json::Value {
     let payload = token.split('.').nth(1).expect("a JWT has three parts");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
     serde_json::from_slice(&bytes).unwrap()
+}
+
+/// A new, empty database on the PostgreSQL server `server` (a URL naming
+/// its maintenance database, e.g. `postgres://postgres@localhost/postgres`),
+/// for one test; the throw-away cluster of the test script goes with them.
+async fn fresh_postgres_database(server: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("postern_test_{:016x}", rand::random::<u64>());
+    let mut admin = sqlx::PgConnection::connect(server).await.expect("the test PostgreSQL server answers");
+    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(server).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
 }

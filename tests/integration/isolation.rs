@@ -96,8 +96,9 @@ async fn a_person_of_another_organization_cannot_authorize_its_application_nor_r
     assert!(query_param(&back, "error_description").unwrap().contains("organization"), "{back}");
     assert_eq!(query_param(&back, "iss").as_deref(), Some(BACKOFFICE_ISSUER));
     assert!(query_param(&back, "code").is_none());
-    let codes: (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM oauth_authorization_codes").fetch_one(&app.state.db).await.unwrap();
+    let codes: (i64,) = sql!(app.state.db, |c| sqlx::query_as("SELECT COUNT(*) FROM oauth_authorization_codes")
+        .fetch_one(&mut *c)
+        .await?);
     assert_eq!(codes.0, 0, "no code was issued to Bob");
 }
 
@@ -506,8 +507,9 @@ async fn privilege_changes_are_audited() {
     let role = json!({ "form": { "csrf_token": csrf, "id": null, "name": "Auditor", "description": "", "administrator": false,
         "view": "Organization", "create": "None", "edit": "None", "delete": "None" } });
     assert_eq!(rpc_json(&app, &admin, "save_role", role).await.status, StatusCode::OK);
-    let auditor: (i64,) =
-        sqlx::query_as("SELECT id FROM roles WHERE name = 'Auditor'").fetch_one(&app.state.db).await.unwrap();
+    let auditor: (i64,) = sql!(app.state.db, |c| sqlx::query_as("SELECT id FROM roles WHERE name = 'Auditor'")
+        .fetch_one(&mut *c)
+        .await?);
     let promote = json!({ "form": { "csrf_token": csrf, "id": auditor.0, "name": "Auditor", "description": "", "administrator": true,
         "view": "Organization", "create": "None", "edit": "None", "delete": "None" } });
     assert_eq!(rpc_json(&app, &admin, "save_role", promote).await.status, StatusCode::OK);
@@ -529,11 +531,10 @@ async fn privilege_changes_are_audited() {
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
 
     let entries: Vec<(String, String)> =
-        sqlx::query_as("SELECT event, detail FROM audit_log WHERE user_id = ? ORDER BY id")
+        sql!(app.state.db, |c| sqlx::query_as("SELECT event, detail FROM audit_log WHERE user_id = $1 ORDER BY id")
             .bind(app.admin_id)
-            .fetch_all(&app.state.db)
-            .await
-            .unwrap();
+            .fetch_all(&mut *c)
+            .await?);
     let find = |event: &str| entries.iter().filter(|(e, _)| e == event).map(|(_, d)| d.clone()).collect::<Vec<_>>();
     assert!(find("role.created").iter().any(|d| d.contains("\"Auditor\": administrator no")), "{entries:?}");
     assert!(

@@ -126,6 +126,7 @@ async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_t
         private_key: dir.path().join("oauth_private.key"),
         public_key: dir.path().join("oauth_public.key"),
         retired_dir: None,
+        ..Default::default()
     };
     let first_kid = postern::keys::generate(&paths, false).unwrap();
     let app = TestApp::with_config(|c| c.keys = paths.clone()).await;
@@ -563,7 +564,10 @@ async fn cleanup_removes_what_expired_and_keeps_the_audit_log() {
         .unwrap();
     let count = |table: &'static str| {
         let db = app.state.db.clone();
-        async move { sqlx::query_as::<_, (i64,)>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db).await.unwrap().0 }
+        async move {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            sql!(db, |c| sqlx::query_as::<_, (i64,)>(&sql).fetch_one(&mut *c).await?).0
+        }
     };
     let audit_before = count("audit_log").await;
 

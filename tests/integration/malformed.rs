@@ -426,23 +426,35 @@ fn base64_of(text: &str) -> String {
 
 /// Every row of every table but the audit log, as text.
 async fn snapshot(app: &TestApp) -> BTreeMap<String, Vec<String>> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'audit_log' ORDER BY name",
-    )
-    .fetch_all(&app.state.db)
-    .await
-    .unwrap();
     let mut all = BTreeMap::new();
+    if app.on_postgres() {
+        let tables: Vec<String> = sql!(app.state.db, |c| sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name <> 'audit_log' ORDER BY 1"
+        )
+        .fetch_all(&mut *c)
+        .await?);
+        for table in tables {
+            // A row as PostgreSQL writes it: every column, in order.
+            let sql = format!("SELECT t::text FROM \"{table}\" t ORDER BY 1");
+            let rows: Vec<String> = sql!(app.state.db, |c| sqlx::query_scalar(&sql).fetch_all(&mut *c).await?);
+            all.insert(table, rows);
+        }
+        return all;
+    }
+    let tables: Vec<String> = sql!(app.state.db, |c| {
+        sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'audit_log' ORDER BY name",
+    ).fetch_all(&mut *c).await?
+    });
     for table in tables {
-        let columns: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{table}')"))
-            .fetch_all(&app.state.db)
-            .await
-            .unwrap();
+        let sql = format!("SELECT name FROM pragma_table_info('{table}')");
+        let columns: Vec<String> = sql!(app.state.db, |c| sqlx::query_scalar(&sql).fetch_all(&mut *c).await?);
         let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || ',' || ");
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {row} FROM \"{table}\" ORDER BY 1"))
-            .fetch_all(&app.state.db)
-            .await
-            .unwrap();
+        let rows: Vec<String> =
+            sql!(app.state.db, |c| sqlx::query_scalar(&format!("SELECT {row} FROM \"{table}\" ORDER BY 1"))
+                .fetch_all(&mut *c)
+                .await?);
         all.insert(table, rows);
     }
     all

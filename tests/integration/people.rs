@@ -18,7 +18,7 @@ fn user_form(csrf: &str, id: Option<i64>, username: &str, organization_ids: Vec<
 }
 
 async fn users(app: &TestApp) -> i64 {
-    sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM users").fetch_one(&app.state.db).await.unwrap().0
+    sql!(app.state.db, |c| sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM users").fetch_one(&mut *c).await?).0
 }
 
 fn field(response: &crate::harness::Response) -> String {
@@ -211,10 +211,10 @@ async fn organizations_and_customer_users() {
     assert_eq!(off.status, StatusCode::OK);
     assert_eq!(app.token_form(&body).await.status, StatusCode::UNAUTHORIZED);
     // The email went to the customer, in their language's template (French falls back to English).
-    let (recipient,): (String,) = sqlx::query_as("SELECT recipient FROM email_outbox ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let (recipient,): (String,) =
+        sql!(app.state.db, |c| sqlx::query_as("SELECT recipient FROM email_outbox ORDER BY id DESC LIMIT 1")
+            .fetch_one(&mut *c)
+            .await?);
     assert_eq!(recipient, "shopper@shop.example");
 }
 
@@ -234,8 +234,12 @@ async fn applications_pages_warn_about_missing_or_exposed_keys() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let (private, public) = (dir.path().join("private.key"), dir.path().join("public.key"));
-    let paths =
-        postern::config::KeysConfig { private_key: private.clone(), public_key: public.clone(), retired_dir: None };
+    let paths = postern::config::KeysConfig {
+        private_key: private.clone(),
+        public_key: public.clone(),
+        retired_dir: None,
+        ..Default::default()
+    };
     postern::keys::generate(&paths, false).unwrap();
     std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).unwrap();
     let app = TestApp::with_config(|c| {

@@ -44,7 +44,7 @@ async fn all_at_once(app: &TestApp, n: usize, body: &str) -> Vec<(StatusCode, Va
 }
 
 async fn scalar(app: &TestApp, sql: &str, bind: &str) -> i64 {
-    sqlx::query_scalar(sql).bind(bind).fetch_one(&app.state.db).await.unwrap()
+    sql!(app.state.db, |c| sqlx::query_scalar(sql).bind(bind).fetch_one(&mut *c).await?)
 }
 
 /// A code of `third_party` with its PKCE verifier.
@@ -78,9 +78,9 @@ async fn a_code_redeemed_by_20_concurrent_requests_gives_exactly_one_token() {
         assert_eq!((*status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{body}");
     }
     let client = &third_party.client_id;
-    let tokens = "SELECT COUNT(*) FROM oauth_access_tokens t JOIN oauth_applications a ON a.id = t.application_id WHERE a.client_id = ?";
+    let tokens = "SELECT COUNT(*) FROM oauth_access_tokens t JOIN oauth_applications a ON a.id = t.application_id WHERE a.client_id = $1";
     assert_eq!(scalar(&app, tokens, client).await, 1, "one access token recorded");
-    let grants = "SELECT COUNT(*) FROM oauth_grants g JOIN oauth_applications a ON a.id = g.application_id WHERE a.client_id = ?";
+    let grants = "SELECT COUNT(*) FROM oauth_grants g JOIN oauth_applications a ON a.id = g.application_id WHERE a.client_id = $1";
     assert_eq!(scalar(&app, grants, client).await, 1, "one grant");
     // The other 19 were replays of a used code: the grant is revoked (RFC 6749 §4.1.2).
     let access = won[0].1["access_token"].as_str().unwrap();
@@ -125,7 +125,7 @@ async fn a_refresh_token_used_concurrently_succeeds_at_most_once_and_the_family_
         assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     }
     let revoked = "SELECT COUNT(*) FROM oauth_grants g JOIN oauth_applications a ON a.id = g.application_id
-                   WHERE a.client_id = ? AND g.revoked_at IS NOT NULL";
+                   WHERE a.client_id = $1 AND g.revoked_at IS NOT NULL";
     assert_eq!(scalar(&app, revoked, &third_party.client_id).await, 1);
 }
 
@@ -162,10 +162,10 @@ async fn two_applications_created_at_once_with_one_name_give_one_success_and_one
         let error: Value = serde_json::from_str(&answers[1].1).unwrap();
         assert_eq!(error["Invalid"]["field"], "name", "{error}");
         assert_eq!(error["Invalid"]["message"], postern::service::applications::NAME_TAKEN);
-        let count = scalar(&app, "SELECT COUNT(*) FROM oauth_applications WHERE name = ?", &name).await;
+        let count = scalar(&app, "SELECT COUNT(*) FROM oauth_applications WHERE name = $1", &name).await;
         assert_eq!(count, 1);
     }
-    let audited = "SELECT COUNT(*) FROM audit_log WHERE event = ?";
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE event = $1";
     assert_eq!(scalar(&app, audited, "application.created").await, 5, "the refused twin left no trace");
 }
 
@@ -181,13 +181,12 @@ async fn no_token_is_issued_after_a_deactivation_is_committed() {
         rpc_json(&app, &cookies, "create_application", json!({ "form": form(&csrf, "Switched off") })).await.json();
     let (client_id, secret) =
         (created["client_id"].as_str().unwrap().to_owned(), created["client_secret"].as_str().unwrap().to_owned());
-    let id: i64 = sqlx::query_scalar("SELECT id FROM oauth_applications WHERE client_id = ?")
+    let id: i64 = sql!(app.state.db, |c| sqlx::query_scalar("SELECT id FROM oauth_applications WHERE client_id = $1")
         .bind(&client_id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+        .fetch_one(&mut *c)
+        .await?);
     let body = format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
-    let tokens = "SELECT COUNT(*) FROM oauth_access_tokens t JOIN oauth_applications a ON a.id = t.application_id WHERE a.client_id = ?";
+    let tokens = "SELECT COUNT(*) FROM oauth_access_tokens t JOIN oauth_applications a ON a.id = t.application_id WHERE a.client_id = $1";
 
     // Eight clients ask for tokens without pause while the owner deactivates the application.
     let stop = Arc::new(AtomicBool::new(false));

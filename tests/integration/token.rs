@@ -52,11 +52,10 @@ async fn form_body_returns_a_verifiable_rs256_jwt() {
 
     // The application's "last used at" is set.
     let (last_used,): (Option<i64>,) =
-        sqlx::query_as("SELECT last_used_at FROM oauth_applications WHERE client_id = ?")
+        sql!(app.state.db, |c| sqlx::query_as("SELECT last_used_at FROM oauth_applications WHERE client_id = $1")
             .bind(&id)
-            .fetch_one(&app.state.db)
-            .await
-            .unwrap();
+            .fetch_one(&mut *c)
+            .await?);
     assert!(last_used.is_some_and(|t| t >= claims["iat"].as_i64().unwrap()));
 
     // Recorded by jti, so that it can be revoked.
@@ -214,7 +213,11 @@ async fn inactive_application_is_401_invalid_client() {
 async fn disabled_owner_cannot_get_tokens() {
     let app = TestApp::new().await;
     let (id, secret) = app.create_app("Owner gone").await;
-    sqlx::query("UPDATE users SET enabled = 0 WHERE id = ?").bind(app.admin_id).execute(&app.state.db).await.unwrap();
+    sql!(app.state.db, |c| sqlx::query("UPDATE users SET enabled = FALSE WHERE id = $1")
+        .bind(app.admin_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     let response =
         app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
     assert_error(&response, StatusCode::UNAUTHORIZED, "invalid_client");
@@ -263,15 +266,20 @@ async fn without_keys_the_server_answers_no_encryption_key() {
 async fn secrets_are_stored_only_as_hashes() {
     let app = TestApp::new().await;
     let (id, secret) = app.create_app("Hashed").await;
-    let (stored,): (Vec<u8>,) = sqlx::query_as("SELECT secret_hash FROM oauth_applications WHERE client_id = ?")
-        .bind(&id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let (stored,): (Vec<u8>,) =
+        sql!(app.state.db, |c| sqlx::query_as("SELECT secret_hash FROM oauth_applications WHERE client_id = $1")
+            .bind(&id)
+            .fetch_one(&mut *c)
+            .await?);
     assert_eq!(stored.len(), 32);
     assert_ne!(stored, secret.as_bytes());
-    let dump: Vec<(String,)> =
-        sqlx::query_as("SELECT quote(secret_hash) FROM oauth_applications").fetch_all(&app.state.db).await.unwrap();
+    // Every stored byte of the table, as text (PostgreSQL: whole rows).
+    let dump_sql = if app.on_postgres() {
+        "SELECT a::text FROM oauth_applications a"
+    } else {
+        "SELECT quote(secret_hash) FROM oauth_applications"
+    };
+    let dump: Vec<(String,)> = sql!(app.state.db, |c| sqlx::query_as(dump_sql).fetch_all(&mut *c).await?);
     assert!(dump.iter().all(|(row,)| !row.contains(&secret)));
 }
 
@@ -297,12 +305,12 @@ async fn duplicate_name_for_the_same_owner_is_refused() {
     .unwrap_err();
     assert_eq!(err.to_string(), "The application with the given name already exists.");
     let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM oauth_applications").fetch_one(&app.state.db).await.unwrap();
+        sql!(app.state.db, |c| sqlx::query_as("SELECT COUNT(*) FROM oauth_applications").fetch_one(&mut *c).await?);
     assert_eq!(count, 1, "nothing half-written");
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.state.db).await.unwrap()
+    sql!(app.state.db, |c| sqlx::query_scalar(sql).fetch_one(&mut *c).await?)
 }
 
 /// The token endpoint keeps applications in memory. A change it did not
@@ -318,18 +326,19 @@ async fn a_change_behind_the_servers_back_issues_no_token() {
     let tokens = "SELECT COUNT(*) FROM oauth_access_tokens";
     let issued = "SELECT COUNT(*) FROM audit_log WHERE event = 'token.issued'";
 
-    let set = |sql: &'static str| {
+    let set = |sql: String| {
         let (db, id) = (app.state.db.clone(), id.clone());
-        async move { sqlx::query(sql).bind(id).execute(&db).await.unwrap() }
+        async move { sql!(db, |c| sqlx::query(&sql).bind(id).execute(&mut *c).await?.rows_affected()) }
     };
-    set("UPDATE oauth_applications SET active = 0 WHERE client_id = ?").await;
+    let zeros = if app.on_postgres() { "decode(repeat('00', 32), 'hex')" } else { "zeroblob(32)" };
+    set("UPDATE oauth_applications SET active = FALSE WHERE client_id = $1".into()).await;
     assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
     assert_eq!((count(&app, tokens).await, count(&app, issued).await), (1, 1), "nothing recorded for the refusal");
 
-    set("UPDATE oauth_applications SET active = 1 WHERE client_id = ?").await;
+    set("UPDATE oauth_applications SET active = TRUE WHERE client_id = $1".into()).await;
     assert_eq!(app.token_form(&body).await.status, StatusCode::OK, "reactivation is seen too");
 
-    set("UPDATE oauth_applications SET secret_hash = zeroblob(32) WHERE client_id = ?").await;
+    set(format!("UPDATE oauth_applications SET secret_hash = {zeros} WHERE client_id = $1")).await;
     assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
     assert_error(&app.token_form(&body).await, StatusCode::UNAUTHORIZED, "invalid_client");
     assert_eq!((count(&app, tokens).await, count(&app, issued).await), (2, 2));
@@ -363,15 +372,16 @@ async fn concurrent_token_requests_are_each_recorded_with_their_audit_entry() {
     jtis.dedup();
     assert_eq!(jtis.len(), 40, "40 distinct tokens");
     let mut stored: Vec<String> =
-        sqlx::query_scalar("SELECT jti FROM oauth_access_tokens ORDER BY jti").fetch_all(&app.state.db).await.unwrap();
+        sql!(app.state.db, |c| sqlx::query_scalar("SELECT jti FROM oauth_access_tokens ORDER BY jti")
+            .fetch_all(&mut *c)
+            .await?);
     stored.sort();
     assert_eq!(stored, jtis, "every answered token is recorded, nothing else");
-    let entries: Vec<(String, String, String, String)> = sqlx::query_as(
+    let entries: Vec<(String, String, String, String)> = sql!(app.state.db, |c| {
+        sqlx::query_as(
         "SELECT detail, application_name, client_id, username FROM audit_log WHERE event = 'token.issued' ORDER BY detail",
-    )
-    .fetch_all(&app.state.db)
-    .await
-    .unwrap();
+    ).fetch_all(&mut *c).await?
+    });
     assert_eq!(entries.len(), 40);
     for (detail, name, client, owner) in &entries {
         assert!(jtis.iter().any(|jti| detail.ends_with(&format!("jti {jti}"))), "{detail}");

@@ -29,6 +29,16 @@ impl Params {
                 printable(&name)
             )));
         }
+        // RFC 6749 Appendix A: every parameter of these endpoints is printable
+        // (VSCHAR, NQCHAR or a URI reference). A control character is no
+        // value we could have issued or registered, and NUL cannot even be
+        // stored in PostgreSQL's text: refused here, the same on both engines.
+        if name.chars().chain(value.chars()).any(|c| c.is_ascii_control()) {
+            return Err(OAuthError::invalid_request(format!(
+                "The parameter \"{}\" contains a control character.",
+                printable(&name)
+            )));
+        }
         if !value.is_empty() {
             self.0.insert(name, value);
         }
@@ -193,6 +203,19 @@ mod tests {
         let err = TokenRequest::parse(&params, None).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest);
         assert!(err.description.contains("client_id"));
+    }
+    #[test]
+    fn control_characters_are_invalid_request_in_any_body() {
+        for body in [&b"grant_type=client_credentials&client_id=a%00b"[..], b"client_id=x&scope=a%0Ab", b"na%00me=v"] {
+            let err = Params::from_form(body).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidRequest, "{}", String::from_utf8_lossy(body));
+            assert!(err.description.contains("control character"));
+            assert!(!err.description.contains('\0'), "the description never echoes the character");
+        }
+        let err = Params::from_json(b"{\"client_id\": \"a\\u0000b\"}").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        // Printable Unicode stays allowed (a name, a state value).
+        assert!(Params::from_form("state=%C3%A9t%C3%A9".as_bytes()).is_ok());
     }
 
     #[test]

@@ -42,10 +42,9 @@ pub fn form(csrf: &str, name: &str) -> Value {
 }
 
 pub async fn id_of(app: &TestApp, client_id: &str) -> i64 {
-    sqlx::query_as::<_, (i64,)>("SELECT id FROM oauth_applications WHERE client_id = ?")
+    sql!(app.state.db, |c| sqlx::query_as::<_, (i64,)>("SELECT id FROM oauth_applications WHERE client_id = $1")
         .bind(client_id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap()
-        .0
+        .fetch_one(&mut *c)
+        .await?)
+    .0
 }

@@ -1,6 +1,10 @@
-//! The signing keys on disk (docs/architecture.md#signing-keys): generating
-//! them, loading them, and telling the back office when they are missing or too
-//! open.
+//! The signing keys (docs/architecture.md#signing-keys): generating them,
+//! loading them, and telling the back office when they are missing or too
+//! open. On SQLite they are files; on PostgreSQL they live in the database,
+//! sealed (`database`, `sealed`), so that every instance signs alike.
+
+pub mod database;
+pub mod sealed;
 
 use crate::config::KeysConfig;
 use crate::oauth::jwt::{KeyError, SigningKey, VerifyingKey};
@@ -60,6 +64,8 @@ impl Ring {
 /// rotate` without a restart.
 pub struct KeyStore {
     paths: KeysConfig,
+    /// Where the keys live on PostgreSQL; `None`: the key files.
+    database: Option<database::Database>,
     ring: RwLock<Arc<Ring>>,
     problem: RwLock<Option<String>>,
     /// What the key files looked like when last loaded.
@@ -80,16 +86,39 @@ impl KeyStore {
     pub fn unloaded(paths: &KeysConfig) -> Self {
         Self {
             paths: paths.clone(),
+            database: None,
             ring: RwLock::new(Arc::new(Ring::default())),
             problem: RwLock::new(None),
             seen: Mutex::new(None),
         }
     }
 
+    /// Looks again where the keys live (the files, or the database) and
+    /// takes what changed; true if the keys in use changed. The server calls
+    /// it every `maintenance.key_reload_interval` seconds.
+    pub async fn refresh(self: &Arc<Self>) -> bool {
+        match &self.database {
+            Some(database) => self.reload_from_database(database).await,
+            None => {
+                let keys = Arc::clone(self);
+                // File reads and RSA parsing stay off the async threads.
+                tokio::task::spawn_blocking(move || keys.reload_if_changed()).await.unwrap_or(false)
+            }
+        }
+    }
+
+    /// True when the keys live in the database (PostgreSQL).
+    pub fn in_database(&self) -> bool {
+        self.database.is_some()
+    }
+
     /// Reads the key files again if any of them changed; true if the keys
     /// in use changed. A pair that does not load (half-written by a rotation
     /// in progress, or removed) leaves the loaded signing key in use.
     pub fn reload_if_changed(&self) -> bool {
+        if self.database.is_some() {
+            return false;
+        }
         let fingerprint = fingerprint(&self.paths);
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.as_ref() == Some(&fingerprint) {
@@ -120,13 +149,8 @@ impl KeyStore {
                 current.active.clone()
             }
         };
-        let active_kid = active.as_ref().map(|k| k.kid().to_owned());
-        let retired: Vec<RetiredKey> =
-            retired.into_iter().filter(|r| Some(r.key.kid()) != active_kid.as_deref()).collect();
-        let changed = active_kid.as_deref() != current.active.as_ref().map(|k| k.kid())
-            || retired.iter().map(|r| r.key.kid()).ne(current.retired.iter().map(|r| r.key.kid()));
-        *write(&self.ring) = Arc::new(Ring { active, retired });
-        changed
+        drop(current);
+        self.install(active, retired)
     }
 
     /// The key that signs new tokens, if there is one.
@@ -141,11 +165,28 @@ impl KeyStore {
 
     pub fn health(&self) -> KeyHealth {
         let active_kid = self.signing_key().map(|k| k.kid().to_owned());
+        // In the database the secret that seals the keys is what must stay private.
+        let private = match &self.database {
+            Some(_) => self.paths.secret_file.as_deref(),
+            None => Some(self.paths.private_key.as_path()),
+        };
         KeyHealth {
             problem: if active_kid.is_some() { None } else { read(&self.problem).clone() },
             active_kid,
-            private_key_exposed: readable_by_others(&self.paths.private_key),
+            private_key_exposed: private.is_some_and(readable_by_others),
         }
+    }
+
+    /// Replaces the keys in use; true if they changed.
+    fn install(&self, active: Option<Arc<SigningKey>>, retired: Vec<RetiredKey>) -> bool {
+        let current = Arc::clone(&read(&self.ring));
+        let active_kid = active.as_ref().map(|k| k.kid().to_owned());
+        let retired: Vec<RetiredKey> =
+            retired.into_iter().filter(|r| Some(r.key.kid()) != active_kid.as_deref()).collect();
+        let changed = active_kid.as_deref() != current.active.as_ref().map(|k| k.kid())
+            || retired.iter().map(|r| r.key.kid()).ne(current.retired.iter().map(|r| r.key.kid()));
+        *write(&self.ring) = Arc::new(Ring { active, retired });
+        changed
     }
 }
 
@@ -198,11 +239,11 @@ fn retired_at(path: &Path) -> Option<i64> {
     at.parse().ok()
 }
 
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+pub(crate) fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|e| e.into_inner())
 }
 
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+pub(crate) fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -230,6 +271,12 @@ fn readable_by_others(_path: &Path) -> bool {
 pub enum GenerateError {
     #[error("{0} already exists; use `postern keys rotate` to replace the key while tokens it signed keep verifying (or --force to replace it at once: they stop verifying)")]
     Exists(PathBuf),
+    #[error("the database already holds a signing key ({0}); use `postern keys rotate` to replace it while tokens it signed keep verifying (or --force to replace every key at once: they stop verifying)")]
+    ExistsInDatabase(String),
+    #[error("{0}")]
+    Seal(#[from] sealed::SealError),
+    #[error("the database refused the key: {0}")]
+    Database(#[from] sqlx::Error),
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
     #[error("key generation failed: {0}")]
@@ -297,7 +344,7 @@ pub fn remove_expired_retired(paths: &KeysConfig, now: i64, window: i64) -> usiz
         .count()
 }
 
-fn new_pair() -> Result<(String, String, String), GenerateError> {
+pub(crate) fn new_pair() -> Result<(String, String, String), GenerateError> {
     use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
     let private =
         rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| GenerateError::Rsa(e.to_string()))?;
@@ -342,6 +389,7 @@ mod tests {
             private_key: dir.join("var/private.key"),
             public_key: dir.join("var/public.key"),
             retired_dir: None,
+            ..Default::default()
         }
     }
 
@@ -416,7 +464,12 @@ mod tests {
         // A new public key without its private key, as in the middle of a rotation.
         let other = tempfile::tempdir().unwrap();
         generate(
-            &KeysConfig { private_key: other.path().join("k"), public_key: other.path().join("p"), retired_dir: None },
+            &KeysConfig {
+                private_key: other.path().join("k"),
+                public_key: other.path().join("p"),
+                retired_dir: None,
+                ..Default::default()
+            },
             false,
         )
         .unwrap();
