@@ -16,35 +16,35 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ADMIN_PASSWORD: &str = "crash-test admin password";
-const CALLBACK: &str = "https://app.example.com/callback";
+pub(crate) const CALLBACK: &str = "https://app.example.com/callback";
 
 /// An answer read off the wire to its end.
 #[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
-    fn cookies(&self) -> Vec<String> {
+    pub fn cookies(&self) -> Vec<String> {
         self.headers
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
             .map(|(_, v)| v.split(';').next().unwrap_or("").to_owned())
             .collect()
     }
-    fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_default()
     }
 }
 
 /// One HTTP/1.1 request on its own connection. `Err` for anything but a
 /// complete answer (refused, reset, cut short).
-async fn http(
+pub(crate) async fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -108,7 +108,7 @@ async fn http(
     Ok(Answer { status, headers, body })
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
@@ -221,7 +221,7 @@ struct Acknowledged {
     consents: Vec<String>,
 }
 
-fn jti_of(token: &str) -> String {
+pub(crate) fn jti_of(token: &str) -> String {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
     let claims: serde_json::Value =

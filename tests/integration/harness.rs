@@ -286,7 +286,7 @@ pub fn claims(token: &str) -> serde_json::Value {
 /// A new, empty database on the PostgreSQL server `server` (a URL naming
 /// its maintenance database, e.g. `postgres://postgres@localhost/postgres`),
 /// for one test; the throw-away cluster of the test script goes with them.
-async fn fresh_postgres_database(server: &str) -> String {
+pub(crate) async fn fresh_postgres_database(server: &str) -> String {
     use sqlx::Connection;
     let name = format!("postern_test_{:016x}", rand::random::<u64>());
     let mut admin = sqlx::PgConnection::connect(server).await.expect("the test PostgreSQL server answers");

@@ -19,6 +19,7 @@ mod api;
 mod applications;
 mod authorization_code;
 mod cli;
+mod cluster;
 mod crash;
 mod harness;
 mod instances;
