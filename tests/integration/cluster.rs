@@ -111,9 +111,9 @@ impl Node {
     async fn login(&self) -> (String, String) {
         let page = http(self.addr, "GET", "/admin/login", &[], "").await.unwrap();
         let csrf = page.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
-        let body = form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", &csrf_field(&page.body))]);
-        let signed_in =
-            http(self.addr, "POST", "/admin/login", &[FORM, ("Cookie", &csrf)], &body).await.unwrap();
+        let body =
+            form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", &csrf_field(&page.body))]);
+        let signed_in = http(self.addr, "POST", "/admin/login", &[FORM, ("Cookie", &csrf)], &body).await.unwrap();
         assert_eq!(signed_in.status, 303, "{}", signed_in.body);
         let session = signed_in.cookies().into_iter().find(|c| c.starts_with("postern_session=")).unwrap();
         let csrf = signed_in.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
@@ -177,9 +177,11 @@ async fn three_instances_on_one_database_behave_as_one_server() {
     let db = postern::store::open(&database, 2).await.unwrap();
     let count = async |sql: &str| -> i64 {
         let sql = sql.to_owned();
-        async { Ok::<_, sqlx::Error>(postern::store::run!(&db, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await?)) }
-            .await
-            .unwrap()
+        async {
+            Ok::<_, sqlx::Error>(postern::store::run!(&db, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await?))
+        }
+        .await
+        .unwrap()
     };
     let migrations = count("SELECT COUNT(*) FROM _sqlx_migrations").await;
     let files = std::fs::read_dir("migrations/postgres").unwrap().count() as i64;
@@ -198,16 +200,31 @@ async fn three_instances_on_one_database_behave_as_one_server() {
 
     // A code through A's pages, redeemed at B, refreshed at C.
     let app: serde_json::Value = serde_json::from_str(&a.cli(&[
-        "app", "create", "--owner", "admin", "--name", "Cluster", "--grant", "authorization_code",
-        "--redirect-uri", CALLBACK, "--skip-consent", "--json",
+        "app",
+        "create",
+        "--owner",
+        "admin",
+        "--name",
+        "Cluster",
+        "--grant",
+        "authorization_code",
+        "--redirect-uri",
+        CALLBACK,
+        "--skip-consent",
+        "--json",
     ]))
     .unwrap();
     let (client_id, secret) = (app["client_id"].as_str().unwrap(), app["client_secret"].as_str().unwrap());
     let (cookies, _) = a.login().await;
     let (verifier, challenge) = pkce();
     let query = form(&[
-        ("response_type", "code"), ("client_id", client_id), ("redirect_uri", CALLBACK), ("state", "s1"), ("scope", "users:read"),
-        ("code_challenge", &challenge), ("code_challenge_method", "S256"),
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", CALLBACK),
+        ("state", "s1"),
+        ("scope", "users:read"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
     ]);
     let back = http(a.addr, "GET", &format!("/admin/oauth2-token/authorize?{query}"), &[("Cookie", &cookies)], "")
         .await
@@ -224,16 +241,20 @@ async fn three_instances_on_one_database_behave_as_one_server() {
         .await;
     assert_eq!(redeemed.status, 200, "B redeems A's code: {}", redeemed.body);
     let first_refresh = redeemed.json()["refresh_token"].as_str().unwrap().to_owned();
-    let refreshed = c.post("/oauth2-token", &format!("grant_type=refresh_token&refresh_token={first_refresh}&{credentials}")).await;
+    let refreshed =
+        c.post("/oauth2-token", &format!("grant_type=refresh_token&refresh_token={first_refresh}&{credentials}")).await;
     assert_eq!(refreshed.status, 200, "C refreshes: {}", refreshed.body);
     let second_refresh = refreshed.json()["refresh_token"].as_str().unwrap().to_owned();
     let access = refreshed.json()["access_token"].as_str().unwrap().to_owned();
     assert_eq!(a.api(&access).await, 200);
 
     // The rotated-out refresh token replayed at A revokes the family everywhere.
-    let replay = a.post("/oauth2-token", &format!("grant_type=refresh_token&refresh_token={first_refresh}&{credentials}")).await;
+    let replay =
+        a.post("/oauth2-token", &format!("grant_type=refresh_token&refresh_token={first_refresh}&{credentials}")).await;
     assert_eq!((replay.status, replay.json()["error"].as_str()), (400, Some("invalid_grant")), "{}", replay.body);
-    let after = c.post("/oauth2-token", &format!("grant_type=refresh_token&refresh_token={second_refresh}&{credentials}")).await;
+    let after = c
+        .post("/oauth2-token", &format!("grant_type=refresh_token&refresh_token={second_refresh}&{credentials}"))
+        .await;
     assert_eq!(after.json()["error"], "invalid_grant", "the newest refresh token died with its family: {}", after.body);
     let took = everywhere("the family's access token refused", Duration::from_secs(1), async || {
         a.api(&access).await == 401 && b.api(&access).await == 401 && c.api(&access).await == 401
@@ -243,10 +264,19 @@ async fn three_instances_on_one_database_behave_as_one_server() {
 
     // A revocation at B, seen by A and C (which have the token in memory).
     let svc: serde_json::Value = serde_json::from_str(&a.cli(&[
-        "app", "create", "--owner", "admin", "--name", "Service", "--grant", "client_credentials", "--json",
+        "app",
+        "create",
+        "--owner",
+        "admin",
+        "--name",
+        "Service",
+        "--grant",
+        "client_credentials",
+        "--json",
     ]))
     .unwrap();
-    let (svc_id, svc_secret) = (svc["client_id"].as_str().unwrap().to_owned(), svc["client_secret"].as_str().unwrap().to_owned());
+    let (svc_id, svc_secret) =
+        (svc["client_id"].as_str().unwrap().to_owned(), svc["client_secret"].as_str().unwrap().to_owned());
     let svc_credentials = format!("client_id={svc_id}&client_secret={svc_secret}");
     let issue = async |node: &Node| -> String {
         let answer = node.post("/oauth2-token", &format!("grant_type=client_credentials&{svc_credentials}")).await;
@@ -295,7 +325,15 @@ async fn three_instances_on_one_database_behave_as_one_server() {
     // kill -9 one instance under token load: the others keep answering and
     // every acknowledged token is in the database.
     let worker: serde_json::Value = serde_json::from_str(&a.cli(&[
-        "app", "create", "--owner", "admin", "--name", "Loaded", "--grant", "client_credentials", "--json",
+        "app",
+        "create",
+        "--owner",
+        "admin",
+        "--name",
+        "Loaded",
+        "--grant",
+        "client_credentials",
+        "--json",
     ]))
     .unwrap();
     let body = format!(
