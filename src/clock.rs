@@ -46,6 +46,15 @@ impl Clock {
         }
     }
 
+    /// How far a manual clock was advanced (zero for the system clock): the
+    /// rate limits kept in the database add it to the database's time.
+    pub fn advanced(&self) -> Duration {
+        match &self.manual {
+            None => Duration::ZERO,
+            Some(manual) => Duration::from_nanos(manual.offset_nanos.load(Ordering::Relaxed)),
+        }
+    }
+
     /// Moves a manual clock forward by `by`.
     ///
     /// # Panics
@@ -76,6 +85,8 @@ mod tests {
         assert_eq!(clock.now(), start + Duration::from_millis(1100));
         clock.advance(Duration::from_secs(60));
         assert_eq!(clone.now(), start + Duration::from_millis(61_100));
+        assert_eq!(clone.advanced(), Duration::from_millis(61_100));
+        assert_eq!(Clock::system().advanced(), Duration::ZERO);
     }
 
     #[test]

@@ -14,11 +14,25 @@
 //!
 //! Times are passed in ([`Instant`]), so the rules are tested without
 //! sleeping.
+//!
+//! **Several instances** (PostgreSQL): the schedules live in the database
+//! ([`Ledger`], table `rate_limits`), so that a caller who spreads its
+//! requests over every instance gets the budget it would get from one. Each
+//! request still asks this instance first, at no cost: the instance's own
+//! schedule counts the requests it let through, so when it says no, the
+//! shared one would too; and a key the database refused is refused here
+//! without asking again until its wait is over. Only a request both let
+//! through goes to the database: one statement, on the database's clock.
+//! When the database cannot be reached, the instance's own schedule
+//! decides alone (then each instance grants up to the whole budget).
 
+use crate::clock::Clock;
 use crate::config::{Limit, RateLimitConfig};
+use sha2::{Digest, Sha256};
 use std::collections::hash_map::{DefaultHasher, HashMap};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -63,6 +77,8 @@ impl Shard {
 /// sends each request under a new key (a new IPv6 address, a new user name)
 /// leaves entries that are dropped as soon as they refill.
 pub struct Limiter {
+    /// What the shared ledger calls this limit (see [`Ledger::row_key`]).
+    name: &'static str,
     /// Time between two requests at the sustained rate.
     interval: Duration,
     /// How far ahead of now the schedule may run: `interval * (burst - 1)`.
@@ -73,10 +89,11 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    pub fn new(limit: Limit, enabled: bool) -> Self {
+    pub fn new(name: &'static str, limit: Limit, enabled: bool) -> Self {
         let per_minute = limit.per_minute.max(1);
         let interval = Duration::from_secs(60) / per_minute;
         Self {
+            name,
             interval,
             tolerance: interval * limit.burst.max(1).saturating_sub(1),
             origin: Instant::now(),
@@ -146,6 +163,169 @@ impl Limiter {
     pub fn keys(&self) -> usize {
         self.shards.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).schedule.len()).sum()
     }
+
+    /// Whether this instance alone can tell that `key` is refused at `now`:
+    /// its own schedule is spent, or the ledger refused the key a moment
+    /// ago and its wait is not over.
+    fn refused_here(&self, ledger: Option<&Ledger>, key: &str, now: Instant) -> Result<(), RetryAfter> {
+        self.peek(key, now)?;
+        ledger.map_or(Ok(()), |ledger| ledger.still_refused(self.name, key, now))
+    }
+
+    /// Counts one request of `key`, on every instance's schedule when there
+    /// is a ledger ([`Limiter::check`] otherwise).
+    pub async fn take(&self, ledger: Option<&Ledger>, key: &str, clock: &Clock) -> Result<(), RetryAfter> {
+        let now = clock.now();
+        let Some(ledger) = ledger.filter(|_| self.enabled) else {
+            return self.check(key, now);
+        };
+        self.refused_here(Some(ledger), key, now)?;
+        match ledger.take(self, key, clock).await {
+            Ok(()) => {
+                // This instance's own count of what it let through.
+                let _ = self.check(key, now);
+                Ok(())
+            }
+            Err(Shared::Refused(wait)) => Err(wait),
+            Err(Shared::Unreachable) => self.check(key, now),
+        }
+    }
+
+    /// Whether a request of `key` would pass on every instance's schedule,
+    /// counting nothing ([`Limiter::peek`] without a ledger).
+    pub async fn allows(&self, ledger: Option<&Ledger>, key: &str, clock: &Clock) -> Result<(), RetryAfter> {
+        let now = clock.now();
+        let Some(ledger) = ledger.filter(|_| self.enabled) else {
+            return self.peek(key, now);
+        };
+        self.refused_here(Some(ledger), key, now)?;
+        match ledger.peek(self, key, clock).await {
+            Err(Shared::Refused(wait)) => Err(wait),
+            Ok(()) | Err(Shared::Unreachable) => Ok(()),
+        }
+    }
+
+    fn micros(duration: Duration) -> i64 {
+        i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+    }
+}
+
+/// What the ledger answered, when it did not let a request through.
+enum Shared {
+    Refused(RetryAfter),
+    /// The database did not answer: this instance decides alone.
+    Unreachable,
+}
+
+/// The rate limits' schedules of every instance, in the database
+/// (PostgreSQL's `rate_limits`, see `crate::store::rate_limits`).
+pub struct Ledger {
+    pool: sqlx::PgPool,
+    /// Keys the ledger refused, until when: asked again only after that.
+    refused: Mutex<HashMap<(&'static str, String), Instant>>,
+    /// When the last "database unreachable" warning was logged (seconds
+    /// since the ledger was made), so that an outage logs once a minute.
+    warned_at: AtomicU64,
+    origin: Instant,
+}
+
+/// How many refusals are remembered before the ones whose wait is over are
+/// dropped; if as many are still waiting, all are (they are only a shortcut).
+const REFUSALS_KEPT: usize = 4096;
+
+impl Ledger {
+    pub fn new(pool: sqlx::PgPool) -> Self {
+        Self { pool, refused: Mutex::default(), warned_at: AtomicU64::new(0), origin: Instant::now() }
+    }
+
+    /// The row of one limit's key: a SHA-256 of both, so that any key (a
+    /// user name of any length or content) is a short, storable value.
+    fn row_key(limit: &str, key: &str) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        hash.update(limit.as_bytes());
+        hash.update([0]);
+        hash.update(key.as_bytes());
+        hash.finalize().into()
+    }
+
+    fn still_refused(&self, limit: &'static str, key: &str, now: Instant) -> Result<(), RetryAfter> {
+        let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        match refused.get(&(limit, key.to_owned())) {
+            Some(&until) if until > now => Err(RetryAfter(until - now)),
+            _ => Ok(()),
+        }
+    }
+
+    fn remember_refusal(&self, limit: &'static str, key: &str, until: Instant, now: Instant) {
+        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        if refused.len() >= REFUSALS_KEPT {
+            refused.retain(|_, until| *until > now);
+            if refused.len() >= REFUSALS_KEPT {
+                refused.clear();
+            }
+        }
+        refused.insert((limit, key.to_owned()), until);
+    }
+
+    fn unreachable(&self, err: &sqlx::Error) -> Shared {
+        let second = self.origin.elapsed().as_secs() + 1;
+        let last = self.warned_at.load(Ordering::Relaxed);
+        if (last == 0 || second >= last + 60)
+            && self.warned_at.compare_exchange(last, second, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            tracing::warn!(error = %err, "rate limits: the database did not answer; each instance counts alone until it does");
+        }
+        Shared::Unreachable
+    }
+
+    async fn take(&self, limiter: &Limiter, key: &str, clock: &Clock) -> Result<(), Shared> {
+        let row = Self::row_key(limiter.name, key);
+        let answer = crate::store::rate_limits::take(
+            &self.pool,
+            &row,
+            Limiter::micros(limiter.interval),
+            Limiter::micros(limiter.tolerance),
+            Limiter::micros(clock.advanced()),
+        )
+        .await;
+        self.answer(limiter, key, clock, answer)
+    }
+
+    async fn peek(&self, limiter: &Limiter, key: &str, clock: &Clock) -> Result<(), Shared> {
+        let row = Self::row_key(limiter.name, key);
+        let answer = crate::store::rate_limits::peek(
+            &self.pool,
+            &row,
+            Limiter::micros(limiter.tolerance),
+            Limiter::micros(clock.advanced()),
+        )
+        .await;
+        self.answer(limiter, key, clock, answer)
+    }
+
+    fn answer(
+        &self,
+        limiter: &Limiter,
+        key: &str,
+        clock: &Clock,
+        answer: Result<Option<i64>, sqlx::Error>,
+    ) -> Result<(), Shared> {
+        match answer {
+            Ok(None) => Ok(()),
+            Ok(Some(micros)) => {
+                let wait = Duration::from_micros(u64::try_from(micros).unwrap_or(1));
+                let now = clock.now();
+                self.remember_refusal(limiter.name, key, now + wait, now);
+                Err(Shared::Refused(RetryAfter(wait)))
+            }
+            Err(err) => Err(self.unreachable(&err)),
+        }
+    }
+
+    /// Deletes the shared schedules that are whole again.
+    pub async fn remove_refilled(&self) -> Result<u64, sqlx::Error> {
+        crate::store::rate_limits::remove_refilled(&self.pool).await
+    }
 }
 
 /// How much more an IPv6 `/64` may send than one of its addresses: 8 times
@@ -180,12 +360,34 @@ pub struct AddressLimiter {
 }
 
 impl AddressLimiter {
-    pub fn new(limit: Limit, enabled: bool) -> Self {
+    /// `names`: the host limit's and the network limit's (ledger names).
+    pub fn new(names: [&'static str; 2], limit: Limit, enabled: bool) -> Self {
         let network = Limit {
             burst: limit.burst.saturating_mul(NETWORK_FACTOR),
             per_minute: limit.per_minute.saturating_mul(NETWORK_FACTOR),
         };
-        Self { hosts: Limiter::new(limit, enabled), networks: Limiter::new(network, enabled) }
+        Self { hosts: Limiter::new(names[0], limit, enabled), networks: Limiter::new(names[1], network, enabled) }
+    }
+
+    /// [`AddressLimiter::check`] on every instance's schedules when there is
+    /// a ledger. The network is asked first here without counting (its
+    /// refusal known to this instance); then the host is counted, then the
+    /// network, so that a host held back by its own budget never spends its
+    /// neighbours'. (A request the network refuses has spent one of its
+    /// host's requests: the host is the one sending too much.)
+    pub async fn take(&self, ledger: Option<&Ledger>, ip: IpAddr, clock: &Clock) -> Result<(), Refusal> {
+        if ledger.is_none() {
+            return self.check(ip, clock.now());
+        }
+        let host = host_key(ip);
+        let Some(network) = network_key(ip) else {
+            return self.hosts.take(ledger, &host, clock).await.map_err(|wait| Refusal { key: host, wait });
+        };
+        self.networks
+            .refused_here(ledger, &network, clock.now())
+            .map_err(|wait| Refusal { key: network.clone(), wait })?;
+        self.hosts.take(ledger, &host, clock).await.map_err(|wait| Refusal { key: host, wait })?;
+        self.networks.take(ledger, &network, clock).await.map_err(|wait| Refusal { key: network, wait })
     }
 
     /// Counts one request from `ip` at `now`, or says which key refused it.
@@ -209,6 +411,9 @@ impl AddressLimiter {
 
 /// Every limit of the server, built from `[rate_limits]`.
 pub struct RateLimits {
+    /// The schedules every instance shares (PostgreSQL), or none (SQLite:
+    /// one instance, whose own schedules are exact).
+    ledger: Option<Ledger>,
     pub token_per_client: Limiter,
     pub token_per_ip: AddressLimiter,
     /// Failed sign-ins, keyed by account *and* address (see
@@ -225,14 +430,43 @@ pub struct RateLimits {
 const REFUSAL_NOTES: Limit = Limit { burst: 1, per_minute: 1 };
 
 impl RateLimits {
-    pub fn new(config: &RateLimitConfig) -> Self {
+    /// `shared`: the PostgreSQL pool the instances share their schedules
+    /// through, or `None` for limits kept in this process only.
+    pub fn new(config: &RateLimitConfig, shared: Option<sqlx::PgPool>) -> Self {
         Self {
-            token_per_client: Limiter::new(config.token_per_client, config.enabled),
-            token_per_ip: AddressLimiter::new(config.token_per_ip, config.enabled),
-            login_per_account: Limiter::new(config.login_per_account, config.enabled),
-            login_per_ip: AddressLimiter::new(config.login_per_ip, config.enabled),
-            refusal_notes: Limiter::new(REFUSAL_NOTES, true),
+            ledger: shared.map(Ledger::new),
+            token_per_client: Limiter::new("token_per_client", config.token_per_client, config.enabled),
+            token_per_ip: AddressLimiter::new(["token_per_ip", "token_per_ip/64"], config.token_per_ip, config.enabled),
+            login_per_account: Limiter::new("login_per_account", config.login_per_account, config.enabled),
+            login_per_ip: AddressLimiter::new(["login_per_ip", "login_per_ip/64"], config.login_per_ip, config.enabled),
+            refusal_notes: Limiter::new("refusal_notes", REFUSAL_NOTES, true),
         }
+    }
+
+    /// Counts a request to the token endpoints from `ip`.
+    pub async fn token_request_from(&self, ip: IpAddr, clock: &Clock) -> Result<(), Refusal> {
+        self.token_per_ip.take(self.ledger.as_ref(), ip, clock).await
+    }
+
+    /// Counts a request to the token endpoints of an authenticated client.
+    pub async fn token_request_of(&self, client_id: &str, clock: &Clock) -> Result<(), RetryAfter> {
+        self.token_per_client.take(self.ledger.as_ref(), client_id, clock).await
+    }
+
+    /// Counts a sign-in attempt from `ip`.
+    pub async fn sign_in_from(&self, ip: IpAddr, clock: &Clock) -> Result<(), Refusal> {
+        self.login_per_ip.take(self.ledger.as_ref(), ip, clock).await
+    }
+
+    /// Whether one more failed sign-in to the account is allowed
+    /// (`account`: an [`account_key`]), counting nothing.
+    pub async fn sign_in_allowed(&self, account: &str, clock: &Clock) -> Result<(), RetryAfter> {
+        self.login_per_account.allows(self.ledger.as_ref(), account, clock).await
+    }
+
+    /// Counts a failed sign-in to the account.
+    pub async fn sign_in_failed(&self, account: &str, clock: &Clock) {
+        let _ = self.login_per_account.take(self.ledger.as_ref(), account, clock).await;
     }
 
     /// True for the first refusal by `key` (a limit's name and the key it
@@ -242,6 +476,17 @@ impl RateLimits {
     /// minute per key still shows who was held back, and since when.
     pub fn note_refusal(&self, key: &str, now: Instant) -> bool {
         self.refusal_notes.check(key, now).is_ok()
+    }
+
+    /// Drops the state of keys that are back to a full allowance, here and
+    /// in the ledger.
+    pub async fn remove_refilled(&self, now: Instant) {
+        self.retain_recent(now);
+        if let Some(ledger) = &self.ledger {
+            if let Err(e) = ledger.remove_refilled().await {
+                tracing::warn!(error = %e, "rate limits: could not remove whole schedules from the database; tried again later");
+            }
+        }
     }
 
     /// Drops the state of keys that are back to a full allowance.
@@ -311,7 +556,11 @@ mod tests {
     use super::*;
 
     fn limiter(burst: u32, per_minute: u32) -> Limiter {
-        Limiter::new(Limit { burst, per_minute }, true)
+        Limiter::new("test", Limit { burst, per_minute }, true)
+    }
+
+    fn addresses(burst: u32, per_minute: u32) -> AddressLimiter {
+        AddressLimiter::new(["test", "test/64"], Limit { burst, per_minute }, true)
     }
 
     fn ip(text: &str) -> IpAddr {
@@ -356,7 +605,7 @@ mod tests {
 
     #[test]
     fn disabled_limits_let_everything_through() {
-        let l = Limiter::new(Limit { burst: 1, per_minute: 1 }, false);
+        let l = Limiter::new("test", Limit { burst: 1, per_minute: 1 }, false);
         let t0 = Instant::now();
         for _ in 0..100 {
             assert_eq!(l.check("a", t0), Ok(()));
@@ -412,7 +661,7 @@ mod tests {
 
     #[test]
     fn ipv4_addresses_are_limited_one_by_one() {
-        let l = AddressLimiter::new(Limit { burst: 2, per_minute: 60 }, true);
+        let l = addresses(2, 60);
         let t0 = Instant::now();
         assert_eq!(l.check(ip("203.0.113.9"), t0), Ok(()));
         assert_eq!(l.check(ip("203.0.113.9"), t0), Ok(()));
@@ -426,7 +675,7 @@ mod tests {
     #[test]
     fn ipv6_hosts_have_their_own_budget_and_their_64_eight_times_it() {
         assert_eq!(NETWORK_FACTOR, 8);
-        let l = AddressLimiter::new(Limit { burst: 2, per_minute: 60 }, true);
+        let l = addresses(2, 60);
         let t0 = Instant::now();
         // One host uses its burst; its neighbours in the /64 are not held back.
         assert_eq!(l.check(ip("2001:db8:1:2::1"), t0), Ok(()));
@@ -469,7 +718,7 @@ mod tests {
 
     #[test]
     fn a_refusing_key_is_noted_once_a_minute() {
-        let limits = RateLimits::new(&RateLimitConfig::default());
+        let limits = RateLimits::new(&RateLimitConfig::default(), None);
         let t0 = Instant::now();
         assert!(limits.note_refusal("login address 192.0.2.1", t0));
         for s in 0..59 {

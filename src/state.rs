@@ -80,7 +80,7 @@ impl AppState {
                 None
             }
         };
-        let limits = Arc::new(crate::limits::RateLimits::new(&config.rate_limits));
+        let limits = Arc::new(crate::limits::RateLimits::new(&config.rate_limits, db.postgres().cloned()));
         let caches = Arc::new(crate::cache::Caches::new(db.changes()));
         let token_writer = Arc::new(crate::store::token_writer::TokenWriter::new(db.clone()));
         Self {

@@ -27,6 +27,9 @@ pub enum AppError {
     NotFound(String),
     #[error("An internal error occurred; it has been logged.")]
     Internal,
+    /// The server cannot reach its database for a moment (503).
+    #[error("The server cannot reach its database at the moment. Try again shortly.")]
+    Unavailable,
     /// The call itself failed (network, server unreachable, bad encoding).
     #[error("The server could not be reached: {0}")]
     Transport(String),
@@ -77,6 +80,10 @@ impl From<crate::service::ServiceError> for AppError {
                 guard::retry_after(2);
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ServiceError::Unavailable => {
+                guard::retry_after(1);
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         });
         match err {
             ServiceError::Invalid { field, message } => {
@@ -85,6 +92,7 @@ impl From<crate::service::ServiceError> for AppError {
             ServiceError::NotFound(what) => AppError::NotFound(what.into()),
             ServiceError::Forbidden => AppError::Forbidden,
             ServiceError::Internal(_) => AppError::Internal,
+            ServiceError::Unavailable => AppError::Unavailable,
             // Only password hashing is ever busy: shown beside the password field.
             ServiceError::Busy => {
                 AppError::Invalid { field: "password".into(), message: ServiceError::Busy.to_string() }
@@ -100,6 +108,12 @@ impl From<sqlx::Error> for AppError {
         if crate::store::is_unstorable_input(&err) {
             guard::set_status(axum::http::StatusCode::BAD_REQUEST);
             return AppError::Invalid { field: "input".into(), message: crate::service::UNSTORABLE.into() };
+        }
+        if crate::store::is_transient(&err) {
+            tracing::warn!(error = %err, "server function: the database cannot serve the request now (503)");
+            guard::set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+            guard::retry_after(1);
+            return AppError::Unavailable;
         }
         tracing::error!(error = %err, "server function: database error");
         guard::set_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);

@@ -84,6 +84,14 @@ fn respond(side: Side, pairs: &[(String, String)], outcome: Result<Outcome, Serv
             Redirect::to(&format!("{}?redirect={}", paths.login, urlencode(&back))).into_response()
         }
         Ok(Outcome::Consent(_)) => Redirect::to(&format!("{}?{query}", paths.consent)).into_response(),
+        Err(ServiceError::Unavailable) => {
+            let mut page = error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server cannot reach its database at the moment. Please try again in a moment.",
+            );
+            page.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+            page
+        }
         Err(err) => {
             tracing::error!(error = %err, "authorization endpoint failed");
             error_page(

@@ -13,6 +13,7 @@ pub fn oauth_error(err: &OAuthError, basic_auth: bool) -> Response {
     let status = match err.code {
         ErrorCode::InvalidClient | ErrorCode::NoEncryptionKey => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::TemporarilyUnavailable => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -76,6 +77,15 @@ pub fn access_error(err: &AccessError) -> Response {
                 "Internal error",
                 "An internal error occurred; it has been logged.",
             )
+        }
+        AccessError::Unavailable => {
+            let mut response = json_api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable",
+                "The server cannot complete requests at the moment; try again shortly.",
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
         }
     };
     let title = if status == StatusCode::FORBIDDEN { "Forbidden" } else { "Unauthorized" };

@@ -39,7 +39,7 @@ impl FromRequest<AppState> for ProtocolRequest {
         let ip = req.extensions().get::<ClientIp>().copied();
         if let Some(ip) = ip {
             // Per address, and per IPv6 /64 (crate::limits::AddressLimiter).
-            if let Err(refused) = state.limits.token_per_ip.check(ip.0, state.clock.now()) {
+            if let Err(refused) = state.limits.token_request_from(ip.0, &state.clock).await {
                 tracing::warn!(ip = %ip.0, key = %refused.key, "token endpoints: rate limit reached for this address");
                 return Err(oauth_error(&OAuthError::rate_limited(refused.wait.seconds()), false));
             }

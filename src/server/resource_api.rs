@@ -22,6 +22,16 @@ fn internal(err: sqlx::Error) -> Response {
     if crate::store::is_unstorable_input(&err) {
         return json_api_error(StatusCode::BAD_REQUEST, "Invalid parameter", crate::service::UNSTORABLE);
     }
+    if crate::store::is_transient(&err) {
+        tracing::warn!(error = %err, "API: the database cannot serve the request now (503)");
+        let mut response = json_api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            "The server cannot complete requests at the moment; try again shortly.",
+        );
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        return response;
+    }
     tracing::error!(error = %err, "API: database error");
     json_api_error(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -29,6 +29,9 @@ pub enum AccessError {
     InsufficientScope(&'static str),
     #[error("internal error")]
     Internal,
+    /// The database cannot serve the lookup at the moment (503).
+    #[error("the database cannot serve the request now")]
+    Unavailable,
 }
 
 impl From<TokenError> for AccessError {
@@ -77,6 +80,10 @@ pub async fn accept_bearer(
     let claims = state.caches.verified.verify(&state.keys.ring(), key_window(state), token, &expect, now)?;
 
     let status = state.caches.token_statuses.get(&state.db, &claims).await.map_err(|e| {
+        if crate::store::is_transient(&e) {
+            tracing::warn!(error = %e, "API: the database cannot serve the token lookup now (503)");
+            return AccessError::Unavailable;
+        }
         tracing::error!(error = %e, "API: token lookup failed");
         AccessError::Internal
     })?;

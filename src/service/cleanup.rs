@@ -54,7 +54,7 @@ pub fn spawn_periodic(state: AppState) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            state.limits.retain_recent(state.clock.now());
+            state.limits.remove_refilled(state.clock.now()).await;
             let now = super::now();
             state.caches.remove_expired(now);
             match run(&state, super::now()).await {

@@ -44,6 +44,10 @@ pub enum ServiceError {
     /// later. The HTTP layer answers 429 or 503 with `Retry-After`.
     #[error("The server is busy checking other passwords. Try again in a moment.")]
     Busy,
+    /// The database cannot serve the request at the moment
+    /// ([`crate::store::is_transient`]): 503 with `Retry-After`.
+    #[error("The server cannot reach its database at the moment. Try again shortly.")]
+    Unavailable,
 }
 
 impl ServiceError {
@@ -62,6 +66,10 @@ impl From<sqlx::Error> for ServiceError {
     fn from(err: sqlx::Error) -> Self {
         if crate::store::is_unstorable_input(&err) {
             return ServiceError::invalid("input", UNSTORABLE);
+        }
+        if crate::store::is_transient(&err) {
+            tracing::warn!(error = %err, "the database cannot serve the request now (503)");
+            return ServiceError::Unavailable;
         }
         ServiceError::internal(err)
     }

@@ -40,6 +40,10 @@ pub(crate) fn internal(err: sqlx::Error) -> OAuthError {
     if crate::store::is_unstorable_input(&err) {
         return OAuthError::invalid_request("A parameter contains a character that cannot be stored (NUL).");
     }
+    if crate::store::is_transient(&err) {
+        tracing::warn!(error = %err, "token endpoint: the database cannot serve the request now (503)");
+        return OAuthError::unavailable(1);
+    }
     tracing::error!(error = %err, "token endpoint: database error");
     OAuthError::server_error()
 }
@@ -92,8 +96,8 @@ pub async fn authenticate(state: &AppState, credentials: &ClientCredentials) -> 
     client_auth::authenticate(&found.registered, credentials)?;
     state
         .limits
-        .token_per_client
-        .check(&found.record.client_id, state.clock.now())
+        .token_request_of(&found.record.client_id, &state.clock)
+        .await
         .map_err(|wait| OAuthError::rate_limited(wait.seconds()))?;
     Ok(found)
 }

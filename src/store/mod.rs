@@ -18,6 +18,7 @@ pub mod grants;
 pub mod listen;
 pub mod organizations;
 pub mod outbox;
+pub mod rate_limits;
 pub mod roles;
 pub mod sessions;
 pub mod settings;
@@ -578,4 +579,38 @@ pub fn is_unstorable_input(err: &sqlx::Error) -> bool {
 /// True when the error is a UNIQUE constraint violation (a 4xx, not a 5xx).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// True when the failure says nothing about the request but that the
+/// database cannot serve it at the moment: unreachable or restarting
+/// (`08…`, `57P01`–`57P03`, a broken socket), out of connections (`53300`,
+/// the pool's wait ran out), or a transaction given up to a concurrent one
+/// (`40001` serialization failure, `40P01` deadlock, `55P03` lock not
+/// available; SQLite's `SQLITE_BUSY`/`SQLITE_LOCKED` and their extended
+/// codes). The same request may succeed a moment later: a 503 with
+/// `Retry-After`, never a 500.
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            let code = code.as_ref();
+            code.starts_with("08")
+                || matches!(code, "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P02" | "57P03")
+                || matches!(code, "5" | "6" | "261" | "262" | "517" | "773")
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod transient_tests {
+    use super::is_transient;
+
+    #[test]
+    fn a_lost_connection_is_transient_a_bad_query_is_not() {
+        assert!(is_transient(&sqlx::Error::PoolTimedOut));
+        assert!(is_transient(&sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset))));
+        assert!(!is_transient(&sqlx::Error::RowNotFound));
+        assert!(!is_transient(&sqlx::Error::ColumnNotFound("x".into())));
+    }
 }

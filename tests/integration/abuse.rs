@@ -16,7 +16,7 @@ use postern::config::Limit;
 use std::net::SocketAddr;
 
 /// The login page's CSRF cookie and the token its form carries.
-async fn login_form(app: &TestApp) -> (String, String) {
+pub(crate) async fn login_form(app: &TestApp) -> (String, String) {
     let page = app.get("/admin/login").await;
     let cookie = page
         .set_cookie("postern_csrf")
@@ -29,12 +29,18 @@ async fn login_form(app: &TestApp) -> (String, String) {
     (cookie, csrf_field(&page.body))
 }
 
-fn from(mut request: Request<Body>, ip: &str) -> Request<Body> {
+pub(crate) fn from(mut request: Request<Body>, ip: &str) -> Request<Body> {
     request.extensions_mut().insert(ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 40000)));
     request
 }
 
-async fn sign_in(app: &TestApp, form: &(String, String), username: &str, password: &str, ip: &str) -> Response {
+pub(crate) async fn sign_in(
+    app: &TestApp,
+    form: &(String, String),
+    username: &str,
+    password: &str,
+    ip: &str,
+) -> Response {
     let (cookie, token) = form;
     let request = Request::post("/admin/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -219,3 +219,25 @@ async fn insufficient_scope_is_403() {
     assert_eq!(response.status, StatusCode::FORBIDDEN);
     assert!(response.header("www-authenticate").unwrap().contains("insufficient_scope"));
 }
+
+/// A database that cannot be reached (here: its pool closed, as during a
+/// failover or a restart of the database server) is a 503 with
+/// `Retry-After` on the token endpoint and the APIs — the same request may
+/// succeed a moment later — never a 500 or a refusal of the credentials.
+#[tokio::test]
+async fn an_unreachable_database_is_a_503_with_retry_after() {
+    let app = TestApp::new().await;
+    let token = forge(&app, "Forged", |c| c.jti = "never-looked-up".into()).await;
+    let (id, secret) = app.create_app("Not yet cached").await;
+    app.state.db.close().await;
+
+    let issued = app.token_form(&format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+    assert_eq!(issued.status, StatusCode::SERVICE_UNAVAILABLE, "{}", issued.body);
+    assert_eq!(issued.header("retry-after"), Some("1"));
+    assert_eq!(issued.json()["error"], "temporarily_unavailable");
+
+    let api = app.api("/api/users", &token).await;
+    assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE, "{}", api.body);
+    assert_eq!(api.header("retry-after"), Some("1"));
+    assert_eq!(api.json()["errors"][0]["status"], "503");
+}

@@ -34,8 +34,18 @@ impl Node {
     fn new(name: &'static str, root: &Path, database: &str) -> Self {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).unwrap();
-        // Keys are reloaded every second, so a rotation shows within the test.
-        std::fs::write(dir.join("postern.toml"), "[maintenance]\nkey_reload_interval = 1\n").unwrap();
+        // Keys are reloaded every second, so a rotation shows within the
+        // test. The token limits are on but out of reach of the load below
+        // (each request is still counted in the shared schedules); five
+        // failed sign-ins hold an account, on whichever instances they land.
+        std::fs::write(
+            dir.join("postern.toml"),
+            "[maintenance]\nkey_reload_interval = 1\n\n[rate_limits]\n\
+             token_per_client = { burst = 1000000, per_minute = 60000000 }\n\
+             token_per_ip = { burst = 1000000, per_minute = 60000000 }\n\
+             login_per_account = { burst = 5, per_minute = 1 }\n",
+        )
+        .unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         Node { name, dir, database: database.to_owned(), addr: SocketAddr::from(([127, 0, 0, 1], port)), child: None }
     }
@@ -49,7 +59,6 @@ impl Node {
             .env("POSTERN_KEY_SECRET", KEY_SECRET)
             .env("POSTERN_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("POSTERN_PUBLIC_URL", PUBLIC_URL)
-            .env("POSTERN_RATE_LIMITS", "off")
             .env("POSTERN_LOG", "warn")
             .env("LEPTOS_SITE_ADDR", self.addr.to_string())
             .stdin(Stdio::null());
@@ -107,13 +116,17 @@ impl Node {
         kids
     }
 
-    /// Signs in to the back office: the Cookie header and the CSRF token.
-    async fn login(&self) -> (String, String) {
+    /// Posts the back office's sign-in form with `password` for `admin`.
+    async fn sign_in(&self, password: &str) -> Answer {
         let page = http(self.addr, "GET", "/admin/login", &[], "").await.unwrap();
         let csrf = page.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
-        let body =
-            form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", &csrf_field(&page.body))]);
-        let signed_in = http(self.addr, "POST", "/admin/login", &[FORM, ("Cookie", &csrf)], &body).await.unwrap();
+        let body = form(&[("username", "admin"), ("password", password), ("csrf_token", &csrf_field(&page.body))]);
+        http(self.addr, "POST", "/admin/login", &[FORM, ("Cookie", &csrf)], &body).await.unwrap()
+    }
+
+    /// Signs in to the back office: the Cookie header and the CSRF token.
+    async fn login(&self) -> (String, String) {
+        let signed_in = self.sign_in(ADMIN_PASSWORD).await;
         assert_eq!(signed_in.status, 303, "{}", signed_in.body);
         let session = signed_in.cookies().into_iter().find(|c| c.starts_with("postern_session=")).unwrap();
         let csrf = signed_in.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
@@ -322,8 +335,22 @@ async fn three_instances_on_one_database_behave_as_one_server() {
     .await;
     println!("keys rotate: every instance publishes the new key after {took:?}");
 
-    // kill -9 one instance under token load: the others keep answering and
-    // every acknowledged token is in the database.
+    // Failed sign-ins spread over the three hold the account as on one:
+    // five failures in all, then even the right password waits.
+    for node in [&*a, &*b, &*c].into_iter().cycle().take(5) {
+        let failed = node.sign_in("not the password").await;
+        assert_eq!(failed.header("location"), Some("/admin/login?error=invalid_credentials"), "{}", node.name);
+    }
+    for node in [&*a, &*b, &*c] {
+        let held = node.sign_in(ADMIN_PASSWORD).await;
+        assert_eq!(held.status, 429, "{} holds the account after five failures on three instances", node.name);
+    }
+    println!("five failed sign-ins spread over three instances: the account is held on all three");
+
+    // kill -9 one instance under token and back-office load: the others
+    // keep answering and every acknowledged write is in the database. The
+    // back office runs on A's session, on every instance (sessions live in
+    // the database).
     let worker: serde_json::Value = serde_json::from_str(&a.cli(&[
         "app",
         "create",
@@ -361,6 +388,29 @@ async fn three_instances_on_one_database_behave_as_one_server() {
             }
         }));
     }
+    let created = Arc::new(Mutex::new(Vec::new()));
+    for (n, addr) in [a.addr, b.addr, c.addr].into_iter().enumerate() {
+        let (cookies, csrf, created, failed, stop) =
+            (cookies.clone(), csrf.clone(), Arc::clone(&created), Arc::clone(&survivors_failed), Arc::clone(&stop));
+        load.push(tokio::spawn(async move {
+            let headers = [("Content-Type", "application/json"), ("Cookie", cookies.as_str())];
+            let mut k = 0;
+            while !stop.load(Ordering::Relaxed) {
+                k += 1;
+                let name = format!("Under load {n}.{k}");
+                let create = serde_json::json!({ "form": {
+                    "csrf_token": csrf, "scope": "Mine", "organization_id": null, "owner_id": null,
+                    "name": name, "active": true, "grant_type": "client_credentials", "redirect_uris": "",
+                    "confidential": true, "skip_consent": false,
+                }});
+                match http(addr, "POST", "/admin/rpc/create_application", &headers, &create.to_string()).await {
+                    Ok(answer) if answer.status == 200 => created.lock().unwrap().push(name),
+                    other if n != 2 => failed.lock().unwrap().push(format!("{addr} back office: {other:?}")),
+                    _ => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        }));
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     c.kill_9();
     let at_kill = acknowledged.lock().unwrap().len();
@@ -377,12 +427,20 @@ async fn three_instances_on_one_database_behave_as_one_server() {
             lost += 1;
         }
     }
+    let created = created.lock().unwrap().clone();
+    for name in &created {
+        if count(&format!("SELECT COUNT(*) FROM oauth_applications WHERE name = '{name}'")).await != 1 {
+            lost += 1;
+        }
+    }
     println!(
-        "kill -9 of C under load: {} tokens acknowledged ({at_kill} before the kill), {} requests to A and B failed, {lost} acknowledged writes lost",
+        "kill -9 of C under load: {} tokens and {} applications acknowledged ({at_kill} tokens before the kill), {} requests to A and B failed, {lost} acknowledged writes lost",
         acknowledged.len(),
+        created.len(),
         failed.len()
     );
     assert!(failed.is_empty(), "A and B kept answering: {:?}", &failed[..failed.len().min(5)]);
     assert!(acknowledged.len() > at_kill, "tokens were issued after the kill");
+    assert!(created.len() > 3, "the back office kept creating applications");
     assert_eq!(lost, 0);
 }

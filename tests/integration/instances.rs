@@ -6,6 +6,7 @@
 use crate::harness::{Response, TestApp};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use postern::config::Limit;
 use std::time::{Duration, Instant};
 
 /// What "at once" means across instances here: the bound.
@@ -226,4 +227,104 @@ async fn health_tells_a_load_balancer_whether_the_instance_can_serve() {
     assert_eq!(not_ready.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(not_ready.json()["signing_key"], "none");
     assert_eq!(not_ready.json()["status"], "not ready");
+}
+
+/// Three instances of one configuration on one database (rate limits on).
+async fn three_instances(edit: impl FnOnce(&mut postern::config::Config)) -> Option<[TestApp; 3]> {
+    let a = TestApp::with_config(|c| {
+        c.rate_limits.enabled = true;
+        edit(c);
+    })
+    .await;
+    if !a.on_postgres() {
+        return None;
+    }
+    let (b, c) = (a.second_instance().await, a.second_instance().await);
+    Some([a, b, c])
+}
+
+#[tokio::test]
+async fn a_client_spreading_its_requests_over_three_instances_gets_the_budget_of_one() {
+    // Four requests, then one a minute: no request refills during the test.
+    let Some(nodes) = three_instances(|c| c.rate_limits.token_per_client = Limit { burst: 4, per_minute: 1 }).await
+    else {
+        return;
+    };
+    let (id, secret) = nodes[0].create_app("Spreading").await;
+    let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    let mut answers = Vec::new();
+    for node in nodes.iter().cycle().take(12) {
+        answers.push(node.token_form(&body).await);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429, 429, 429, 429, 429, 429, 429], "one budget for all three");
+    for refused in &answers[4..] {
+        assert_eq!(refused.header("retry-after"), Some("60"), "the next request of the shared schedule");
+        assert_eq!(refused.json()["error"], "temporarily_unavailable");
+    }
+    // Another client is not held back on any instance.
+    let (calm, calm_secret) = nodes[1].create_app("Calm").await;
+    for node in &nodes {
+        let answer = node
+            .token_form(&format!("grant_type=client_credentials&client_id={calm}&client_secret={calm_secret}"))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+    // A minute later (on the clock of the instance asked), one more request passes.
+    nodes[2].state.clock.advance(Duration::from_secs(61));
+    assert_eq!(nodes[2].token_form(&body).await.status, StatusCode::OK);
+    assert_eq!(nodes[2].token_form(&body).await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// An unauthenticated token request from `ip`.
+async fn guess(node: &TestApp, ip: &str) -> Response {
+    let request = Request::post("/oauth2-token")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("grant_type=client_credentials&client_id=nobody&client_secret=guess"))
+        .unwrap();
+    node.send(crate::abuse::from(request, ip)).await
+}
+
+#[tokio::test]
+async fn an_address_spreading_its_requests_over_three_instances_gets_the_budget_of_one() {
+    let Some(nodes) = three_instances(|c| c.rate_limits.token_per_ip = Limit { burst: 3, per_minute: 1 }).await else {
+        return;
+    };
+    let mut statuses = Vec::new();
+    for node in nodes.iter().cycle().take(9) {
+        statuses.push(guess(node, "192.0.2.80").await.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429, 429, 429, 429, 429], "unauthenticated guesses count everywhere");
+    // IPv6: the /64's budget (8 × 3) is shared too, spread over hosts and instances.
+    let mut passed = 0;
+    for (n, node) in nodes.iter().cycle().take(30).enumerate() {
+        if guess(node, &format!("2001:db8:80::{:x}", n + 1)).await.status == StatusCode::UNAUTHORIZED {
+            passed += 1;
+        }
+    }
+    assert_eq!(passed, 24, "thirty hosts of one /64 on three instances: the /64's burst");
+    assert_eq!(guess(&nodes[0], "192.0.2.81").await.status, StatusCode::UNAUTHORIZED, "other addresses are not held");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_spread_over_three_instances_hold_the_account_as_on_one() {
+    let Some(nodes) = three_instances(|c| c.rate_limits.login_per_account = Limit { burst: 3, per_minute: 1 }).await
+    else {
+        return;
+    };
+    use crate::abuse::{login_form, sign_in};
+    for node in &nodes {
+        let form = login_form(node).await;
+        let failed = sign_in(node, &form, "admin", "not the password", "198.51.100.80").await;
+        assert_eq!(failed.header("location"), Some("/admin/login?error=invalid_credentials"));
+    }
+    for node in &nodes {
+        let form = login_form(node).await;
+        let held = sign_in(node, &form, "admin", crate::harness::ADMIN_PASSWORD, "198.51.100.80").await;
+        assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "three failures on three instances hold the address");
+        assert!(held.set_cookie("postern_session").is_none());
+    }
+    let form = login_form(&nodes[1]).await;
+    let owner = sign_in(&nodes[1], &form, "admin", crate::harness::ADMIN_PASSWORD, "203.0.113.80").await;
+    assert_eq!(owner.header("location"), Some("/admin"), "the owner signs in from elsewhere");
 }

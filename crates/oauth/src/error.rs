@@ -28,6 +28,10 @@ pub enum ErrorCode {
     /// RFC 6749 §4.1.2.1's code for a server that cannot take the request
     /// now: answered with 429 and `Retry-After` when a rate limit is reached.
     TemporarilyUnavailable,
+    /// The same wire code, `temporarily_unavailable`, for a server that
+    /// cannot reach its database for a moment: answered with 503 and
+    /// `Retry-After`.
+    Unavailable,
     /// RFC 7009 §2.2.1: `token_type_hint` names a type this server does not revoke.
     UnsupportedTokenType,
 }
@@ -45,7 +49,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::NoEncryptionKey => "no_encryption_key",
             ErrorCode::ServerError => "server_error",
-            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::TemporarilyUnavailable | ErrorCode::Unavailable => "temporarily_unavailable",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
         }
     }
@@ -106,6 +110,17 @@ impl OAuthError {
         let mut err = Self::new(
             ErrorCode::TemporarilyUnavailable,
             format!("Too many requests; try again in {seconds} second{}.", if seconds == 1 { "" } else { "s" }),
+        );
+        err.retry_after = Some(seconds);
+        err
+    }
+
+    /// The server cannot serve the request at the moment (its database is
+    /// unreachable or restarting); the same request may succeed in `seconds`.
+    pub fn unavailable(seconds: u64) -> Self {
+        let mut err = Self::new(
+            ErrorCode::Unavailable,
+            "The authorization server cannot complete requests at the moment; try again shortly.",
         );
         err.retry_after = Some(seconds);
         err

@@ -197,18 +197,21 @@ async fn form_login(state: &AppState, req: Request, side: Side) -> Response {
     // only failures against the account, from this address.
     let account_key = side.account_key(username, ip);
     let limited = match ip {
-        Some(ip) => {
-            state.limits.login_per_ip.check(ip.0, now).map_err(|r| (format!("login address {}", r.key), r.wait))
-        }
-        None => Ok(()),
-    }
-    .and_then(|()| {
-        state
+        Some(ip) => state
             .limits
-            .login_per_account
-            .peek(&account_key, now)
-            .map_err(|wait| (format!("login account {account_key}"), wait))
-    });
+            .sign_in_from(ip.0, &state.clock)
+            .await
+            .map_err(|r| (format!("login address {}", r.key), r.wait)),
+        None => Ok(()),
+    };
+    let limited = match limited {
+        Ok(()) => state
+            .limits
+            .sign_in_allowed(&account_key, &state.clock)
+            .await
+            .map_err(|wait| (format!("login account {account_key}"), wait)),
+        refused => refused,
+    };
     if let Err((refused_by, wait)) = limited {
         tracing::warn!(username = %audit::clip(username), ip = ip_text.as_deref().unwrap_or(""), side = side.name(), limit = %refused_by, "sign-in refused: rate limit reached");
         // Refused without any work: noted once a minute per refusing key,
@@ -245,7 +248,7 @@ async fn form_login(state: &AppState, req: Request, side: Side) -> Response {
             response
         }
         Err(ServiceError::Invalid { .. }) => {
-            let _ = state.limits.login_per_account.check(&account_key, now);
+            state.limits.sign_in_failed(&account_key, &state.clock).await;
             failed(format!("{}: wrong user name or password, or the account is disabled", side.name())).await;
             side.back_to_login("invalid_credentials", redirect)
         }
