@@ -33,8 +33,9 @@ use std::collections::hash_map::{DefaultHasher, HashMap};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
 
 /// Independent locks, so that unrelated keys rarely wait for each other.
 const SHARDS: usize = 16;
@@ -219,8 +220,15 @@ enum Shared {
 
 /// The rate limits' schedules of every instance, in the database
 /// (PostgreSQL's `rate_limits`, see `crate::store::rate_limits`).
+///
+/// Requests are counted in batches: one task per instance sends what has
+/// come in while the previous batch was out, one round trip for all of it,
+/// and the same key asked n times is one row asked for n (group commit, as
+/// the token writer does). Alone, a request waits for one round trip; under
+/// load, many share it.
 pub struct Ledger {
     pool: sqlx::PgPool,
+    queue: OnceLock<mpsc::Sender<Ask>>,
     /// Keys the ledger refused, until when: asked again only after that.
     refused: Mutex<HashMap<(&'static str, String), Instant>>,
     /// When the last "database unreachable" warning was logged (seconds
@@ -229,13 +237,41 @@ pub struct Ledger {
     origin: Instant,
 }
 
+/// One request waiting to be counted by the batching task.
+struct Ask {
+    row: [u8; 32],
+    interval: i64,
+    tolerance: i64,
+    /// The instance clock's shift (a test's manual clock; zero otherwise).
+    shift: i64,
+    /// `Ok(None)`: counted; `Ok(Some(µs))`: refused for that long;
+    /// `Err`: the database did not answer.
+    reply: oneshot::Sender<Result<Option<i64>, String>>,
+}
+
+/// The requests of one key in a batch, and its limit.
+struct Waiting {
+    interval: i64,
+    tolerance: i64,
+    asks: Vec<Ask>,
+}
+
+/// The most requests one batch counts.
+const MAX_BATCH: usize = 512;
+
 /// How many refusals are remembered before the ones whose wait is over are
 /// dropped; if as many are still waiting, all are (they are only a shortcut).
 const REFUSALS_KEPT: usize = 4096;
 
 impl Ledger {
     pub fn new(pool: sqlx::PgPool) -> Self {
-        Self { pool, refused: Mutex::default(), warned_at: AtomicU64::new(0), origin: Instant::now() }
+        Self {
+            pool,
+            queue: OnceLock::new(),
+            refused: Mutex::default(),
+            warned_at: AtomicU64::new(0),
+            origin: Instant::now(),
+        }
     }
 
     /// The row of one limit's key: a SHA-256 of both, so that any key (a
@@ -267,7 +303,7 @@ impl Ledger {
         refused.insert((limit, key.to_owned()), until);
     }
 
-    fn unreachable(&self, err: &sqlx::Error) -> Shared {
+    fn unreachable(&self, err: &str) -> Shared {
         let second = self.origin.elapsed().as_secs() + 1;
         let last = self.warned_at.load(Ordering::Relaxed);
         if (last == 0 || second >= last + 60)
@@ -279,15 +315,23 @@ impl Ledger {
     }
 
     async fn take(&self, limiter: &Limiter, key: &str, clock: &Clock) -> Result<(), Shared> {
-        let row = Self::row_key(limiter.name, key);
-        let answer = crate::store::rate_limits::take(
-            &self.pool,
-            &row,
-            Limiter::micros(limiter.interval),
-            Limiter::micros(limiter.tolerance),
-            Limiter::micros(clock.advanced()),
-        )
-        .await;
+        let queue = self.queue.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
+            tokio::spawn(count_batches(self.pool.clone(), receiver));
+            sender
+        });
+        let (reply, answer) = oneshot::channel();
+        let ask = Ask {
+            row: Self::row_key(limiter.name, key),
+            interval: Limiter::micros(limiter.interval),
+            tolerance: Limiter::micros(limiter.tolerance),
+            shift: Limiter::micros(clock.advanced()),
+            reply,
+        };
+        let answer = match queue.send(ask).await {
+            Ok(()) => answer.await.unwrap_or_else(|_| Err("the rate-limit task stopped".into())),
+            Err(_) => Err("the rate-limit task stopped".into()),
+        };
         self.answer(limiter, key, clock, answer)
     }
 
@@ -299,7 +343,8 @@ impl Ledger {
             Limiter::micros(limiter.tolerance),
             Limiter::micros(clock.advanced()),
         )
-        .await;
+        .await
+        .map_err(|e| e.to_string());
         self.answer(limiter, key, clock, answer)
     }
 
@@ -308,7 +353,7 @@ impl Ledger {
         limiter: &Limiter,
         key: &str,
         clock: &Clock,
-        answer: Result<Option<i64>, sqlx::Error>,
+        answer: Result<Option<i64>, String>,
     ) -> Result<(), Shared> {
         match answer {
             Ok(None) => Ok(()),
@@ -325,6 +370,56 @@ impl Ledger {
     /// Deletes the shared schedules that are whole again.
     pub async fn remove_refilled(&self) -> Result<u64, sqlx::Error> {
         crate::store::rate_limits::remove_refilled(&self.pool).await
+    }
+}
+
+/// The batching task of a [`Ledger`]: takes whatever requests are waiting,
+/// counts them in one round trip per clock shift (one in production), and
+/// answers each. Keys are sorted (rows are locked in that order, so two
+/// instances' batches never wait for each other in a circle); a key asked n
+/// times is asked once for n, and its first answers are the counted ones.
+async fn count_batches(pool: sqlx::PgPool, mut queue: mpsc::Receiver<Ask>) {
+    use crate::store::rate_limits;
+    use std::collections::BTreeMap;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let mut by_shift: BTreeMap<i64, BTreeMap<[u8; 32], Waiting>> = BTreeMap::new();
+        for ask in batch.drain(..) {
+            let rows = by_shift.entry(ask.shift).or_default();
+            let waiting = rows.entry(ask.row).or_insert_with(|| Waiting {
+                interval: ask.interval,
+                tolerance: ask.tolerance,
+                asks: Vec::new(),
+            });
+            waiting.asks.push(ask);
+        }
+        for (shift, rows) in by_shift {
+            let asks: Vec<rate_limits::Ask> = rows
+                .iter()
+                .map(|(row, waiting)| rate_limits::Ask {
+                    key: row.to_vec(),
+                    wants: i32::try_from(waiting.asks.len()).unwrap_or(i32::MAX),
+                    interval: waiting.interval,
+                    tolerance: waiting.tolerance,
+                })
+                .collect();
+            match rate_limits::take(&pool, &asks, shift).await {
+                Ok(answers) => {
+                    for (waiting, (granted, wait)) in rows.into_values().zip(answers) {
+                        for (n, ask) in waiting.asks.into_iter().enumerate() {
+                            let answer = if (n as i64) < i64::from(granted) { None } else { Some(wait) };
+                            let _ = ask.reply.send(Ok(answer));
+                        }
+                    }
+                }
+                Err(err) => {
+                    let err = err.to_string();
+                    for ask in rows.into_values().flat_map(|waiting| waiting.asks) {
+                        let _ = ask.reply.send(Err(err.clone()));
+                    }
+                }
+            }
+        }
     }
 }
 

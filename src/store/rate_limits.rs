@@ -14,33 +14,38 @@ macro_rules! now {
     };
 }
 
-/// Counts one request of `key` if the schedule allows it: `None` when it
-/// was counted, otherwise how long (µs) until it would be. GCRA: the next
-/// arrival time moves `interval` on for each request and may run at most
-/// `tolerance` ahead of now. `ON CONFLICT DO UPDATE` locks the row and
-/// reads its newest version, so that two instances counting the same key
-/// at the same moment both count.
-pub async fn take(
-    pool: &PgPool,
-    key: &[u8],
-    interval: i64,
-    tolerance: i64,
-    shift: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    const SQL: &str = concat!(
-        "WITH clock AS (SELECT ",
-        now!("$4"),
-        " AS now),
-         taken AS (
-             INSERT INTO rate_limits AS r (key, tat) SELECT $1, now + $2 FROM clock
-             ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, EXCLUDED.tat - $2) + $2
-             WHERE greatest(r.tat, EXCLUDED.tat - $2) - (EXCLUDED.tat - $2) <= $3
-             RETURNING r.tat)
-         SELECT EXISTS (SELECT 1 FROM taken), (SELECT now FROM clock), (SELECT tat FROM rate_limits WHERE key = $1)"
-    );
-    let (taken, now, seen): (bool, i64, Option<i64>) =
-        sqlx::query_as(SQL).bind(key).bind(interval).bind(tolerance).bind(shift).fetch_one(pool).await?;
-    Ok((!taken).then(|| wait(seen, now, interval, tolerance)))
+/// One key of a batch: how many requests it asks to count, and its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    pub key: Vec<u8>,
+    pub wants: i32,
+    /// Microseconds between two requests at the sustained rate.
+    pub interval: i64,
+    /// How far (µs) the schedule may run ahead of now.
+    pub tolerance: i64,
+}
+
+/// Counts a batch in one round trip (the function `postern_rate_take` of
+/// the migration): per ask, how many of its requests were counted and,
+/// when not all, how long (µs) the next one waits. The asks must be sorted
+/// by key (rows are locked in that order). GCRA per key: each request moves
+/// the next arrival time `interval` on, at most `tolerance` ahead of now;
+/// the row lock makes two instances counting one key at once both count.
+pub async fn take(pool: &PgPool, asks: &[Ask], shift: i64) -> Result<Vec<(i32, i64)>, sqlx::Error> {
+    let keys: Vec<Vec<u8>> = asks.iter().map(|a| a.key.clone()).collect();
+    let wants: Vec<i32> = asks.iter().map(|a| a.wants).collect();
+    let intervals: Vec<i64> = asks.iter().map(|a| a.interval).collect();
+    let tolerances: Vec<i64> = asks.iter().map(|a| a.tolerance).collect();
+    let rows: Vec<(i32, i32, i64)> =
+        sqlx::query_as("SELECT i, granted, wait FROM postern_rate_take($1, $2, $3, $4, $5) ORDER BY i")
+            .bind(keys)
+            .bind(wants)
+            .bind(intervals)
+            .bind(tolerances)
+            .bind(shift)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|(_, granted, wait)| (granted, wait)).collect())
 }
 
 /// Whether a request of `key` would be counted now, counting nothing:
@@ -56,12 +61,4 @@ pub async fn peek(pool: &PgPool, key: &[u8], tolerance: i64, shift: i64) -> Resu
 pub async fn remove_refilled(pool: &PgPool) -> Result<u64, sqlx::Error> {
     const SQL: &str = concat!("DELETE FROM rate_limits WHERE tat < ", now!("0"));
     Ok(sqlx::query(SQL).execute(pool).await?.rows_affected())
-}
-
-/// How long a refused request waits: until the schedule is `tolerance`
-/// ahead of now. The row read after the refusal may be older than the one
-/// that refused (another instance counted in between); then at least one
-/// interval.
-fn wait(seen: Option<i64>, now: i64, interval: i64, tolerance: i64) -> i64 {
-    seen.map_or(interval, |tat| tat - now - tolerance).max(1)
 }
