@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::store;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -51,6 +51,13 @@ pub enum Command {
     /// Remove expired authorization codes, tokens, grants, sessions and
     /// retired keys now (the server also does it every hour). The audit log stays.
     Cleanup,
+    /// Copy the SQLite database into FILE while the server runs (a
+    /// consistent, checked copy; token issuance goes on). On PostgreSQL,
+    /// says how to use pg_dump.
+    Backup {
+        /// The new file (never overwritten).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -165,6 +172,7 @@ pub fn main() -> ExitCode {
             Command::Keys { command: KeysCommand::Generate { force } } => keys_generate(config, force).await,
             Command::Keys { command: KeysCommand::Rotate } => keys_rotate(config).await,
             Command::Cleanup => cleanup(config).await,
+            Command::Backup { file } => backup(config, &file).await,
             Command::User { command } => user(config, command).await,
             Command::Customer { command } => customer(config, command).await,
             Command::App { command } => app(config, command).await,
@@ -389,6 +397,45 @@ async fn cleanup(config: Config) -> ExitCode {
         }
         Err(e) => fail(&format!("the cleanup failed: {e}; nothing was lost, run it again")),
     }
+}
+
+async fn backup(config: Config, file: &Path) -> ExitCode {
+    if let Some(database) = store::sqlite_file(&config.database.url).filter(|f| !f.exists()) {
+        return fail(&format!(
+            "there is no database at {} (database.url, POSTERN_DATABASE_URL): nothing to back up",
+            database.display()
+        ));
+    }
+    // Opened without migrating: a backup copies what is there, as it is.
+    let db = match store::open(&config.database.url, 2).await {
+        Ok(db) => db,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let report = match service::backup::backup(&db, &config.database.url, file).await {
+        Ok(report) => report,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let rows: i64 = report.check.counts.iter().map(|(_, n)| n).sum();
+    println!(
+        "Backed up {} to {} in {:.2} s: {:.1} MB, {rows} rows, integrity check ok.",
+        store::redact(&config.database.url),
+        report.file.display(),
+        report.took.as_secs_f64(),
+        report.bytes as f64 / 1_000_000.0
+    );
+    let counts: Vec<String> = report.check.counts.iter().map(|(table, n)| format!("{table} {n}")).collect();
+    println!("  {}", counts.join(", "));
+    let keys = &config.keys;
+    println!(
+        "Keep the signing keys with it (they are files, not in the database): {}, {} and the folder {}.",
+        keys.private_key.display(),
+        keys.public_key.display(),
+        keys.retired_dir().display()
+    );
+    println!(
+        "To restore: stop Postern, put the copy at the database's path (and remove the old -wal and -shm files beside it), start Postern."
+    );
+    ExitCode::SUCCESS
 }
 
 fn service_fail(e: ServiceError) -> ExitCode {

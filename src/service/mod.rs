@@ -7,6 +7,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod authorization;
+pub mod backup;
 pub mod bootstrap;
 pub mod cleanup;
 pub mod customers;

@@ -11,6 +11,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod backup;
 pub mod changes;
 pub mod cleanup;
 pub mod customer_users;
@@ -448,6 +449,14 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Db, OpenError> {
     match Engine::of_url(url) {
         Engine::Postgres => open_postgres(url, max_connections).await,
         Engine::Sqlite => open_sqlite(url, max_connections).await,
+    }
+}
+
+/// The file of a SQLite URL (`None` for PostgreSQL or a URL that does not parse).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    match Engine::of_url(url) {
+        Engine::Sqlite => SqliteConnectOptions::from_str(url).ok().map(|o| o.get_filename().to_path_buf()),
+        Engine::Postgres => None,
     }
 }
 

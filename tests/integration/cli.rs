@@ -334,3 +334,32 @@ fn keys_rotate_keeps_the_old_public_key_and_cleanup_reports_what_it_removed() {
         assert!(rows[0].detail.contains("retired kid"), "{:?}", rows[0]);
     });
 }
+
+/// `postern backup` on PostgreSQL makes nothing and says what to do
+/// instead: pg_dump, and the key secret kept beside the dump.
+#[tokio::test]
+async fn backup_on_postgresql_points_to_pg_dump_and_the_key_secret() {
+    let Ok(server) = std::env::var("POSTERN_TEST_POSTGRES") else { return };
+    if server.is_empty() {
+        return;
+    }
+    let url = crate::harness::fresh_postgres_database(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = postern(dir.path()).env("POSTERN_DATABASE_URL", &url).args(["backup", "copy.db"]).output().unwrap();
+    assert!(!out.status.success(), "no backup was made: {}", stdout(&out));
+    let message = stderr(&out);
+    assert!(message.contains("pg_dump --format=custom"), "{message}");
+    assert!(message.contains("POSTERN_KEY_SECRET"), "{message}");
+    assert!(!dir.path().join("copy.db").exists());
+}
+
+/// A backup of a database that does not exist makes nothing (and creates
+/// no empty database on the way).
+#[test]
+fn backup_of_a_missing_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["backup", "copy.db"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("there is no database at var/postern.db"), "{}", stderr(&out));
+    assert!(!dir.path().join("var/postern.db").exists() && !dir.path().join("copy.db").exists());
+}
