@@ -58,6 +58,26 @@ pub enum Command {
         /// The new file (never overwritten).
         file: PathBuf,
     },
+    /// Write everything the server needs to go on serving to FILE: people,
+    /// applications, consents, live grants and tokens, settings, the audit
+    /// log and the signing keys (sealed with the key secret). Either engine
+    /// imports it (docs/export-format.md). The server may run meanwhile.
+    Export {
+        /// The new file (never overwritten; mode 0600).
+        file: PathBuf,
+    },
+    /// Read an export into the configured database (created and migrated if
+    /// new), all or nothing. Refuses a database that holds data unless
+    /// --merge.
+    Import {
+        /// A file written by `postern export`.
+        file: PathBuf,
+        /// Add the file's rows to a database that holds data: a row with the
+        /// same key is replaced by the file's; audit and outbox entries whose
+        /// number is taken are added under a new one.
+        #[arg(long)]
+        merge: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -173,6 +193,8 @@ pub fn main() -> ExitCode {
             Command::Keys { command: KeysCommand::Rotate } => keys_rotate(config).await,
             Command::Cleanup => cleanup(config).await,
             Command::Backup { file } => backup(config, &file).await,
+            Command::Export { file } => export(config, &file).await,
+            Command::Import { file, merge } => import(config, &file, merge).await,
             Command::User { command } => user(config, command).await,
             Command::Customer { command } => customer(config, command).await,
             Command::App { command } => app(config, command).await,
@@ -435,6 +457,96 @@ async fn backup(config: Config, file: &Path) -> ExitCode {
     println!(
         "To restore: stop Postern, put the copy at the database's path (and remove the old -wal and -shm files beside it), start Postern."
     );
+    ExitCode::SUCCESS
+}
+
+/// `table n, table n, …`, as `postern export` and `postern import` print them.
+fn counts_line(counts: &[(&str, u64)]) -> String {
+    counts.iter().map(|(table, n)| format!("{table} {n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The rows and keys of a count, as a phrase.
+fn rows_and_keys(counts: &[(&str, u64)]) -> String {
+    let keys = counts.iter().find(|(t, _)| *t == store::transfer::SIGNING_KEYS.name).map_or(0, |(_, n)| *n);
+    let rows: u64 = counts.iter().filter(|(t, _)| *t != store::transfer::SIGNING_KEYS.name).map(|(_, n)| n).sum();
+    format!("{rows} rows and {keys} signing key{}", if keys == 1 { "" } else { "s" })
+}
+
+async fn export(config: Config, file: &Path) -> ExitCode {
+    if let Some(database) = store::sqlite_file(&config.database.url).filter(|f| !f.exists()) {
+        return fail(&format!(
+            "there is no database at {} (database.url, POSTERN_DATABASE_URL): nothing to export",
+            database.display()
+        ));
+    }
+    // Opened without migrating: an export writes what is there, as it is.
+    let db = match store::open(&config.database.url, 2).await {
+        Ok(db) => db,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let report = match service::transfer::export(&db, &config.keys, file, service::now()).await {
+        Ok(report) => report,
+        Err(e) => return fail(&e.to_string()),
+    };
+    println!(
+        "Exported {} to {} in {:.2} s: {:.1} MB, {}.",
+        store::redact(&config.database.url),
+        report.file.display(),
+        report.took.as_secs_f64(),
+        report.bytes as f64 / 1_000_000.0,
+        rows_and_keys(&report.counts)
+    );
+    println!("  {}", counts_line(&report.counts));
+    println!(
+        "It holds password hashes, client-secret hashes and the private signing key sealed with the key secret: \
+         keep it as you keep backups (it was written with mode 0600), and the secret apart from it."
+    );
+    println!("Import it with `postern import {}` and the same key secret.", report.file.display());
+    ExitCode::SUCCESS
+}
+
+async fn import(config: Config, file: &Path, merge: bool) -> ExitCode {
+    let db = match store::open(&config.database.url, 2).await {
+        Ok(db) => db,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if let Err(e) = store::migrate(&db).await {
+        return fail(&format!("{e}; nothing was imported"));
+    }
+    let report = match service::transfer::import(&db, &config.keys, file, merge, service::now()).await {
+        Ok(report) => report,
+        Err(e) => return fail(&e.to_string()),
+    };
+    println!(
+        "Imported {} (exported from {} at {}) into {} in {:.2} s: {}.",
+        file.display(),
+        report.from_engine,
+        crate::dates::display(report.exported_at),
+        store::redact(&config.database.url),
+        report.took.as_secs_f64(),
+        rows_and_keys(&report.counts)
+    );
+    println!("  {}", counts_line(&report.counts));
+    if merge {
+        println!(
+            "Merged: {} rows were there already; {} audit or outbox entries were added under a new number.",
+            report.already_there, report.renumbered
+        );
+    }
+    if report.stored != report.counts {
+        println!("The database now holds: {}", counts_line(&report.stored));
+    }
+    match db.engine() {
+        store::Engine::Postgres => println!(
+            "Start Postern on it with the same key secret (POSTERN_KEY_SECRET or keys.secret_file): the signing keys stay sealed with it."
+        ),
+        store::Engine::Sqlite => println!(
+            "The signing keys are the files {} and {} (and the folder {}); start Postern.",
+            config.keys.private_key.display(),
+            config.keys.public_key.display(),
+            config.keys.retired_dir().display()
+        ),
+    }
     ExitCode::SUCCESS
 }
 

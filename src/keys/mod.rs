@@ -327,6 +327,106 @@ pub fn rotate(paths: &KeysConfig, now: i64) -> Result<Rotation, GenerateError> {
     Ok(Rotation { retired_kid: old.map(|k| k.kid().to_owned()), retired_file, new_kid })
 }
 
+/// The key files as they are, for `postern export` and `postern import`
+/// (docs/export-format.md).
+#[derive(Debug, Default, Clone)]
+pub struct KeyFiles {
+    pub active: Option<ActiveFiles>,
+    pub retired: Vec<RetiredFile>,
+}
+
+/// The signing pair.
+#[derive(Clone)]
+pub struct ActiveFiles {
+    pub kid: String,
+    pub private_pem: String,
+    pub public_pem: String,
+    /// When the pair was written (the private file's modification time).
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for ActiveFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveFiles")
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A retired public key.
+#[derive(Debug, Clone)]
+pub struct RetiredFile {
+    pub kid: String,
+    pub public_pem: String,
+    pub retired_at: i64,
+}
+
+/// Reads the key files: the pair (if there is one; a pair that does not
+/// load is an error, not a missing key) and the retired public keys.
+pub fn read_files(paths: &KeysConfig) -> Result<KeyFiles, String> {
+    let active = if paths.private_key.exists() || paths.public_key.exists() {
+        let key = read_pair(&paths.private_key, &paths.public_key)?;
+        let read = |path: &Path| fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+        let created_at = fs::metadata(&paths.private_key)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs() as i64);
+        Some(ActiveFiles {
+            kid: key.kid().to_owned(),
+            private_pem: read(&paths.private_key)?,
+            public_pem: read(&paths.public_key)?,
+            created_at,
+        })
+    } else {
+        None
+    };
+    let mut retired = Vec::new();
+    if let Ok(entries) = fs::read_dir(paths.retired_dir()) {
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            let Some(retired_at) = retired_at(&path) else { continue };
+            let pem = fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let key = VerifyingKey::from_public_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
+            retired.push(RetiredFile { kid: key.kid().to_owned(), public_pem: pem, retired_at });
+        }
+    }
+    retired.sort_by(|a, b| b.retired_at.cmp(&a.retired_at).then_with(|| a.kid.cmp(&b.kid)));
+    Ok(KeyFiles { active, retired })
+}
+
+/// Writes imported keys as key files. A pair already there with another
+/// kid retires first (its public key keeps verifying, as after `postern
+/// keys rotate`). Returns the files this call created, for the caller to
+/// remove if what it belongs to fails.
+pub fn write_files(paths: &KeysConfig, files: &KeyFiles, now: i64) -> Result<Vec<PathBuf>, GenerateError> {
+    fn keep(path: PathBuf, bytes: &[u8], mode: u32, created: &mut Vec<PathBuf>) -> Result<(), GenerateError> {
+        let new = !path.exists();
+        write_file(&path, bytes, mode)?;
+        if new {
+            created.push(path);
+        }
+        Ok(())
+    }
+    let mut created = Vec::new();
+    for key in &files.retired {
+        let file = paths.retired_dir().join(format!("{}-{}.pem", key.retired_at, key.kid));
+        if !file.exists() {
+            keep(file, key.public_pem.as_bytes(), 0o644, &mut created)?;
+        }
+    }
+    if let Some(active) = &files.active {
+        if let Some(old) = read_pair(&paths.private_key, &paths.public_key).ok().filter(|old| old.kid() != active.kid) {
+            let pem = fs::read(&paths.public_key)
+                .map_err(|source| GenerateError::Write { path: paths.public_key.clone(), source })?;
+            keep(paths.retired_dir().join(format!("{now}-{}.pem", old.kid())), &pem, 0o644, &mut created)?;
+        }
+        keep(paths.public_key.clone(), active.public_pem.as_bytes(), 0o644, &mut created)?;
+        keep(paths.private_key.clone(), active.private_pem.as_bytes(), 0o600, &mut created)?;
+    }
+    Ok(created)
+}
+
 /// Removes retired keys whose tokens have all expired (`window` as in
 /// [`Ring::verifying`]); returns how many.
 pub fn remove_expired_retired(paths: &KeysConfig, now: i64, window: i64) -> usize {

@@ -17,6 +17,7 @@ pub mod random;
 pub mod revocation;
 pub mod roles;
 pub mod token;
+pub mod transfer;
 pub mod users;
 
 use std::borrow::Cow;

@@ -26,6 +26,7 @@ pub mod settings;
 pub mod signing_keys;
 pub mod token_writer;
 pub mod tokens;
+pub mod transfer;
 pub mod users;
 
 pub use changes::Changes;
@@ -562,6 +563,13 @@ pub async fn schema(db: &Db) -> Result<Schema, sqlx::Error> {
     } else {
         Schema::Current
     })
+}
+
+/// The newest migration applied to the database (0 before the first).
+pub async fn schema_version(db: &Db) -> Result<i64, sqlx::Error> {
+    run!(db, |c| sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = TRUE")
+        .fetch_one(&mut *c)
+        .await)
 }
 
 /// Whether the database answers (`GET /healthz`).

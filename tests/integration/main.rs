@@ -30,3 +30,4 @@ mod pages;
 mod people;
 mod races;
 mod token;
+mod transfer;
