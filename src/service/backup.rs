@@ -1,4 +1,4 @@
-//! `postern backup FILE` (README.md#backups): a consistent copy of
+//! `postern backup FILE` (README.md#backups-and-moving-to-postgresql): a consistent copy of
 //! a running server's SQLite database, checked before it is given its name.
 
 use crate::store::backup::{self, CopyCheck};

@@ -58,8 +58,8 @@ pub enum TransferError {
     NotEmpty(Vec<String>),
     #[error("the database: {0}; nothing was imported")]
     Database(#[from] sqlx::Error),
-    #[error("line {line} ({table}): the database refused the row: {source}; nothing was imported")]
-    Refused { line: u64, table: &'static str, source: sqlx::Error },
+    #[error("{lines} ({table}): the database refused the row: {source}; nothing was imported")]
+    Refused { lines: String, table: &'static str, source: sqlx::Error },
 }
 
 /// Rows per table, in the order of the file.
@@ -194,6 +194,26 @@ fn key_row(cells: &[Cell]) -> Option<KeyRow> {
     Some(KeyRow { kid: text(0)?, public_pem: text(2)?, sealed, created_at: int(4)?, retired_at: int(5) })
 }
 
+/// The retired keys of the file as key files; a public key that does not
+/// load refuses the import (it would verify nothing).
+fn retired_files(rows: &[KeyRow]) -> Result<Vec<RetiredFile>, TransferError> {
+    let mut retired = Vec::new();
+    for key in rows {
+        let Some(retired_at) = key.retired_at else { continue };
+        let loaded = VerifyingKey::from_public_pem(&key.public_pem)
+            .map_err(|e| TransferError::Keys(format!("the retired signing key {}: {e}", key.kid)))?;
+        if loaded.kid() != key.kid {
+            return Err(TransferError::Keys(format!(
+                "the retired signing key {}: its public key has the kid {}",
+                key.kid,
+                loaded.kid()
+            )));
+        }
+        retired.push(RetiredFile { kid: key.kid.clone(), public_pem: key.public_pem.clone(), retired_at });
+    }
+    Ok(retired)
+}
+
 /// Opens the active key's private half with `secret` and checks it pairs
 /// with its public half and kid: an export or import never carries a key
 /// that would not sign.
@@ -233,25 +253,15 @@ pub async fn export(db: &Db, paths: &KeysConfig, target: &Path, now: i64) -> Res
     if !problems.is_empty() {
         return Err(TransferError::Schema(problems));
     }
-    // On SQLite the keys are files: the private half is sealed here.
-    let mut file_keys = Vec::new();
-    if db.engine() == Engine::Sqlite {
-        let files = keys::read_files(paths).map_err(TransferError::Keys)?;
-        let sealed = match &files.active {
-            Some(active) => {
-                let secret = secret(paths)?;
-                let (kid, pem) = (active.kid.clone(), active.private_pem.clone());
-                Some(blocking(move || secret.seal(&kid, &pem).map_err(|e| e.to_string())).await?)
-            }
-            None => None,
-        };
-        file_keys = key_rows(&files, sealed);
+    // Asked for before anything is read: a key to seal needs the secret.
+    if db.engine() == Engine::Sqlite && keys::read_files(paths).map_err(TransferError::Keys)?.active.is_some() {
+        secret(paths)?;
     }
 
     let started = Instant::now();
     let partial = partial(target);
     let _ = std::fs::remove_file(&partial);
-    let result = write_export(db, paths, &partial, file_keys, now).await;
+    let result = write_export(db, paths, &partial, now).await;
     let counts = match result {
         Ok(counts) => counts,
         Err(e) => {
@@ -272,13 +282,7 @@ pub async fn export(db: &Db, paths: &KeysConfig, target: &Path, now: i64) -> Res
     Ok(ExportReport { file: target.to_path_buf(), bytes, took: started.elapsed(), counts })
 }
 
-async fn write_export(
-    db: &Db,
-    paths: &KeysConfig,
-    partial: &Path,
-    file_keys: Vec<Vec<Cell>>,
-    now: i64,
-) -> Result<Counts, TransferError> {
+async fn write_export(db: &Db, paths: &KeysConfig, partial: &Path, now: i64) -> Result<Counts, TransferError> {
     let shown = partial.display().to_string();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -331,6 +335,19 @@ async fn write_export(
             open_active(&secret(paths)?, &active).await?;
         }
     } else {
+        // On SQLite the keys are files, read once the rows are: a rotation
+        // during the export has then put the key of every token the rows
+        // name in them (the new pair, the old public key retired).
+        let files = keys::read_files(paths).map_err(TransferError::Keys)?;
+        let sealed = match &files.active {
+            Some(active) => {
+                let secret = secret(paths)?;
+                let (kid, pem) = (active.kid.clone(), active.private_pem.clone());
+                Some(blocking(move || secret.seal(&kid, &pem).map_err(|e| e.to_string())).await?)
+            }
+            None => None,
+        };
+        let file_keys = key_rows(&files, sealed);
         for cells in &file_keys {
             let row: Vec<Value> = cells.iter().map(to_json).collect();
             writeln!(out, "{}", json!({ SIGNING_KEYS.name: row })).map_err(io)?;
@@ -394,6 +411,48 @@ fn read_header(line: &str, shown: &str) -> Result<Header, TransferError> {
     })
 }
 
+/// Rows of one table waiting to be written together.
+#[derive(Default)]
+struct Pending {
+    table: Option<&'static Table>,
+    /// The file's line of the first row.
+    first: u64,
+    last: u64,
+    rows: Vec<Vec<Cell>>,
+}
+
+impl Pending {
+    fn push(&mut self, table: &'static Table, line: u64, cells: Vec<Cell>) {
+        if self.rows.is_empty() {
+            self.first = line;
+        }
+        self.table = Some(table);
+        self.last = line;
+        self.rows.push(cells);
+    }
+
+    /// Writes the rows waiting; how many were there already.
+    async fn flush(
+        &mut self,
+        w: &mut store::Write,
+        writers: &HashMap<&'static str, transfer::Writer>,
+    ) -> Result<u64, TransferError> {
+        let Some(table) = self.table.filter(|_| !self.rows.is_empty()) else { return Ok(0) };
+        let writer = &writers[table.name];
+        let already = writer.write_many(w, &self.rows).await.map_err(|source| TransferError::Refused {
+            lines: if self.first == self.last {
+                format!("line {}", self.first)
+            } else {
+                format!("one of lines {}–{}", self.first, self.last)
+            },
+            table: table.name,
+            source,
+        })?;
+        self.rows.clear();
+        Ok(already)
+    }
+}
+
 /// Reads `source` into `db` in one write transaction; see the module
 /// documentation. Without `merge` the database must be empty (but for the
 /// roles its schema made, which the file's replace).
@@ -437,6 +496,8 @@ pub async fn import(
         true => w.makes_stale().await?,
     }
     let mut writers: HashMap<&'static str, transfer::Writer> = HashMap::new();
+    let mut pending = Pending::default();
+    let postgres = db.engine() == Engine::Postgres;
     let mut read: HashMap<&'static str, u64> = HashMap::new();
     let mut keys_read = Vec::new();
     let (mut already_there, mut renumbered) = (0, 0);
@@ -484,14 +545,29 @@ pub async fn import(
             keys_read.push((number, cells));
             continue;
         }
+        if pending.table.is_some_and(|t| t.name != table.name) {
+            already_there += pending.flush(&mut w, &writers).await?;
+        }
         let writer = writers.entry(table.name).or_insert_with(|| transfer::Writer::new(table, merge));
+        // PostgreSQL: many rows a statement, one round trip each. SQLite
+        // runs in the process: a row a statement is faster there.
+        if writer.batches() && postgres {
+            pending.push(table, number, cells);
+            if pending.rows.len() >= writer.batch() {
+                already_there += pending.flush(&mut w, &writers).await?;
+            }
+            continue;
+        }
         match writer.write(&mut w, &cells).await {
             Ok(Written::Stored) => {}
             Ok(Written::AlreadyThere) => already_there += 1,
             Ok(Written::Renumbered) => renumbered += 1,
-            Err(source) => return Err(TransferError::Refused { line: number, table: table.name, source }),
+            Err(source) => {
+                return Err(TransferError::Refused { lines: format!("line {number}"), table: table.name, source })
+            }
         }
     }
+    already_there += pending.flush(&mut w, &writers).await?;
     let Some(end) = end else { return Err(TransferError::Truncated(shown)) };
     let counts: Counts = every_table().map(|t| (t.name, read.get(t.name).copied().unwrap_or(0))).collect();
     for (table, n) in &counts {
@@ -520,6 +596,7 @@ pub async fn import(
     let mut created = Vec::new();
     match db.engine() {
         Engine::Postgres => {
+            retired_files(&rows)?;
             if let Some(key) = active.first() {
                 let current = signing_keys::list(&mut w).await?;
                 if current.iter().any(|k| k.retired_at.is_none() && k.kid != key.kid) {
@@ -532,7 +609,11 @@ pub async fn import(
                     Ok(Written::AlreadyThere) => already_there += 1,
                     Ok(_) => {}
                     Err(source) => {
-                        return Err(TransferError::Refused { line: *line, table: SIGNING_KEYS.name, source })
+                        return Err(TransferError::Refused {
+                            lines: format!("line {line}"),
+                            table: SIGNING_KEYS.name,
+                            source,
+                        })
                     }
                 }
             }
@@ -545,14 +626,7 @@ pub async fn import(
                     public_pem: key.public_pem.clone(),
                     created_at: key.created_at,
                 }),
-                retired: rows
-                    .iter()
-                    .filter_map(|k| {
-                        let retired_at = k.retired_at?;
-                        VerifyingKey::from_public_pem(&k.public_pem).ok()?;
-                        Some(RetiredFile { kid: k.kid.clone(), public_pem: k.public_pem.clone(), retired_at })
-                    })
-                    .collect(),
+                retired: retired_files(&rows)?,
             };
             created = keys::write_files(paths, &files, now).map_err(|e| TransferError::Keys(e.to_string()))?;
         }

@@ -469,6 +469,10 @@ pub async fn clear(w: &mut Write, table: &Table) -> Result<u64, sqlx::Error> {
 pub struct Writer {
     table: &'static Table,
     insert: String,
+    /// `INSERT INTO t (columns) VALUES` and what follows the values (the
+    /// conflict clause), for rows written many at a time.
+    head: String,
+    tail: String,
     /// Append-only tables, merged: whether the taken id holds this very row.
     same: Option<String>,
     /// Append-only tables, merged: the row under a new id.
@@ -493,24 +497,24 @@ impl Writer {
     pub fn new(table: &'static Table, merge: bool) -> Self {
         let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
         let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
-        let mut insert =
-            format!("INSERT INTO {} ({}) VALUES ({})", table.name, names.join(", "), placeholders.join(", "));
+        let head = format!("INSERT INTO {} ({}) VALUES", table.name, names.join(", "));
+        let mut tail = String::new();
         let (mut same, mut renumbered) = (None, None);
         if merge {
             let key = table.key.join(", ");
             let rest: Vec<String> =
                 names.iter().filter(|n| !table.key.contains(n)).map(|n| format!("{n} = excluded.{n}")).collect();
             if table.append_only || rest.is_empty() {
-                insert.push_str(&format!(" ON CONFLICT ({key}) DO NOTHING"));
+                tail = format!(" ON CONFLICT ({key}) DO NOTHING");
             } else {
-                insert.push_str(&format!(" ON CONFLICT ({key}) DO UPDATE SET {}", rest.join(", ")));
+                tail = format!(" ON CONFLICT ({key}) DO UPDATE SET {}", rest.join(", "));
             }
             if table.append_only {
                 let all: Vec<String> =
                     names.iter().enumerate().map(|(i, n)| format!("{n} IS NOT DISTINCT FROM ${}", i + 1)).collect();
                 same = Some(format!("SELECT COUNT(*) FROM {} WHERE {}", table.name, all.join(" AND ")));
                 let unnumbered: Vec<&str> = names.iter().copied().filter(|n| *n != "id").collect();
-                let placeholders: Vec<String> = (2..=names.len()).map(|i| format!("${i}")).collect();
+                let placeholders: Vec<String> = (1..=unnumbered.len()).map(|i| format!("${i}")).collect();
                 renumbered = Some(format!(
                     "INSERT INTO {} ({}) VALUES ({})",
                     table.name,
@@ -519,7 +523,52 @@ impl Writer {
                 ));
             }
         }
-        Self { table, insert, same, renumbered }
+        let insert = format!("{head} ({}){tail}", placeholders.join(", "));
+        Self { table, insert, head, tail, same, renumbered }
+    }
+
+    /// How many rows [`Writer::write_many`] takes at once: a few hundred,
+    /// and well below the engines' limit on parameters (SQLite 32,766).
+    pub fn batch(&self) -> usize {
+        (16_000 / self.table.columns.len()).min(500)
+    }
+
+    /// Whether rows can go many at a time: not an append-only table being
+    /// merged, where each row is looked at alone.
+    pub fn batches(&self) -> bool {
+        self.same.is_none()
+    }
+
+    /// Writes up to [`Writer::batch`] rows in one statement; returns how
+    /// many were there already (merged into a table whose every column is
+    /// its key).
+    pub async fn write_many(&self, w: &mut Write, rows: &[Vec<Cell>]) -> Result<u64, sqlx::Error> {
+        let columns = self.table.columns;
+        let width = columns.len();
+        let mut sql = String::with_capacity(self.head.len() + rows.len() * width * 6 + self.tail.len());
+        sql.push_str(&self.head);
+        for r in 0..rows.len() {
+            sql.push_str(if r == 0 { " (" } else { ", (" });
+            for c in 0..width {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&(r * width + c + 1).to_string());
+            }
+            sql.push(')');
+        }
+        sql.push_str(&self.tail);
+        let stored = run!(&mut *w, |c| {
+            let mut query = sqlx::query(&sql);
+            for cells in rows {
+                for (column, cell) in columns.iter().zip(cells) {
+                    query = bind_cell!(query, column.kind, cell);
+                }
+            }
+            query.execute(&mut *c).await?.rows_affected()
+        });
+        Ok((rows.len() as u64).saturating_sub(stored))
     }
 
     /// Writes one row, its cells in the order of the table's columns.

@@ -113,28 +113,37 @@ pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The release binary on a folder of its own.
-struct Server {
+pub(crate) struct Server {
     dir: PathBuf,
-    addr: SocketAddr,
+    pub addr: SocketAddr,
     child: Option<Child>,
+    /// Settings in place of the defaults of [`Server::command`].
+    env: Vec<(&'static str, String)>,
 }
 
 impl Server {
     /// A server on `dir`'s database and keys, as they are.
-    fn on(dir: &Path) -> Self {
+    pub fn on(dir: &Path) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        Server { dir: dir.to_owned(), addr: SocketAddr::from(([127, 0, 0, 1], port)), child: None }
+        Server { dir: dir.to_owned(), addr: SocketAddr::from(([127, 0, 0, 1], port)), child: None, env: Vec::new() }
     }
 
     /// A server on a new folder, with new keys.
-    fn new(dir: &Path) -> Self {
+    pub fn new(dir: &Path) -> Self {
         let server = Self::on(dir);
         let keys = server.command().args(["keys", "generate"]).output().unwrap();
         assert!(keys.status.success(), "{}", String::from_utf8_lossy(&keys.stderr));
         server
     }
 
-    fn command(&self) -> Command {
+    /// The server, and its commands, with the environment variable `name`
+    /// set to `value` (e.g. `POSTERN_DATABASE_URL`, to run on PostgreSQL).
+    pub fn with_env(mut self, name: &'static str, value: &str) -> Self {
+        self.env.push((name, value.to_owned()));
+        self
+    }
+
+    pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_postern"));
         command
             .current_dir(&self.dir)
@@ -147,15 +156,16 @@ impl Server {
             .env("POSTERN_RATE_LIMITS", "off")
             .env("POSTERN_LOG", "warn")
             .env("LEPTOS_SITE_ADDR", self.addr.to_string())
+            .envs(self.env.clone())
             .stdin(Stdio::null());
         command
     }
 
-    fn db(&self) -> PathBuf {
+    pub fn db(&self) -> PathBuf {
         self.dir.join("postern.db")
     }
 
-    async fn start(&mut self) {
+    pub async fn start(&mut self) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("server.log")).unwrap();
         let child = self.command().arg("serve").stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap();
         self.child = Some(child);
@@ -170,7 +180,7 @@ impl Server {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
-    fn kill_9(&mut self) {
+    pub fn kill_9(&mut self) {
         let mut child = self.child.take().unwrap();
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -183,7 +193,7 @@ impl Server {
     }
 
     /// Signs in to the back office: the Cookie header and the CSRF token.
-    async fn login(&self) -> (String, String) {
+    pub async fn login(&self) -> (String, String) {
         let page = http(self.addr, "GET", "/admin/login", &[], "").await.unwrap();
         let csrf = page.cookies().into_iter().find(|c| c.starts_with("postern_csrf=")).unwrap();
         let token = csrf_field(&page.body);
@@ -317,13 +327,18 @@ async fn back_office_load(
     }
 }
 
-/// Authorize → consent page → grant; `Ok` once the code came back.
-async fn consent(addr: SocketAddr, cookies: &str, client_id: &str) -> Result<(), ()> {
+/// The back office's authorization request for `client_id`, by the
+/// browser signed in with `cookies`.
+pub(crate) async fn authorize(addr: SocketAddr, cookies: &str, client_id: &str) -> std::io::Result<Answer> {
     let query =
         form(&[("response_type", "code"), ("client_id", client_id), ("redirect_uri", CALLBACK), ("state", "s")]);
+    http(addr, "GET", &format!("/admin/oauth2-token/authorize?{query}"), &[("Cookie", cookies)], "").await
+}
+
+/// Authorize → consent page → grant; the redirect back with the code.
+pub(crate) async fn consent(addr: SocketAddr, cookies: &str, client_id: &str) -> Result<String, ()> {
     let cookie = [("Cookie", cookies)];
-    let to_consent =
-        http(addr, "GET", &format!("/admin/oauth2-token/authorize?{query}"), &cookie, "").await.map_err(|_| ())?;
+    let to_consent = authorize(addr, cookies, client_id).await.map_err(|_| ())?;
     let location = to_consent.header("location").ok_or(())?.to_owned();
     let page = http(addr, "GET", &location, &cookie, "").await.map_err(|_| ())?;
     let mut fields = hidden_fields(&page.body);
@@ -331,11 +346,9 @@ async fn consent(addr: SocketAddr, cookies: &str, client_id: &str) -> Result<(),
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&fields).finish();
     let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookies)];
     let granted = http(addr, "POST", "/admin/oauth2-token/authorize", &headers, &body).await.map_err(|_| ())?;
-    let back = granted.header("location").is_some_and(|l| l.starts_with(CALLBACK) && l.contains("code="));
-    if granted.status == 303 && back {
-        Ok(())
-    } else {
-        Err(())
+    match granted.header("location") {
+        Some(back) if granted.status == 303 && back.starts_with(CALLBACK) && back.contains("code=") => Ok(back.into()),
+        _ => Err(()),
     }
 }
 

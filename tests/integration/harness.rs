@@ -283,6 +283,26 @@ pub fn claims(token: &str) -> serde_json::Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
+/// Verifies `token` as a resource server does, with nothing but the JWKS
+/// `jwks`: the key its header's `kid` names, RS256, `issuer` and
+/// `audience`. Its claims, or why it does not verify.
+pub fn verify_with_jwks(
+    jwks: &serde_json::Value,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<serde_json::Value, String> {
+    let kid = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?.kid.ok_or("the token names no kid")?;
+    let keys = jwks["keys"].as_array().ok_or("the JWKS has no keys")?;
+    let jwk = keys.iter().find(|k| k["kid"] == kid.as_str()).ok_or_else(|| format!("the JWKS has no key {kid}"))?;
+    let (n, e) = (jwk["n"].as_str().unwrap_or_default(), jwk["e"].as_str().unwrap_or_default());
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(n, e).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[issuer]);
+    jsonwebtoken::decode(token, &key, &validation).map(|data| data.claims).map_err(|e| e.to_string())
+}
+
 /// A new, empty database on the PostgreSQL server `server` (a URL naming
 /// its maintenance database, e.g. `postgres://postgres@localhost/postgres`),
 /// for one test; the throw-away cluster of the test script goes with them.

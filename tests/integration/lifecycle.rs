@@ -5,7 +5,7 @@
 use crate::harness::browser::{csrf_field, csrf_of, login, login_as, urlencode};
 use crate::harness::oauth::{authorize_and_grant, backoffice_app, grant_error, http};
 use crate::harness::rpc::{create, form, id_of, rpc_form, rpc_json};
-use crate::harness::{claims, Response, TestApp, ADMIN_PASSWORD};
+use crate::harness::{claims, verify_with_jwks, Response, TestApp, ADMIN_PASSWORD};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
@@ -148,14 +148,8 @@ async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_t
 
     // The old token verifies with nothing but the JWKS, and the API still takes it.
     for token in [&old, &new] {
-        let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid(token).as_str()).unwrap();
-        let key =
-            jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
-                .unwrap();
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        validation.set_audience(&[format!("{BASE}/api")]);
-        validation.set_issuer(&[format!("{BASE}/admin")]);
-        jsonwebtoken::decode::<Value>(token, &key, &validation).expect("verifies via the JWKS");
+        verify_with_jwks(&jwks, token, &format!("{BASE}/admin"), &format!("{BASE}/api"))
+            .expect("verifies via the JWKS");
         assert_eq!(app.api("/api/users", token).await.status, StatusCode::OK);
     }
 

@@ -26,6 +26,7 @@ mod instances;
 mod isolation;
 mod lifecycle;
 mod malformed;
+mod moving;
 mod pages;
 mod people;
 mod races;
