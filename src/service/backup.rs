@@ -1,6 +1,7 @@
 //! `postern backup FILE` (README.md#backups-and-moving-to-postgresql): a consistent copy of
 //! a running server's SQLite database, checked before it is given its name.
 
+use super::new_file::{NewFile, NewFileError};
 use crate::store::backup::{self, CopyCheck};
 use crate::store::{Db, Engine};
 use std::path::{Path, PathBuf};
@@ -36,6 +37,16 @@ pub enum BackupError {
     File(#[source] std::io::Error, String),
 }
 
+impl BackupError {
+    fn from_new_file(e: NewFileError, shown: &str) -> Self {
+        match e {
+            NewFileError::Exists => BackupError::Exists(shown.to_owned()),
+            NewFileError::NoFolder => BackupError::NoFolder(shown.to_owned()),
+            NewFileError::Io(e) => BackupError::File(e, shown.to_owned()),
+        }
+    }
+}
+
 /// Copies the database into `target`, a file that must not exist yet. The
 /// copy is written beside it as `<target>.partial`, checked
 /// (`integrity_check`, rows per table), and only then given the target's
@@ -45,45 +56,25 @@ pub async fn backup(db: &Db, url: &str, target: &Path) -> Result<Report, BackupE
     if db.engine() == Engine::Postgres {
         return Err(BackupError::Postgres(crate::store::redact(url)));
     }
-    if target.exists() {
-        return Err(BackupError::Exists(shown));
-    }
-    let folder = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !folder.is_dir() {
-        return Err(BackupError::NoFolder(shown));
-    }
-    let mut partial = target.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    // Left by a backup that was cut off: never a backup, never named as one.
-    let _ = std::fs::remove_file(&partial);
+    let file = NewFile::at(target).map_err(|e| BackupError::from_new_file(e, &shown))?;
 
     let started = Instant::now();
-    if let Err(e) = backup::vacuum_into(db, &partial).await {
-        let _ = std::fs::remove_file(&partial);
+    if let Err(e) = backup::vacuum_into(db, file.partial()).await {
+        file.abandon();
         return Err(BackupError::Copy(e, shown));
     }
-    let check = match backup::check_copy(&partial).await {
+    let check = match backup::check_copy(file.partial()).await {
         Ok(check) if check.integrity == "ok" => check,
         Ok(check) => {
-            let _ = std::fs::remove_file(&partial);
+            file.abandon();
             return Err(BackupError::Corrupt(check.integrity, shown));
         }
         Err(e) => {
-            let _ = std::fs::remove_file(&partial);
+            file.abandon();
             return Err(BackupError::Copy(e, shown));
         }
     };
-    // A link, not a rename: it fails rather than replace a file that
-    // appeared at the target meanwhile.
-    let linked = std::fs::hard_link(&partial, target);
-    let _ = std::fs::remove_file(&partial);
-    match linked {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(BackupError::Exists(shown)),
-        Err(e) => return Err(BackupError::File(e, shown)),
-        Ok(()) => {}
-    }
+    let bytes = file.publish().map_err(|e| BackupError::from_new_file(e, &shown))?;
     let took = started.elapsed();
-    let bytes = std::fs::metadata(target).map(|m| m.len()).map_err(|e| BackupError::File(e, shown))?;
     Ok(Report { file: target.to_path_buf(), bytes, took, check })
 }

@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod cleanup;
 pub mod customers;
 pub mod mail;
+pub mod new_file;
 pub mod organizations;
 pub mod random;
 pub mod revocation;

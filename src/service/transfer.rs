@@ -9,6 +9,7 @@
 //! a file that is cut short, names what this build does not know, or holds
 //! a row the database refuses changes nothing.
 
+use super::new_file::{NewFile, NewFileError};
 use crate::config::KeysConfig;
 use crate::keys::sealed::{KeySecret, SealError};
 use crate::keys::{self, ActiveFiles, KeyFiles, RetiredFile};
@@ -94,11 +95,14 @@ fn every_table() -> impl Iterator<Item = &'static Table> {
     TABLES.iter().chain(std::iter::once(&SIGNING_KEYS))
 }
 
-/// `FILE.partial`, where a file is written before it gets its name.
-fn partial(target: &Path) -> PathBuf {
-    let mut partial = target.as_os_str().to_owned();
-    partial.push(".partial");
-    PathBuf::from(partial)
+impl TransferError {
+    fn from_new_file(e: NewFileError, shown: &str) -> Self {
+        match e {
+            NewFileError::Exists => TransferError::Exists(shown.to_owned()),
+            NewFileError::NoFolder => TransferError::NoFolder(shown.to_owned()),
+            NewFileError::Io(e) => TransferError::File(shown.to_owned(), e),
+        }
+    }
 }
 
 fn secret(paths: &KeysConfig) -> Result<KeySecret, TransferError> {
@@ -242,13 +246,7 @@ async fn open_active(secret: &KeySecret, key: &KeyRow) -> Result<String, Transfe
 /// `target` once complete.
 pub async fn export(db: &Db, paths: &KeysConfig, target: &Path, now: i64) -> Result<ExportReport, TransferError> {
     let shown = target.display().to_string();
-    if target.exists() {
-        return Err(TransferError::Exists(shown));
-    }
-    let folder = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !folder.is_dir() {
-        return Err(TransferError::NoFolder(shown));
-    }
+    let file = NewFile::at(target).map_err(|e| TransferError::from_new_file(e, &shown))?;
     let problems = transfer::undescribed(db).await?;
     if !problems.is_empty() {
         return Err(TransferError::Schema(problems));
@@ -259,26 +257,14 @@ pub async fn export(db: &Db, paths: &KeysConfig, target: &Path, now: i64) -> Res
     }
 
     let started = Instant::now();
-    let partial = partial(target);
-    let _ = std::fs::remove_file(&partial);
-    let result = write_export(db, paths, &partial, now).await;
-    let counts = match result {
+    let counts = match write_export(db, paths, file.partial(), now).await {
         Ok(counts) => counts,
         Err(e) => {
-            let _ = std::fs::remove_file(&partial);
+            file.abandon();
             return Err(e);
         }
     };
-    // A link, not a rename: it fails rather than replace a file that
-    // appeared at the target meanwhile.
-    let linked = std::fs::hard_link(&partial, target);
-    let _ = std::fs::remove_file(&partial);
-    match linked {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(TransferError::Exists(shown)),
-        Err(e) => return Err(TransferError::File(shown, e)),
-        Ok(()) => {}
-    }
-    let bytes = std::fs::metadata(target).map(|m| m.len()).map_err(|e| TransferError::File(shown, e))?;
+    let bytes = file.publish().map_err(|e| TransferError::from_new_file(e, &shown))?;
     Ok(ExportReport { file: target.to_path_buf(), bytes, took: started.elapsed(), counts })
 }
 
