@@ -421,17 +421,23 @@ async fn cleanup(config: Config) -> ExitCode {
     }
 }
 
-async fn backup(config: Config, file: &Path) -> ExitCode {
+/// The database as it is, for a command that copies it (`backup`,
+/// `export`): not migrated, and never created — a SQLite file that is not
+/// there is an error that names it (`doing`: what there is nothing to do).
+async fn open_as_is(config: &Config, doing: &str) -> Result<store::Db, ExitCode> {
     if let Some(database) = store::sqlite_file(&config.database.url).filter(|f| !f.exists()) {
-        return fail(&format!(
-            "there is no database at {} (database.url, POSTERN_DATABASE_URL): nothing to back up",
+        return Err(fail(&format!(
+            "there is no database at {} (database.url, POSTERN_DATABASE_URL): nothing to {doing}",
             database.display()
-        ));
+        )));
     }
-    // Opened without migrating: a backup copies what is there, as it is.
-    let db = match store::open(&config.database.url, 2).await {
+    store::open(&config.database.url, 2).await.map_err(|e| fail(&e.to_string()))
+}
+
+async fn backup(config: Config, file: &Path) -> ExitCode {
+    let db = match open_as_is(&config, "back up").await {
         Ok(db) => db,
-        Err(e) => return fail(&e.to_string()),
+        Err(code) => return code,
     };
     let report = match service::backup::backup(&db, &config.database.url, file).await {
         Ok(report) => report,
@@ -473,16 +479,9 @@ fn rows_and_keys(counts: &[(&str, u64)]) -> String {
 }
 
 async fn export(config: Config, file: &Path) -> ExitCode {
-    if let Some(database) = store::sqlite_file(&config.database.url).filter(|f| !f.exists()) {
-        return fail(&format!(
-            "there is no database at {} (database.url, POSTERN_DATABASE_URL): nothing to export",
-            database.display()
-        ));
-    }
-    // Opened without migrating: an export writes what is there, as it is.
-    let db = match store::open(&config.database.url, 2).await {
+    let db = match open_as_is(&config, "export").await {
         Ok(db) => db,
-        Err(e) => return fail(&e.to_string()),
+        Err(code) => return code,
     };
     let report = match service::transfer::export(&db, &config.keys, file, service::now()).await {
         Ok(report) => report,

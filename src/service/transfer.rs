@@ -252,7 +252,8 @@ pub async fn export(db: &Db, paths: &KeysConfig, target: &Path, now: i64) -> Res
         return Err(TransferError::Schema(problems));
     }
     // Asked for before anything is read: a key to seal needs the secret.
-    if db.engine() == Engine::Sqlite && keys::read_files(paths).map_err(TransferError::Keys)?.active.is_some() {
+    // (The key files themselves are read once, after the rows.)
+    if db.engine() == Engine::Sqlite && (paths.private_key.exists() || paths.public_key.exists()) {
         secret(paths)?;
     }
 
