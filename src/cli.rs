@@ -156,6 +156,10 @@ pub enum AppCommand {
         /// A redirect URI (authorization_code; repeat for several).
         #[arg(long = "redirect-uri", value_name = "URI")]
         redirect_uris: Vec<String>,
+        /// Where OpenID Connect logout may send people back to, matched
+        /// exactly (authorization_code; optional; repeat for several).
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
         /// A public client (no secret; must use PKCE). authorization_code only.
         #[arg(long)]
         public: bool,
@@ -607,6 +611,7 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
         name,
         grant,
         redirect_uris,
+        post_logout_redirect_uris,
         public,
         skip_consent,
         organization,
@@ -617,8 +622,10 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
         GrantArg::ClientCredentials => GrantType::ClientCredentials,
         GrantArg::AuthorizationCode => GrantType::AuthorizationCode,
     };
-    if grant_type == GrantType::ClientCredentials && (public || !redirect_uris.is_empty()) {
-        return fail("--public and --redirect-uri are for --grant authorization_code; client_credentials applications are confidential and redirect nowhere");
+    if grant_type == GrantType::ClientCredentials
+        && (public || !redirect_uris.is_empty() || !post_logout_redirect_uris.is_empty())
+    {
+        return fail("--public, --redirect-uri and --post-logout-redirect-uri are for --grant authorization_code; client_credentials applications are confidential and redirect nowhere");
     }
     let (owner_id, kind, org) = match (owner, customer) {
         (_, Some(customer)) => {
@@ -676,9 +683,11 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
         confidential: !public,
         skip_consent,
         redirect_uris,
+        post_logout_redirect_uris,
     };
     let display_name = input.name.trim().to_owned();
     let redirect_list = input.redirect_uris.clone();
+    let post_logout_list = input.post_logout_redirect_uris.clone();
     match service::applications::create(&state, input).await {
         Ok(created) => {
             let secret = created.client_secret.as_ref().map(|s| s.expose().to_owned());
@@ -689,6 +698,7 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
                     "grant_type": grant_type.as_str(),
                     "kind": kind.as_str(),
                     "redirect_uris": redirect_list,
+                    "post_logout_redirect_uris": post_logout_list,
                     "client_id": created.client_id,
                     "client_secret": secret,
                 });
@@ -706,6 +716,9 @@ async fn app(config: Config, command: AppCommand) -> ExitCode {
                 println!("  Client ID      {}", created.client_id);
                 for uri in &redirect_list {
                     println!("  Redirect URI   {uri}");
+                }
+                for uri in &post_logout_list {
+                    println!("  After logout   {uri}");
                 }
                 if secret.is_none() {
                     println!("  Public client: no secret; it must use PKCE (S256).");

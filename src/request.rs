@@ -21,6 +21,14 @@ pub struct CurrentUser(pub Option<User>);
 #[derive(Debug, Clone, Default)]
 pub struct CurrentCustomer(pub Option<CustomerUser>);
 
+/// When the person signed in on each side started their session (request
+/// extension): the OpenID Connect `auth_time`, for `max_age` and `prompt`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignedInAt {
+    pub user: Option<i64>,
+    pub customer: Option<i64>,
+}
+
 /// The CSRF token every form of this browser must echo (request extension).
 ///
 /// Not the CSRF cookie itself but derived from it and from the session

@@ -47,3 +47,47 @@ export function postern(args: string[], input?: string): string {
 export function createApp(name: string): { client_id: string; client_secret: string } {
   return JSON.parse(postern(["app", "create", "--owner", "admin", "--name", name, "--grant", "client_credentials", "--json"]));
 }
+
+/** Whether this build's `postern app create` takes --post-logout-redirect-uri. */
+let postLogoutFlag: boolean | undefined;
+export function appCreateTakesPostLogoutUris(): boolean {
+  postLogoutFlag ??= postern(["app", "create", "--help"]).includes("--post-logout-redirect-uri");
+  return postLogoutFlag;
+}
+
+/**
+ * An authorization_code application made with the CLI: of the admin (back
+ * office) or of a customer (storefront), with its redirect URI and the URIs
+ * RP-initiated logout may send the browser back to.
+ */
+export function createCodeApp(
+  name: string,
+  opts: { owner?: string; customer?: string; public?: boolean; redirectUri: string; postLogoutRedirectUris?: string[] },
+): { client_id: string; client_secret: string | null } {
+  const args = ["app", "create", "--name", name, "--grant", "authorization_code", "--redirect-uri", opts.redirectUri, "--json"];
+  if (opts.customer) args.push("--customer", opts.customer);
+  else args.push("--owner", opts.owner ?? "admin");
+  if (opts.public) args.push("--public");
+  const logout = opts.postLogoutRedirectUris ?? [];
+  const flag = appCreateTakesPostLogoutUris();
+  if (flag) for (const uri of logout) args.push("--post-logout-redirect-uri", uri);
+  const app = JSON.parse(postern(args));
+  if (!flag && logout.length > 0) registerPostLogoutUrisInDatabase(app.client_id, logout);
+  return app;
+}
+
+/**
+ * Stop-gap while the CLI cannot register post-logout redirect URIs: the
+ * rows `--post-logout-redirect-uri` would write, in the running server's
+ * SQLite database (Debian's sqlite3). Goes once the flag is in the build.
+ */
+function registerPostLogoutUrisInDatabase(clientId: string, uris: string[]) {
+  const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const sql = uris
+    .map((uri, position) =>
+      `INSERT INTO oauth_application_post_logout_redirect_uris (application_id, position, uri) ` +
+      `SELECT id, ${position}, ${quote(uri)} FROM oauth_applications WHERE client_id = ${quote(clientId)};`,
+    )
+    .join("\n");
+  execFileSync("sqlite3", ["-bail", path.join(WITH_KEYS.dir, "postern.db")], { input: `.timeout 5000\n${sql}\n` });
+}

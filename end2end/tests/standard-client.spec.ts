@@ -59,7 +59,7 @@ test("openid-client discovers the storefront issuer with its own authorization e
   const metadata = config.serverMetadata();
   expect(metadata.issuer).toBe(BASE);
   expect(metadata.authorization_endpoint).toBe(`${BASE}/oauth2-token/authorize`);
-  expect(metadata.scopes_supported).toEqual(["profile"]);
+  expect(metadata.scopes_supported).toEqual(["profile", "openid", "email", "offline_access"]);
   expect(metadata.token_endpoint).toBe(`${BASE}/oauth2-token`);
   // And the JWKS it names holds the signing key of the tokens.
   const jwks = await (await fetch(metadata.jwks_uri!)).json();

@@ -110,6 +110,10 @@ pub struct NewApplicationForm {
     pub grant_type: String,
     /// One URL per line (authorization_code only).
     pub redirect_uris: String,
+    /// Where OpenID Connect logout may send people back to: one URL per
+    /// line, may be empty (authorization_code only). Absent is empty.
+    #[serde(default)]
+    pub post_logout_redirect_uris: String,
     pub confidential: bool,
     pub skip_consent: bool,
 }
@@ -136,6 +140,8 @@ pub struct ApplicationDetails {
     pub owner: Option<String>,
     /// One per line.
     pub redirect_uris: String,
+    /// One per line; empty when none.
+    pub post_logout_redirect_uris: String,
     pub created_at: String,
 }
 
@@ -147,6 +153,9 @@ pub struct EditApplicationForm {
     pub name: String,
     pub active: bool,
     pub redirect_uris: String,
+    /// One per line; absent is empty (the application then has none).
+    #[serde(default)]
+    pub post_logout_redirect_uris: String,
     pub skip_consent: bool,
 }
 
@@ -280,6 +289,7 @@ pub async fn create_application(form: NewApplicationForm) -> Result<CreatedCrede
         active: form.active,
         grant_type: form.grant_type,
         redirect_uris: form.redirect_uris,
+        post_logout_redirect_uris: form.post_logout_redirect_uris,
         confidential: form.confidential,
         skip_consent: form.skip_consent,
     };
@@ -301,6 +311,7 @@ pub async fn get_application(id: i64) -> Result<ApplicationDetails, AppError> {
     let state = guard::state()?;
     let app = applications::find_permitted(&state, &actor, id, Action::View).await.map_err(guard::service_error)?;
     let redirect_uris = store::applications::redirect_uris(&state.db, id).await?.join("\n");
+    let post_logout_redirect_uris = store::applications::post_logout_redirect_uris(&state.db, id).await?.join("\n");
     Ok(ApplicationDetails {
         id: app.id,
         organization: app.organization,
@@ -312,6 +323,7 @@ pub async fn get_application(id: i64) -> Result<ApplicationDetails, AppError> {
         skip_consent: app.skip_consent,
         owner: app.owner,
         redirect_uris,
+        post_logout_redirect_uris,
         created_at: super::display_time(app.created_at),
     })
 }
@@ -322,17 +334,14 @@ pub async fn update_application(form: EditApplicationForm) -> Result<(), AppErro
     let actor = guard::actor().await?;
     guard::check_csrf(&form.csrf_token)?;
     let state = guard::state()?;
-    crate::service::applications::update(
-        &state,
-        &actor,
-        form.id,
-        &form.name,
-        form.active,
-        &form.redirect_uris,
-        form.skip_consent,
-    )
-    .await
-    .map_err(guard::service_error)
+    let edit = crate::service::applications::ApplicationEdit {
+        name: &form.name,
+        active: form.active,
+        redirect_uris: &form.redirect_uris,
+        post_logout_redirect_uris: &form.post_logout_redirect_uris,
+        skip_consent: form.skip_consent,
+    };
+    crate::service::applications::update(&state, &actor, form.id, edit).await.map_err(guard::service_error)
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "set_application_active")]

@@ -130,6 +130,8 @@ pub struct SessionUser {
     pub is_admin: bool,
     pub role: Option<String>,
     pub permissions: crate::permissions::Permissions,
+    /// The language the person reads (a BCP 47 primary tag).
+    pub language: String,
 }
 
 /// An organization in a choice list.
@@ -176,6 +178,7 @@ pub(crate) mod guard {
             is_admin: user.is_admin,
             role: user.role.clone(),
             permissions: user.permissions(),
+            language: user.language.clone(),
         })
     }
 

@@ -60,6 +60,24 @@ pub struct ConsentView {
     /// The authorization request, carried to the answer as hidden fields.
     pub params: Vec<(String, String)>,
     pub action: String,
+    /// The page's words in the person's language (`language`, a BCP 47 tag).
+    pub language: String,
+    pub words: ConsentText,
+}
+
+/// The consent page's own words, filled in (see `service::words`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentText {
+    pub question: String,
+    pub signed_in_as: String,
+    pub application_of: String,
+    pub it_will: String,
+    pub nothing: String,
+    pub walls: String,
+    pub revoke: String,
+    pub cancel: String,
+    pub grant: String,
+    pub working: String,
 }
 
 #[server(prefix = "/admin/rpc", endpoint = "consent")]
@@ -67,21 +85,38 @@ pub async fn consent_context(side: Side, query: String) -> Result<ConsentView, A
     use super::guard;
     use crate::service::authorization::{self, Outcome};
     let state = guard::state()?;
-    let (account, subject) = match side {
+    let (account, subject, language) = match side {
         Side::BackOffice => {
             let user = guard::user()?;
-            (user.username, crate::model::Subject::User(user.id))
+            (user.username, crate::model::Subject::User(user.id), user.language)
         }
         Side::Storefront => {
             let customer = guard::customer()?;
-            (customer.username, crate::model::Subject::Customer(customer.id))
+            (customer.username, crate::model::Subject::Customer(customer.id), customer.language)
         }
     };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.trim_start_matches('?'))
         .map_err(|_| guard::invalid("request", "The authorization request is malformed."))?;
     let params = authorization::request_pairs(&pairs);
-    match authorization::consent_prompt(&state, side, &params, Some(subject)).await.map_err(guard::service_error)? {
+    let prompt = authorization::consent_prompt(&state, side, &params, Some(subject), &language);
+    match prompt.await.map_err(guard::service_error)? {
         Ok(prompt) => Ok(ConsentView {
+            language: prompt.words.language.to_owned(),
+            words: {
+                let w = prompt.words;
+                ConsentText {
+                    question: w.question.replace("{application}", &prompt.application),
+                    signed_in_as: w.signed_in_as.to_owned(),
+                    application_of: w.application_of.to_owned(),
+                    it_will: w.it_will.to_owned(),
+                    nothing: w.nothing.to_owned(),
+                    walls: w.walls.replace("{organization}", &prompt.organization),
+                    revoke: w.revoke.to_owned(),
+                    cancel: w.cancel.to_owned(),
+                    grant: w.grant.to_owned(),
+                    working: w.working.to_owned(),
+                }
+            },
             application: prompt.application,
             organization: prompt.organization,
             scopes: prompt
@@ -109,6 +144,8 @@ pub struct AuthorizedView {
     pub name: String,
     pub organization: String,
     pub scopes: Vec<String>,
+    /// It signs the person in (OpenID Connect).
+    pub signs_in: bool,
     pub granted_at: String,
     pub last_used_at: Option<String>,
 }
@@ -138,6 +175,7 @@ pub async fn authorized_applications(side: Side) -> Result<Vec<AuthorizedView>, 
             name: a.name,
             organization: a.organization,
             scopes: a.scopes,
+            signs_in: a.signs_in,
             granted_at: display_time(a.granted_at),
             last_used_at: a.last_used_at.map(display_time),
         })

@@ -214,7 +214,13 @@ fn Table(
                                     <span class="block max-w-[8rem] truncate font-mono text-xs text-slate-600" title=a.client_id.clone()>{a.client_id.clone()}</span>
                                 </td>
                                 <td class="px-3 py-3"><StatusBadge on=a.active/></td>
-                                <td class="hidden whitespace-nowrap px-3 py-3 text-slate-600 md:table-cell">{grant_label(a.grant_type)}</td>
+                                <td class="hidden whitespace-nowrap px-3 py-3 text-slate-600 md:table-cell">
+                                    {grant_label(a.grant_type)}
+                                    {(a.grant_type == GrantType::AuthorizationCode).then(|| view! {
+                                        <span class="ml-2 rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700 ring-1 ring-inset ring-indigo-200"
+                                            title="It may sign people in with OpenID Connect">"OpenID"</span>
+                                    })}
+                                </td>
                                 {owner_label.map(|_| view! { <td class="hidden px-3 py-3 text-slate-600 lg:table-cell">{a.owner.clone().unwrap_or_else(|| "—".into())}</td> })}
                                 <td class="hidden whitespace-nowrap px-3 py-3 text-slate-600 lg:table-cell">{a.last_used_at.clone().unwrap_or_else(|| "Never".into())}</td>
                                 <td class="whitespace-nowrap px-3 py-3 text-right"><RowMenu row dialog/></td>
@@ -396,6 +402,7 @@ fn CreateDialog(
     let active = RwSignal::new(true);
     let grant_type = RwSignal::new("client_credentials".to_string());
     let redirect_uris = RwSignal::new(String::new());
+    let post_logout_redirect_uris = RwSignal::new(String::new());
     let confidential = RwSignal::new(true);
     let skip_consent = RwSignal::new(false);
     let create = Action::new(|form: &NewApplicationForm| {
@@ -406,7 +413,15 @@ fn CreateDialog(
     let form_error = move || {
         error_outside(
             create.value().get(),
-            &["name", "organization_id", "owner_id", "grant_type", "redirect_uris", "skip_consent"],
+            &[
+                "name",
+                "organization_id",
+                "owner_id",
+                "grant_type",
+                "redirect_uris",
+                "post_logout_redirect_uris",
+                "skip_consent",
+            ],
         )
     };
     Effect::new(move |_| {
@@ -427,6 +442,7 @@ fn CreateDialog(
             active: active.get_untracked(),
             grant_type: grant_type.get_untracked(),
             redirect_uris: redirect_uris.get_untracked(),
+            post_logout_redirect_uris: post_logout_redirect_uris.get_untracked(),
             confidential: confidential.get_untracked(),
             skip_consent: skip_consent.get_untracked(),
         });
@@ -493,6 +509,13 @@ fn CreateDialog(
                                 prop:value=move || redirect_uris.get() on:input=move |ev| redirect_uris.set(event_target_value(&ev))></textarea>
                             <p class="mt-1 text-xs text-slate-500">"One per line. Matched exactly."</p>
                             <FieldError message=field_error("redirect_uris")/>
+                        </div>
+                        <div>
+                            <label for="app-post-logout-redirects" class="block text-sm font-medium text-slate-700">"Post-logout redirect URLs"</label>
+                            <textarea id="app-post-logout-redirects" rows="2" class=INPUT placeholder="https://app.example.com/signed-out"
+                                prop:value=move || post_logout_redirect_uris.get() on:input=move |ev| post_logout_redirect_uris.set(event_target_value(&ev))></textarea>
+                            <p class="mt-1 text-xs text-slate-500">"Where the application may send people after they sign out (OpenID Connect logout). One per line, matched exactly."</p>
+                            <FieldError message=field_error("post_logout_redirect_uris")/>
                         </div>
                         <CheckboxField id="app-confidential" label="Confidential client (has a secret)" value=confidential/>
                         {viewer_is_administrator().then(|| view! {
@@ -578,13 +601,16 @@ fn EditForm(
     let name = RwSignal::new(d.name.clone());
     let active = RwSignal::new(d.active);
     let redirect_uris = RwSignal::new(d.redirect_uris.clone());
+    let post_logout_redirect_uris = RwSignal::new(d.post_logout_redirect_uris.clone());
     let skip_consent = RwSignal::new(d.skip_consent);
     let save = Action::new(|form: &EditApplicationForm| {
         let form = form.clone();
         async move { update_application(form).await }
     });
     let field_error = move |field: &'static str| Signal::derive(move || error_for(save.value().get(), field));
-    let form_error = move || error_outside(save.value().get(), &["name", "redirect_uris", "skip_consent"]);
+    let form_error = move || {
+        error_outside(save.value().get(), &["name", "redirect_uris", "post_logout_redirect_uris", "skip_consent"])
+    };
     Effect::new(move |_| {
         if let Some(Ok(())) = save.value().get() {
             refresh.run(());
@@ -600,6 +626,7 @@ fn EditForm(
             name: name.get_untracked(),
             active: active.get_untracked(),
             redirect_uris: redirect_uris.get_untracked(),
+            post_logout_redirect_uris: post_logout_redirect_uris.get_untracked(),
             skip_consent: skip_consent.get_untracked(),
         });
     };
@@ -613,6 +640,13 @@ fn EditForm(
                     <div><dt class="text-slate-500">"Grant type"</dt><dd class="font-medium text-slate-900">{d.grant_type.as_str()}</dd></div>
                     <div><dt class="text-slate-500">"Owner"</dt><dd class="font-medium text-slate-900">{d.owner.clone().unwrap_or_else(|| "—".into())}</dd></div>
                     <div><dt class="text-slate-500">"Client"</dt><dd class="font-medium text-slate-900">{if d.confidential { "Confidential" } else { "Public" }}</dd></div>
+                    <div class="col-span-2"><dt class="text-slate-500">"OpenID Connect"</dt><dd class="font-medium text-slate-900" data-testid="app-openid">
+                        {if code {
+                            "Yes: it may sign people in (scope openid; ID tokens, UserInfo, logout)"
+                        } else {
+                            "No: client credentials tokens act for the application, not a person"
+                        }}
+                    </dd></div>
                     <div class="col-span-2"><dt class="text-slate-500">"Client ID"</dt><dd class="mt-1"><CopyableCode id="edit-client-id" value=d.client_id.clone()/></dd></div>
                 </dl>
                 <div>
@@ -629,6 +663,13 @@ fn EditForm(
                             prop:value=move || redirect_uris.get() on:input=move |ev| redirect_uris.set(event_target_value(&ev))></textarea>
                         <p class="mt-1 text-xs text-slate-500">"One per line. Matched exactly."</p>
                         <FieldError message=field_error("redirect_uris")/>
+                    </div>
+                    <div>
+                        <label for="edit-post-logout-redirects" class="block text-sm font-medium text-slate-700">"Post-logout redirect URLs"</label>
+                        <textarea id="edit-post-logout-redirects" rows="2" class=INPUT
+                            prop:value=move || post_logout_redirect_uris.get() on:input=move |ev| post_logout_redirect_uris.set(event_target_value(&ev))></textarea>
+                        <p class="mt-1 text-xs text-slate-500">"Where the application may send people after they sign out (OpenID Connect logout). One per line, matched exactly."</p>
+                        <FieldError message=field_error("post_logout_redirect_uris")/>
                     </div>
                     {viewer_is_administrator().then(|| view! {
                         <CheckboxField id="edit-skip-consent" label="Skip User Consent" value=skip_consent/>

@@ -44,6 +44,10 @@ fn SignIn(side: Side) -> impl IntoView {
     let error = move || query.read().get("error").map(|code| error_message(&code));
     let logged_out = move || query.read().get("logged_out").is_some();
     let redirect = move || query.read().get("redirect").unwrap_or_default();
+    // OpenID Connect: `login_hint` fills in the user name; `prompt=login`
+    // (sign in again) goes back with the form.
+    let login_hint = move || query.read().get("login_hint").unwrap_or_default();
+    let again = move || query.read().get("prompt").is_some_and(|p| p == "login");
     let (show_password, set_show_password) = signal(false);
     let (busy, set_busy) = signal(false);
 
@@ -82,6 +86,7 @@ fn SignIn(side: Side) -> impl IntoView {
                             })}
                         </Suspense>
                         <input type="hidden" name="redirect" value=redirect/>
+                        {move || again().then(|| view! { <input type="hidden" name="prompt" value="login"/> })}
                         <div>
                             <label for="username" class="block text-sm font-medium text-slate-700">"User name"</label>
                             <input
@@ -92,6 +97,7 @@ fn SignIn(side: Side) -> impl IntoView {
                                 required
                                 autofocus
                                 maxlength="255"
+                                value=login_hint
                                 class="mt-1.5 block w-full rounded-md border-0 px-3 py-2 text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-indigo-600 sm:text-sm"
                             />
                         </div>

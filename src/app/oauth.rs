@@ -40,16 +40,20 @@ fn Consent(side: Side) -> impl IntoView {
                                     <input type="hidden" name=name value=value/>
                                 }).collect_view();
                                 let nothing = c.scopes.is_empty();
+                                let w = c.words;
+                                let working = w.working.clone();
+                                let grant = w.grant.clone();
                                 view! {
+                                    <div lang=c.language.clone()>
                                     <h1 class="mt-6 text-center text-xl font-bold tracking-tight text-slate-900" data-testid="consent-question">
-                                        "\""{c.application.clone()}"\" wants to access your account."
+                                        {w.question}
                                     </h1>
                                     <p class="mt-1 text-center text-sm text-slate-500">
-                                        "Signed in as "<span class="font-medium text-slate-700">{c.account}</span>
-                                        " · application of "{c.organization.clone()}
+                                        {w.signed_in_as}" "<span class="font-medium text-slate-700">{c.account}</span>
+                                        " · "{w.application_of}" "{c.organization.clone()}
                                     </p>
                                     <div class="mt-8 rounded-lg bg-white px-6 py-6 shadow-sm ring-1 ring-slate-200 sm:px-8">
-                                        <h2 class="text-sm font-semibold text-slate-900">"It will be able to:"</h2>
+                                        <h2 class="text-sm font-semibold text-slate-900">{w.it_will}</h2>
                                         <ul class="mt-3 space-y-2 text-sm text-slate-700" aria-label="Requested access">
                                             {c.scopes.into_iter().map(|s| view! {
                                                 <li class="flex items-start gap-2">
@@ -57,23 +61,20 @@ fn Consent(side: Side) -> impl IntoView {
                                                     <span>{s.description}<span class="ml-1 text-xs text-slate-400">"("{s.name}")"</span></span>
                                                 </li>
                                             }).collect_view()}
-                                            {nothing.then(|| view! { <li class="text-slate-500">"Confirm who you are (no other access)."</li> })}
+                                            {nothing.then(|| view! { <li class="text-slate-500">{w.nothing.clone()}</li> })}
                                         </ul>
-                                        <p class="mt-4 text-xs text-slate-500" data-testid="consent-reach">
-                                            "Only within "{c.organization}", and only while you belong to it: nothing of other organizations."
-                                        </p>
-                                        <p class="mt-2 text-xs text-slate-500">
-                                            "You can revoke this access at any time on your Authorized applications page."
-                                        </p>
+                                        <p class="mt-4 text-xs text-slate-500" data-testid="consent-reach">{w.walls}</p>
+                                        <p class="mt-2 text-xs text-slate-500">{w.revoke}</p>
                                         <form method="post" action=c.action class="mt-6 flex flex-col-reverse gap-3 sm:flex-row sm:justify-end"
                                             on:submit=move |_| set_busy.set(true)>
                                             <input type="hidden" name="csrf_token" value=c.csrf_token/>
                                             {hidden}
-                                            <button type="submit" name="decision" value="deny" class=SECONDARY>"Cancel"</button>
+                                            <button type="submit" name="decision" value="deny" class=SECONDARY>{w.cancel}</button>
                                             <button type="submit" name="decision" value="grant" class=PRIMARY aria-busy=move || busy.get().to_string()>
-                                                {move || if busy.get() { "Working…" } else { "Grant" }}
+                                                {move || if busy.get() { working.clone() } else { grant.clone() }}
                                             </button>
                                         </form>
+                                    </div>
                                     </div>
                                 }.into_any()
                             }
@@ -113,7 +114,13 @@ pub fn AuthorizedApplications(side: Side, csrf_token: Signal<String>) -> impl In
                                 view! {
                                     <li class="flex flex-col gap-3 p-4 sm:flex-row sm:items-center sm:justify-between" data-testid="authorized-application">
                                         <div class="min-w-0">
-                                            <p class="font-medium text-slate-900">{a.name.clone()}</p>
+                                            <p class="font-medium text-slate-900">
+                                                {a.name.clone()}
+                                                {a.signs_in.then(|| view! {
+                                                    <span class="ml-2 rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700 ring-1 ring-inset ring-indigo-200"
+                                                        title="This application signs you in with your account (OpenID Connect)">"Signs you in"</span>
+                                                })}
+                                            </p>
                                             <p class="text-xs text-slate-500">{a.organization.clone()}</p>
                                             <ul class="mt-1 text-sm text-slate-600">
                                                 {a.scopes.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}

@@ -7,7 +7,8 @@
 use super::session::{urlencode, CsrfToken, CurrentCustomer, CurrentUser, LOGIN_PATH, STOREFRONT_LOGIN_PATH};
 use crate::model::Side;
 use crate::model::Subject;
-use crate::service::authorization::{self, Outcome};
+use crate::request::SignedInAt;
+use crate::service::authorization::{self, Outcome, SignIn, SignedIn, SIGNED_IN_AFTER};
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
 use axum::extract::{Request, State};
@@ -52,12 +53,16 @@ pub async fn storefront_decision(State(state): State<AppState>, req: Request) ->
     decide(state, Side::Storefront, req).await
 }
 
-/// The person logged in on `side`, if any.
-fn subject(req: &Request, side: Side) -> Option<Subject> {
-    match side {
-        Side::BackOffice => req.extensions().get::<CurrentUser>()?.0.as_ref().map(|u| Subject::User(u.id)),
-        Side::Storefront => req.extensions().get::<CurrentCustomer>()?.0.as_ref().map(|c| Subject::Customer(c.id)),
-    }
+/// The person logged in on `side`, if any, and when they signed in.
+fn signed(req: &Request, side: Side) -> Option<SignedIn> {
+    let at = req.extensions().get::<SignedInAt>().copied().unwrap_or_default();
+    let (subject, at) = match side {
+        Side::BackOffice => (req.extensions().get::<CurrentUser>()?.0.as_ref().map(|u| Subject::User(u.id))?, at.user?),
+        Side::Storefront => {
+            (req.extensions().get::<CurrentCustomer>()?.0.as_ref().map(|c| Subject::Customer(c.id))?, at.customer?)
+        }
+    };
+    Some(SignedIn { subject, at })
 }
 
 fn encode(pairs: &[(String, String)]) -> String {
@@ -68,8 +73,37 @@ async fn authorization_request(state: AppState, side: Side, req: Request) -> Res
     let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.uri().query().unwrap_or("")) else {
         return error_page(StatusCode::BAD_REQUEST, "The request's query string is malformed.");
     };
-    let subject = subject(&req, side);
-    respond(side, &pairs, authorization::authorize(&state, side, &pairs, subject, service::now()).await)
+    let signed = signed(&req, side);
+    respond(side, &pairs, authorization::authorize(&state, side, &pairs, signed, service::now()).await)
+}
+
+/// The login page for an authorization request, which comes back to the
+/// authorization endpoint once the person has signed in. A request that
+/// asked for a new sign-in comes back with `signed_in_after` instead of
+/// `prompt=login`, so that the new sign-in satisfies it.
+fn login_location(side: Side, pairs: &[(String, String)], sign_in: &SignIn) -> String {
+    let paths = paths(side);
+    let mut request = authorization::request_pairs(pairs);
+    if let Some(after) = sign_in.again {
+        request.retain(|(k, _)| k != SIGNED_IN_AFTER);
+        for (_, v) in request.iter_mut().filter(|(k, _)| k == "prompt") {
+            let kept: Vec<&str> =
+                v.split(' ').filter(|p| !p.is_empty() && *p != "login" && *p != "select_account").collect();
+            *v = kept.join(" ");
+        }
+        request.retain(|(k, v)| !(k == "prompt" && v.is_empty()));
+        request.push((SIGNED_IN_AFTER.to_owned(), after.to_string()));
+    }
+    let back = format!("{}?{}", paths.authorize, encode(&request));
+    let mut location = format!("{}?redirect={}", paths.login, urlencode(&back));
+    if sign_in.again.is_some() {
+        location.push_str("&prompt=login");
+    }
+    if let Some(hint) = &sign_in.login_hint {
+        location.push_str("&login_hint=");
+        location.push_str(&urlencode(hint));
+    }
+    location
 }
 
 fn respond(side: Side, pairs: &[(String, String)], outcome: Result<Outcome, ServiceError>) -> Response {
@@ -79,10 +113,7 @@ fn respond(side: Side, pairs: &[(String, String)], outcome: Result<Outcome, Serv
         Ok(Outcome::Page(message)) => error_page(StatusCode::BAD_REQUEST, &message),
         Ok(Outcome::NotFound) => error_page(StatusCode::NOT_FOUND, "There is nothing at this address."),
         Ok(Outcome::Redirect(location)) => Redirect::to(&location).into_response(),
-        Ok(Outcome::Login) => {
-            let back = format!("{}?{query}", paths.authorize);
-            Redirect::to(&format!("{}?redirect={}", paths.login, urlencode(&back))).into_response()
-        }
+        Ok(Outcome::Login(sign_in)) => Redirect::to(&login_location(side, pairs, &sign_in)).into_response(),
         Ok(Outcome::Consent(_)) => Redirect::to(&format!("{}?{query}", paths.consent)).into_response(),
         Err(ServiceError::Unavailable) => {
             let mut page = error_page(
@@ -107,7 +138,7 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 
 async fn decide(state: AppState, side: Side, req: Request) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
-    let subject = subject(&req, side);
+    let signed = signed(&req, side);
     let Ok(body) = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES).await else {
         return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
     };
@@ -122,16 +153,16 @@ async fn decide(state: AppState, side: Side, req: Request) -> Response {
         );
     }
     let pairs = authorization::request_pairs(&form);
-    let Some(subject) = subject else {
+    let Some(signed) = signed else {
         // The session ended while the page was open: sign in, then see the request again.
-        return respond(side, &pairs, Ok(Outcome::Login));
+        return respond(side, &pairs, Ok(Outcome::Login(SignIn::default())));
     };
     let approve = match field("decision") {
         Some("grant") => true,
         Some("deny") => false,
         _ => return error_page(StatusCode::BAD_REQUEST, "Choose Grant or Cancel."),
     };
-    respond(side, &pairs, authorization::decide(&state, side, &pairs, subject, approve, service::now()).await)
+    respond(side, &pairs, authorization::decide(&state, side, &pairs, signed, approve, service::now()).await)
 }
 
 /// Escapes text for HTML.

@@ -36,13 +36,29 @@ pub struct Metadata {
     pub code_challenge_methods_supported: [&'static str; 1],
     /// RFC 9207: authorization responses carry `iss`.
     pub authorization_response_iss_parameter_supported: bool,
+    /// OpenID Connect Discovery 1.0 §3 (the same in both documents, so
+    /// that a client reading either learns the same).
+    pub userinfo_endpoint: String,
+    pub end_session_endpoint: String,
+    pub subject_types_supported: [&'static str; 1],
+    pub id_token_signing_alg_values_supported: [&'static str; 1],
+    pub claims_supported: &'static [&'static str],
+    pub claims_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+    pub prompt_values_supported: &'static [&'static str],
+    pub display_values_supported: [&'static str; 4],
+    pub claim_types_supported: [&'static str; 1],
+    pub frontchannel_logout_supported: bool,
+    pub backchannel_logout_supported: bool,
 }
 
 pub fn metadata(state: &AppState, kind: Side) -> Metadata {
     let base = &state.site.public_url;
-    let authorize = match kind {
-        Side::BackOffice => "/admin/oauth2-token/authorize",
-        Side::Storefront => "/oauth2-token/authorize",
+    use crate::model::paths;
+    let (authorize, userinfo, end_session) = match kind {
+        Side::BackOffice => (paths::BACKOFFICE_AUTHORIZE, paths::BACKOFFICE_USERINFO, paths::BACKOFFICE_END_SESSION),
+        Side::Storefront => (paths::STOREFRONT_AUTHORIZE, paths::STOREFRONT_USERINFO, paths::STOREFRONT_END_SESSION),
     };
     let client_auth = ["client_secret_basic", "client_secret_post", "none"];
     Metadata {
@@ -61,6 +77,19 @@ pub fn metadata(state: &AppState, kind: Side) -> Metadata {
         introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
         code_challenge_methods_supported: ["S256"],
         authorization_response_iss_parameter_supported: true,
+        userinfo_endpoint: format!("{base}{userinfo}"),
+        end_session_endpoint: format!("{base}{end_session}"),
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: ["RS256"],
+        claims_supported: crate::oauth::oidc::CLAIMS_SUPPORTED,
+        claims_parameter_supported: true,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
+        prompt_values_supported: crate::oauth::oidc::PROMPT_VALUES,
+        display_values_supported: ["page", "popup", "touch", "wap"],
+        claim_types_supported: ["normal"],
+        frontchannel_logout_supported: false,
+        backchannel_logout_supported: false,
     }
 }
 
@@ -73,6 +102,18 @@ fn cacheable(max_age: u32, body: impl Serialize) -> Response {
 /// `GET /.well-known/oauth-authorization-server`: the storefront issuer.
 pub async fn storefront_metadata(State(state): State<AppState>) -> Response {
     cacheable(300, metadata(&state, Side::Storefront))
+}
+
+/// `GET /.well-known/openid-configuration`: the storefront issuer's
+/// OpenID Provider configuration (Discovery 1.0 §4).
+pub async fn storefront_openid_configuration(State(state): State<AppState>) -> Response {
+    cacheable(300, metadata(&state, Side::Storefront))
+}
+
+/// `GET /admin/.well-known/openid-configuration`: the back-office issuer's
+/// (Discovery §4.1: the issuer, `…/admin`, then the well-known name).
+pub async fn backoffice_openid_configuration(State(state): State<AppState>) -> Response {
+    cacheable(300, metadata(&state, Side::BackOffice))
 }
 
 /// `GET /.well-known/oauth-authorization-server/admin`: the back-office

@@ -57,9 +57,17 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
     let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let allowed = origin.as_deref().filter(|o| state.config.server.cors_origins.iter().any(|a| a == o));
     if req.method() == Method::OPTIONS {
-        let wants_post =
-            req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD).is_some_and(|m| m.as_bytes() == b"POST");
-        let (Some(origin), true) = (allowed, wants_post) else {
+        // The UserInfo endpoints take GET too (OpenID Connect Core §5.3.1).
+        let path = req.uri().path();
+        let userinfo =
+            path == crate::model::paths::BACKOFFICE_USERINFO || path == crate::model::paths::STOREFRONT_USERINFO;
+        let methods = if userinfo { "GET, POST" } else { "POST" };
+        let wants = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|m| m.to_str().ok())
+            .is_some_and(|m| methods.split(", ").any(|allowed| allowed == m));
+        let (Some(origin), true) = (allowed, wants) else {
             let mut response =
                 super::error::oauth_error_with_status(StatusCode::FORBIDDEN, "This origin may not call this endpoint.");
             response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
@@ -68,7 +76,7 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         let mut response = StatusCode::NO_CONTENT.into_response();
         let headers = response.headers_mut();
         allow_origin(headers, origin);
-        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(methods));
         headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type"));
         headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         return response;

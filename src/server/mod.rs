@@ -11,6 +11,7 @@ pub mod resource_api;
 pub mod session;
 pub mod token;
 pub mod trace;
+pub mod userinfo;
 
 pub use headers::ClientIp;
 
@@ -44,17 +45,32 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(session::customer_logout))
         .route("/admin/oauth2-token/authorize", get(authorize::backoffice).post(authorize::backoffice_decision))
         .route("/oauth2-token/authorize", get(authorize::storefront).post(authorize::storefront_decision))
+        .route(
+            crate::model::paths::BACKOFFICE_END_SESSION,
+            get(session::backoffice_end_session).post(session::backoffice_end_session),
+        )
+        .route(
+            crate::model::paths::STOREFRONT_END_SESSION,
+            get(session::storefront_end_session).post(session::storefront_end_session),
+        )
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::layer));
     // Browser applications of the configured origins may call these (CORS).
     let cors = Router::new()
         .route(discovery::TOKEN_PATH, post(token::token).fallback(token::method_not_allowed))
         .route(discovery::REVOKE_PATH, post(token::revoke).fallback(token::method_not_allowed))
+        .route(crate::model::paths::BACKOFFICE_USERINFO, get(userinfo::backoffice).post(userinfo::backoffice))
+        .route(crate::model::paths::STOREFRONT_USERINFO, get(userinfo::storefront).post(userinfo::storefront))
         .layer(axum::middleware::from_fn_with_state(state.clone(), headers::cors));
     let public = Router::new()
         .route(discovery::METADATA_PATH, get(discovery::storefront_metadata))
         .route(&format!("{}/admin", discovery::METADATA_PATH), get(discovery::backoffice_metadata))
         .route(discovery::JWKS_PATH, get(discovery::jwks))
+        .route(crate::model::paths::OPENID_CONFIGURATION, get(discovery::storefront_openid_configuration))
+        .route(
+            &format!("/admin{}", crate::model::paths::OPENID_CONFIGURATION),
+            get(discovery::backoffice_openid_configuration),
+        )
         .layer(axum::middleware::from_fn(headers::public_cors));
     let protocol = Router::new()
         .merge(cors)

@@ -27,6 +27,9 @@ pub struct NewApplicationInput {
     pub confidential: bool,
     pub skip_consent: bool,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send people back to (authorization_code
+    /// only; none is fine).
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// A created application and its secret, which exists in clear only here.
@@ -39,6 +42,8 @@ pub struct CreatedApplication {
 
 pub const NAME_TAKEN: &str = "The application with the given name already exists.";
 pub const NO_REDIRECT_URI: &str = "At least one redirect URL should be specified.";
+pub const POST_LOGOUT_NOT_FOR_CLIENT_CREDENTIALS: &str =
+    "Only authorization code applications sign people in: a client_credentials application has no post-logout redirect URLs.";
 
 pub const NOT_FOUND: &str = "The OAuth application";
 pub const OWNER_OUTRANKS: &str =
@@ -87,7 +92,21 @@ pub fn validate_redirect_uris(uris: &[String]) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// The redirect URIs of a form field: one per line, blanks ignored.
+/// Checks post-logout redirect URIs (OpenID Connect RP-Initiated Logout 1.0
+/// §3: registered, then matched exactly) for an authorization_code
+/// application, by the rules of redirect URIs; none is fine.
+pub fn validate_post_logout_redirect_uris(uris: &[String]) -> Result<(), ServiceError> {
+    const FIELD: &str = "post_logout_redirect_uris";
+    if uris.len() > 20 {
+        return Err(ServiceError::invalid(FIELD, "At most 20 post-logout redirect URLs can be registered."));
+    }
+    for uri in uris {
+        redirect_uri::validate_registered(uri).map_err(|m| ServiceError::invalid(FIELD, m))?;
+    }
+    Ok(())
+}
+
+/// The redirect URIs of a form field (either kind): one per line, blanks ignored.
 pub fn parse_redirect_uris(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
@@ -119,7 +138,13 @@ pub fn validate(input: &NewApplicationInput) -> Result<String, ServiceError> {
                 ));
             }
         }
-        GrantType::AuthorizationCode => validate_redirect_uris(&input.redirect_uris)?,
+        GrantType::AuthorizationCode => {
+            validate_redirect_uris(&input.redirect_uris)?;
+            validate_post_logout_redirect_uris(&input.post_logout_redirect_uris)?;
+        }
+    }
+    if input.grant_type == GrantType::ClientCredentials && !input.post_logout_redirect_uris.is_empty() {
+        return Err(ServiceError::invalid("post_logout_redirect_uris", POST_LOGOUT_NOT_FOR_CLIENT_CREDENTIALS));
     }
     Ok(name)
 }
@@ -160,6 +185,7 @@ async fn create_as(
         confidential: input.confidential,
         skip_consent: input.skip_consent,
         redirect_uris: input.redirect_uris,
+        post_logout_redirect_uris: input.post_logout_redirect_uris,
     };
     let mut tx = state.db.write().await?;
     let id = store::applications::insert(&mut tx, &new, now()).await.on_unique("name", NAME_TAKEN)?;
@@ -198,6 +224,8 @@ pub struct ApplicationRequest {
     pub active: bool,
     pub grant_type: String,
     pub redirect_uris: String,
+    /// One per line, like `redirect_uris`; may be empty.
+    pub post_logout_redirect_uris: String,
     pub confidential: bool,
     pub skip_consent: bool,
 }
@@ -261,9 +289,11 @@ pub async fn create_in(
             (Side::Storefront, owner)
         }
     };
-    let redirect_uris = match grant_type {
-        GrantType::AuthorizationCode => parse_redirect_uris(&request.redirect_uris),
-        GrantType::ClientCredentials => Vec::new(),
+    let (redirect_uris, post_logout_redirect_uris) = match grant_type {
+        GrantType::AuthorizationCode => {
+            (parse_redirect_uris(&request.redirect_uris), parse_redirect_uris(&request.post_logout_redirect_uris))
+        }
+        GrantType::ClientCredentials => (Vec::new(), Vec::new()),
     };
     create_as(
         state,
@@ -277,6 +307,7 @@ pub async fn create_in(
             confidential: request.confidential || grant_type == GrantType::ClientCredentials,
             skip_consent: request.skip_consent && grant_type == GrantType::AuthorizationCode,
             redirect_uris,
+            post_logout_redirect_uris,
         },
         Some(actor),
     )
@@ -314,16 +345,22 @@ pub async fn find_permitted(
     Ok(app)
 }
 
-/// Edits name, active, redirect URIs and skip-consent, in one transaction.
-pub async fn update(
-    state: &AppState,
-    actor: &Actor,
-    id: i64,
-    name: &str,
-    active: bool,
-    redirect_uris: &str,
-    skip_consent: bool,
-) -> Result<(), ServiceError> {
+/// What the Edit dialog changes, as a person filled it in.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplicationEdit<'a> {
+    pub name: &'a str,
+    pub active: bool,
+    /// One per line (authorization_code only; ignored otherwise).
+    pub redirect_uris: &'a str,
+    /// One per line, may be empty (authorization_code only; ignored otherwise).
+    pub post_logout_redirect_uris: &'a str,
+    pub skip_consent: bool,
+}
+
+/// Edits name, active, redirect URIs (both kinds) and skip-consent, in one
+/// transaction.
+pub async fn update(state: &AppState, actor: &Actor, id: i64, edit: ApplicationEdit<'_>) -> Result<(), ServiceError> {
+    let ApplicationEdit { name, active, redirect_uris, post_logout_redirect_uris, skip_consent } = edit;
     let app = find_permitted(state, actor, id, Action::Edit).await?;
     let name = validate_name(name)?;
     let code = app.grant_type == GrantType::AuthorizationCode;
@@ -338,19 +375,29 @@ pub async fn update(
         return Err(ServiceError::invalid("skip_consent", SKIP_CONSENT_ADMIN_ONLY));
     }
     let redirect_uris = if code { parse_redirect_uris(redirect_uris) } else { Vec::new() };
+    let post_logout_redirect_uris = if code { parse_redirect_uris(post_logout_redirect_uris) } else { Vec::new() };
     if code {
         validate_redirect_uris(&redirect_uris)?;
+        validate_post_logout_redirect_uris(&post_logout_redirect_uris)?;
     }
-    let changes = ApplicationChanges { name, active, skip_consent: skip_consent && code, redirect_uris };
+    let changes = ApplicationChanges {
+        name,
+        active,
+        skip_consent: skip_consent && code,
+        redirect_uris,
+        post_logout_redirect_uris,
+    };
     let mut tx = state.db.write().await?;
     if !store::applications::update(&mut tx, id, &changes, now()).await.on_unique("name", NAME_TAKEN)? {
         return Err(ServiceError::NotFound(NOT_FOUND));
     }
+    let listed = |uris: &[String]| if uris.is_empty() { "none".to_owned() } else { uris.join(" ") };
     let detail = format!(
-        "name \"{}\", {}, redirect URIs: {}{}",
+        "name \"{}\", {}, redirect URIs: {}, post-logout redirect URIs: {}{}",
         changes.name,
         if changes.active { "active" } else { "inactive" },
-        if changes.redirect_uris.is_empty() { "none".to_owned() } else { changes.redirect_uris.join(" ") },
+        listed(&changes.redirect_uris),
+        listed(&changes.post_logout_redirect_uris),
         if changes.skip_consent { ", skips consent" } else { "" }
     );
     let entry = NewEntry {
@@ -457,6 +504,7 @@ mod tests {
             confidential: true,
             skip_consent: false,
             redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
         }
     }
 
@@ -485,6 +533,35 @@ mod tests {
         assert_eq!(message(validate(&bad).unwrap_err()).0, "redirect_uris");
         let good = NewApplicationInput { redirect_uris: vec!["https://app.example.com/cb".into()], ..code };
         assert!(validate(&good).is_ok());
+    }
+
+    #[test]
+    fn post_logout_redirect_uris_are_optional_and_checked_like_redirect_uris() {
+        let code = NewApplicationInput {
+            grant_type: GrantType::AuthorizationCode,
+            redirect_uris: vec!["https://app.example.com/cb".into()],
+            ..input()
+        };
+        assert!(validate(&code).is_ok(), "none is fine");
+        let good = NewApplicationInput {
+            post_logout_redirect_uris: vec!["https://app.example.com/signed-out".into(), "http://127.0.0.1/bye".into()],
+            ..code.clone()
+        };
+        assert!(validate(&good).is_ok());
+        for bad in ["not a url", "ftp://app.example.com/bye", "https://app.example.com/bye#fragment"] {
+            let bad = NewApplicationInput { post_logout_redirect_uris: vec![bad.into()], ..code.clone() };
+            assert_eq!(message(validate(&bad).unwrap_err()).0, "post_logout_redirect_uris", "{bad:?}");
+        }
+        let many: Vec<String> = (0..21).map(|i| format!("https://app.example.com/bye/{i}")).collect();
+        let (field, msg) =
+            message(validate(&NewApplicationInput { post_logout_redirect_uris: many, ..code }).unwrap_err());
+        assert_eq!((field, msg.contains("At most 20")), ("post_logout_redirect_uris", true));
+        // A client_credentials application signs nobody in.
+        let cc = NewApplicationInput { post_logout_redirect_uris: vec!["https://a.example/bye".into()], ..input() };
+        assert_eq!(
+            message(validate(&cc).unwrap_err()),
+            ("post_logout_redirect_uris", POST_LOGOUT_NOT_FOR_CLIENT_CREDENTIALS.to_string())
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use super::{now, random, ServiceError};
 use crate::oauth::secret::hash_secret;
 use crate::state::AppState;
-use crate::store::{self, customer_users::CustomerUser, users::User};
+use crate::store::{self, customer_users::CustomerUser, sessions::Signed, users::User};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -187,7 +187,10 @@ pub async fn login_customer(
 }
 
 /// The customer user of a storefront session cookie, if it is live.
-pub async fn customer_session_user(state: &AppState, cookie_value: &str) -> Result<Option<CustomerUser>, ServiceError> {
+pub async fn customer_session_user(
+    state: &AppState,
+    cookie_value: &str,
+) -> Result<Option<Signed<CustomerUser>>, ServiceError> {
     if cookie_value.len() > 128 {
         return Ok(None);
     }
@@ -200,7 +203,7 @@ pub async fn logout_customer(state: &AppState, cookie_value: &str) -> Result<(),
 }
 
 /// The user of a session cookie, if it is live.
-pub async fn session_user(state: &AppState, cookie_value: &str) -> Result<Option<User>, ServiceError> {
+pub async fn session_user(state: &AppState, cookie_value: &str) -> Result<Option<Signed<User>>, ServiceError> {
     if cookie_value.len() > 128 {
         return Ok(None);
     }

@@ -3,11 +3,12 @@
 //! consent, and issue single-use codes (stored only as their SHA-256).
 
 use super::audit::{self, AuditEvent};
+use super::words::{self, ConsentWords};
 use super::{random, ServiceError};
 use crate::model::Side;
 use crate::model::Subject;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizingClient, RawRequest};
-use crate::oauth::scope::{Scope, ScopeDefinition, SCOPES};
+use crate::oauth::scope::{self, Scope, SCOPES};
 use crate::oauth::secret::hash_secret;
 use crate::oauth::{redirect_uri, ErrorCode};
 use crate::state::AppState;
@@ -23,41 +24,77 @@ pub enum Outcome {
     NotFound,
     /// Back to the client (a code, or an error with `state`).
     Redirect(String),
-    /// Nobody of this side is logged in: the login page (it names the application).
-    Login,
+    /// Nobody of this side is logged in, or the request wants the person to
+    /// sign in again: the login page (it names the application).
+    Login(SignIn),
     /// Ask the person.
     Consent(Prompt),
 }
+
+/// How the login page is shown for an authorization request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignIn {
+    /// Sign in again although signed in (`prompt=login`, `max_age`, another
+    /// person named by the request): the request comes back with
+    /// `signed_in_after` set to this time, which a sign-in after it satisfies.
+    pub again: Option<i64>,
+    /// The user name to fill in (`login_hint`).
+    pub login_hint: Option<String>,
+}
+
+/// The person signed in on the request's side, and when they signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedIn {
+    pub subject: Subject,
+    /// The session's start: the ID token's `auth_time`.
+    pub at: i64,
+}
+
+/// Postern's own parameter on an authorization request it sends back to
+/// itself after a sign-in that the request asked for (see [`SignIn::again`]).
+pub const SIGNED_IN_AFTER: &str = "signed_in_after";
+
+/// Seconds a `signed_in_after` mark stands: long enough to sign in.
+const SIGN_IN_MARK_LIFETIME: i64 = 600;
 
 /// What the consent page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
     pub application: String,
     pub organization: String,
+    /// The page's words, in the person's language (or the request's `ui_locales`).
+    pub words: &'static ConsentWords,
     /// Each scope asked for, and exactly what it will let the application
     /// read, as the person, in this organization.
     pub scopes: Vec<(&'static str, String)>,
 }
 
-/// What a scope lets an application of `organization` read, as the person
-/// who grants it: the consent page says exactly this.
-pub fn reach(scope: &ScopeDefinition, organization: &str) -> String {
-    match scope.name {
-        "users:read" => format!(
-            "Read the users of {organization} as you can see them: user names, email addresses, \
-             whether each is enabled or an administrator, and when each was created"
-        ),
-        "profile" => "Read your customer profile: your user name, email address, organization and language, \
-                    whether your account is enabled and when it was created"
-            .to_owned(),
-        _ => scope.description.to_owned(),
-    }
-}
-
 /// The parameters of an authorization request, as sent; repeated ones are
-/// refused (RFC 6749 §3.1).
-const PARAMETERS: [&str; 7] =
-    ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method"];
+/// refused (RFC 6749 §3.1). OAuth's, then OpenID Connect Core §3.1.2.1's,
+/// then Postern's own.
+const PARAMETERS: [&str; 21] = [
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "id_token_hint",
+    "ui_locales",
+    "claims",
+    "claims_locales",
+    "display",
+    "acr_values",
+    "response_mode",
+    "request",
+    "request_uri",
+    SIGNED_IN_AFTER,
+];
 
 /// The authorization request's own parameters out of a query or form.
 pub fn request_pairs(pairs: &[(String, String)]) -> Vec<(String, String)> {
@@ -71,6 +108,8 @@ struct Checked {
     organization: String,
     request: AuthorizationRequest,
     redirect_uri_sent: bool,
+    /// A sign-in after this time satisfies `prompt=login` and `max_age`.
+    signed_in_after: Option<i64>,
 }
 
 /// A request refused by [`check`].
@@ -141,7 +180,20 @@ async fn check(
         state: value("state"),
         code_challenge: value("code_challenge"),
         code_challenge_method: value("code_challenge_method"),
+        nonce: value("nonce"),
+        prompt: value("prompt"),
+        max_age: value("max_age"),
+        login_hint: value("login_hint"),
+        id_token_hint: value("id_token_hint"),
+        ui_locales: value("ui_locales"),
+        claims: value("claims"),
+        display: value("display"),
+        response_mode: value("response_mode"),
+        request: value("request"),
+        request_uri: value("request_uri"),
+        registration: value("registration"),
     };
+    let signed_in_after = value(SIGNED_IN_AFTER).and_then(|v| v.parse::<i64>().ok());
     let record = match client_id {
         Some(id) if id.len() <= crate::oauth::client_auth::MAX_CLIENT_ID_LEN => {
             store::applications::find_authorizing(&state.db, id).await?
@@ -185,44 +237,139 @@ async fn check(
         organization: record.organization,
         request,
         redirect_uri_sent: redirect_uri.is_some(),
+        signed_in_after,
     }))
 }
 
-fn prompt(checked: &Checked) -> Prompt {
+/// What the consent page asks, in the person's language (`language`) or
+/// the first of the request's `ui_locales` that Postern has.
+fn prompt(checked: &Checked, language: &str) -> Prompt {
+    let words = words::consent(&checked.request.authentication.ui_locales, language);
+    let side = checked.client.side;
     Prompt {
         application: checked.client.name.clone(),
         organization: checked.organization.clone(),
+        words,
         scopes: SCOPES
             .iter()
-            .filter(|d| checked.request.scope.contains(d.name))
-            .map(|d| (d.name, reach(d, &checked.organization)))
+            .filter(|d| d.kind == side && checked.request.scope.contains(d.name))
+            .map(|d| {
+                let reach = words.reach(side, d.name, &checked.organization);
+                (d.name, reach.unwrap_or_else(|| d.description.to_owned()))
+            })
             .collect(),
     }
 }
 
-/// `GET …/authorize`: what to show or where to go, for the person logged in
-/// on this side (`subject`), if any.
+/// `GET …/authorize`: what to show or where to go, for the person signed
+/// in on this side (`signed`), if any.
 pub async fn authorize(
     state: &AppState,
     side: Side,
     pairs: &[(String, String)],
-    subject: Option<Subject>,
+    signed: Option<SignedIn>,
     now: i64,
 ) -> Result<Outcome, ServiceError> {
     let checked = match check(state, side, pairs).await? {
         Ok(checked) => checked,
-        Err(refused) => return Ok(refused.answer(subject.is_some())),
+        Err(refused) => return Ok(refused.answer(signed.is_some())),
     };
-    let Some(subject) = subject else {
-        return Ok(Outcome::Login);
+    let authentication = &checked.request.authentication;
+    let silent = authentication.prompt.none;
+    let sign_in = |again: Option<i64>| {
+        if silent {
+            return Outcome::Redirect(checked.error(state, ErrorCode::LoginRequired, "The user is not signed in."));
+        }
+        Outcome::Login(SignIn { again, login_hint: authentication.login_hint.clone() })
     };
-    if let Some(refused) = outsider(state, &checked, subject).await? {
+    let Some(signed) = signed else {
+        // The sign-in this leads to satisfies prompt=login and max_age (even
+        // max_age=0): the request comes back marked with its time.
+        let asks = authentication.prompt.forces_login() || authentication.max_age.is_some();
+        return Ok(sign_in(asks.then_some(now)));
+    };
+    if let Some(refused) = outsider(state, &checked, signed.subject).await? {
         return Ok(refused);
     }
-    if checked.client.skip_consent || remembered(state, &checked, subject).await? {
-        return issue(state, &checked, subject, now).await.map(Outcome::Redirect);
+    let hinted = match hinted_subject(state, &checked, now) {
+        Ok(hinted) => hinted,
+        Err(location) => return Ok(Outcome::Redirect(location)),
+    };
+    if let Some(why) = sign_in_again(&checked, signed, hinted.as_deref(), now) {
+        tracing::info!(client_id = %checked.client.client_id, subject = ?signed.subject, why, "the authorization request asks for a new sign-in");
+        return Ok(sign_in(Some(now)));
     }
-    Ok(Outcome::Consent(prompt(&checked)))
+    let ask = authentication.prompt.consent
+        || !(checked.client.skip_consent || remembered(state, &checked, signed.subject).await?);
+    if ask {
+        if silent {
+            return Ok(Outcome::Redirect(checked.error(
+                state,
+                ErrorCode::ConsentRequired,
+                "The user has not consented to this request.",
+            )));
+        }
+        return Ok(Outcome::Consent(prompt(&checked, "en")));
+    }
+    issue(state, &checked, signed, now).await.map(Outcome::Redirect)
+}
+
+/// Why the person must sign in again before this request, if they must:
+/// `prompt=login` or `select_account`, a session older than `max_age`, or
+/// another person than the one the request names (`id_token_hint`, a
+/// `claims` request for a `sub`). A sign-in after the request asked for
+/// it satisfies all of these.
+fn sign_in_again(checked: &Checked, signed: SignedIn, hinted: Option<&str>, now: i64) -> Option<&'static str> {
+    // Only a mark of the last few minutes counts: an old or made-up one
+    // (`signed_in_after=1`) cannot stand for a new sign-in.
+    let recent = |after: i64| after <= now && now - after <= SIGN_IN_MARK_LIFETIME;
+    if checked.signed_in_after.is_some_and(|after| recent(after) && signed.at >= after) {
+        return None;
+    }
+    let authentication = &checked.request.authentication;
+    let sub = signed.subject.sub();
+    if authentication.prompt.forces_login() {
+        Some("prompt")
+    } else if authentication.max_age.is_some_and(|max| now - signed.at > max) {
+        Some("max_age")
+    } else if hinted.is_some_and(|h| h != sub) {
+        Some("id_token_hint names another person")
+    } else if authentication.claims.as_ref().and_then(|c| c.required_sub()).is_some_and(|s| s != sub) {
+        Some("the claims request names another person")
+    } else {
+        None
+    }
+}
+
+/// The `sub` of the request's `id_token_hint`, if it has one: an ID token
+/// this issuer signed (expired or not). Anything else goes back as
+/// `invalid_request` (the `Err` is the redirect).
+fn hinted_subject(state: &AppState, checked: &Checked, now: i64) -> Result<Option<String>, String> {
+    let Some(hint) = checked.request.authentication.id_token_hint.as_deref() else {
+        return Ok(None);
+    };
+    let ring = state.keys.ring();
+    let keys = ring.verifying(now, super::access::key_window(state));
+    match crate::oauth::jwt::verify_id_token_hint(hint, keys, state.site.issuer(checked.client.side)) {
+        Ok(claims) => Ok(Some(claims.sub)),
+        Err(err) => {
+            tracing::info!(client_id = %checked.client.client_id, error = %err, "id_token_hint refused");
+            Err(checked.error(state, ErrorCode::InvalidRequest, "id_token_hint is not an ID token this issuer signed."))
+        }
+    }
+}
+
+impl Checked {
+    /// An error sent back to the request's (trusted) redirect URI.
+    fn error(&self, state: &AppState, error: ErrorCode, description: &str) -> String {
+        let err = AuthorizeError::Redirect {
+            redirect_uri: self.request.redirect_uri.clone(),
+            error,
+            description: description.to_owned(),
+            state: self.request.state.clone(),
+        };
+        err.location(state.site.issuer(self.client.side)).unwrap_or_default()
+    }
 }
 
 /// Organizations are walls: a person may authorize only an application of
@@ -249,6 +396,7 @@ pub async fn consent_prompt(
     side: Side,
     pairs: &[(String, String)],
     subject: Option<Subject>,
+    language: &str,
 ) -> Result<Result<Prompt, Outcome>, ServiceError> {
     let checked = match check(state, side, pairs).await? {
         Ok(checked) => checked,
@@ -259,7 +407,7 @@ pub async fn consent_prompt(
             return Ok(Err(refused));
         }
     }
-    Ok(Ok(prompt(&checked)))
+    Ok(Ok(prompt(&checked, language)))
 }
 
 /// `POST …/authorize`: the person's answer on the consent page.
@@ -267,10 +415,11 @@ pub async fn decide(
     state: &AppState,
     side: Side,
     pairs: &[(String, String)],
-    subject: Subject,
+    signed: SignedIn,
     approve: bool,
     now: i64,
 ) -> Result<Outcome, ServiceError> {
+    let subject = signed.subject;
     let checked = match check(state, side, pairs).await? {
         Ok(checked) => checked,
         Err(refused) => return Ok(refused.answer(true)),
@@ -308,7 +457,7 @@ pub async fn decide(
     audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(client_id = %checked.client.client_id, ?subject, scope = %scope, "consent granted");
-    issue(state, &checked, subject, now).await.map(Outcome::Redirect)
+    issue(state, &checked, signed, now).await.map(Outcome::Redirect)
 }
 
 async fn remembered(state: &AppState, checked: &Checked, subject: Subject) -> Result<bool, ServiceError> {
@@ -326,10 +475,15 @@ async fn remembered(state: &AppState, checked: &Checked, subject: Subject) -> Re
 
 /// Issues a code and returns the redirect that carries it (with `state`, and
 /// `iss` as RFC 9207 asks, against mix-up attacks).
-async fn issue(state: &AppState, checked: &Checked, subject: Subject, now: i64) -> Result<String, ServiceError> {
+async fn issue(state: &AppState, checked: &Checked, signed: SignedIn, now: i64) -> Result<String, ServiceError> {
     let code = random::token(32);
     let request = &checked.request;
     let scope = request.scope.to_string();
+    let subject = signed.subject;
+    let authentication = &request.authentication;
+    // The nonce and the claims request are for the ID token only.
+    let openid = request.scope.is_openid();
+    let claims = authentication.claims.as_ref().filter(|_| openid).map(|c| c.to_json());
     store::grants::insert_code(
         &state.db,
         &store::grants::NewCode {
@@ -342,6 +496,11 @@ async fn issue(state: &AppState, checked: &Checked, subject: Subject, now: i64) 
             code_challenge: request.code_challenge.as_ref().map(|c| c.as_str()),
             created_at: now,
             expires_at: now + state.config.tokens.authorization_code_lifetime,
+            oidc: store::grants::Authenticated {
+                nonce: authentication.nonce.as_deref().filter(|_| openid),
+                auth_time: Some(signed.at),
+                claims: claims.as_deref(),
+            },
         },
     )
     .await?;
@@ -361,6 +520,8 @@ pub struct Authorized {
     pub name: String,
     pub organization: String,
     pub scopes: Vec<String>,
+    /// The application signs the person in (OpenID Connect `openid`).
+    pub signs_in: bool,
     pub granted_at: i64,
     pub last_used_at: Option<i64>,
 }
@@ -371,6 +532,10 @@ pub async fn authorized_applications(
     now: i64,
 ) -> Result<Vec<Authorized>, ServiceError> {
     let rows = store::grants::authorized_by(&state.db, subject, now).await?;
+    let side = match subject {
+        Subject::User(_) => Side::BackOffice,
+        Subject::Customer(_) => Side::Storefront,
+    };
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -381,10 +546,9 @@ pub async fn authorized_applications(
                 organization: row.organization,
                 scopes: scope
                     .iter()
-                    .map(|s| {
-                        SCOPES.iter().find(|d| d.name == s).map_or_else(|| s.to_owned(), |d| d.description.to_owned())
-                    })
+                    .map(|s| scope::definition(side, s).map_or_else(|| s.to_owned(), |d| d.description.to_owned()))
                     .collect(),
+                signs_in: scope.is_openid(),
                 granted_at: row.granted_at,
                 last_used_at: row.last_used_at,
             }

@@ -13,6 +13,7 @@ pub mod cleanup;
 pub mod customers;
 pub mod mail;
 pub mod new_file;
+pub mod oidc;
 pub mod organizations;
 pub mod random;
 pub mod revocation;
@@ -20,6 +21,7 @@ pub mod roles;
 pub mod token;
 pub mod transfer;
 pub mod users;
+pub mod words;
 
 use std::borrow::Cow;
 

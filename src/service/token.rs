@@ -4,7 +4,7 @@
 //! [`redeem_code`], [`refresh`].
 
 use super::audit::{self, AuditEvent};
-use super::random;
+use super::{oidc, random};
 use crate::cache::clients::Client;
 use crate::model::{GrantType, Subject};
 use crate::oauth::client_auth::{self, ClientCredentials};
@@ -32,6 +32,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    /// OpenID Connect Core §3.1.3.3: when the grant's scope has `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// A database failure on a protocol endpoint: logged here, answered as
@@ -149,6 +152,7 @@ async fn client_credentials(
         access_token,
         refresh_token: None,
         scope: claims.scope,
+        id_token: None,
     })
 }
 
@@ -244,13 +248,33 @@ impl Pair {
         .await
     }
 
-    fn response(self) -> TokenResponse {
+    /// The ID token beside this pair, when `scope` has `openid`.
+    async fn id_token(
+        &self,
+        state: &AppState,
+        key: &SigningKey,
+        client: &RegisteredClient,
+        subject: Subject,
+        scope: &Scope,
+        authentication: oidc::Authentication<'_>,
+    ) -> Result<Option<String>, OAuthError> {
+        if !scope.is_openid() {
+            return Ok(None);
+        }
+        let (side, client_id, now) = (client.side, client.client_id.as_str(), self.claims.iat);
+        oidc::id_token(state, key, side, client_id, subject, scope, authentication, &self.access_token, now)
+            .await
+            .map(Some)
+    }
+
+    fn response(self, id_token: Option<String>) -> TokenResponse {
         TokenResponse {
             token_type: "Bearer",
             expires_in: self.claims.exp - self.claims.iat,
             access_token: self.access_token,
             refresh_token: Some(self.refresh_token),
             scope: self.claims.scope,
+            id_token,
         }
     }
 }
@@ -304,6 +328,8 @@ async fn redeem_code(
         }
     };
     let pair = Pair::mint(state, key, client, subject, &issued.scope, now)?;
+    let authentication = oidc::Authentication { auth_time: stored.auth_time, nonce: stored.nonce.as_deref() };
+    let id_token = pair.id_token(state, key, client, subject, &issued.scope, authentication).await?;
 
     let mut w = state.db.write().await.map_err(internal)?;
     if !store::grants::claim_code(&mut w, &code_hash, now).await.map_err(internal)? {
@@ -315,17 +341,23 @@ async fn redeem_code(
         ));
     }
     client_still_usable(state, &mut w, record).await?;
-    let scope = pair.claims.scope.as_str();
-    let grant_id = store::grants::insert_grant(&mut w, record.id, subject, scope, now, pair.refresh_expires_at)
-        .await
-        .map_err(internal)?;
+    let grant = store::grants::NewGrant {
+        application_id: record.id,
+        subject,
+        scope: &pair.claims.scope,
+        auth_time: stored.auth_time,
+        claims: stored.claims.as_deref(),
+        now,
+        expires_at: pair.refresh_expires_at,
+    };
+    let grant_id = store::grants::insert_grant(&mut w, &grant).await.map_err(internal)?;
     store::grants::set_code_grant(&mut w, &code_hash, grant_id).await.map_err(internal)?;
     pair.store(&mut w, record, subject, grant_id, GrantType::AuthorizationCode, "authorization_code")
         .await
         .map_err(internal)?;
     w.commit().await.map_err(internal)?;
-    tracing::info!(client_id = %client.client_id, sub = %pair.claims.sub, jti = %pair.claims.jti, grant_id, grant = "authorization_code", "access token issued");
-    Ok(pair.response())
+    tracing::info!(client_id = %client.client_id, sub = %pair.claims.sub, jti = %pair.claims.jti, grant_id, grant = "authorization_code", id_token = id_token.is_some(), "access token issued");
+    Ok(pair.response(id_token))
 }
 
 /// A spent refresh token came back: revoke its whole grant (RFC 9700
@@ -365,6 +397,9 @@ async fn refresh(
         Err(refresh_token::Refusal::Reuse(_)) => return reuse(state, stored.grant_id, now).await,
     };
     let pair = Pair::mint(state, key, client, subject, &scope, now)?;
+    // OpenID Connect Core §12.2: the original auth_time, a new iat, no nonce.
+    let authentication = oidc::Authentication { auth_time: stored.auth_time, nonce: None };
+    let id_token = pair.id_token(state, key, client, subject, &scope, authentication).await?;
 
     let mut w = state.db.write().await.map_err(internal)?;
     if !store::grants::claim_refresh_token(&mut w, &token_hash, now).await.map_err(internal)? {
@@ -381,6 +416,6 @@ async fn refresh(
         .await
         .map_err(internal)?;
     w.commit().await.map_err(internal)?;
-    tracing::info!(client_id = %client.client_id, sub = %pair.claims.sub, jti = %pair.claims.jti, grant_id = stored.grant_id, grant = "refresh_token", "access token issued");
-    Ok(pair.response())
+    tracing::info!(client_id = %client.client_id, sub = %pair.claims.sub, jti = %pair.claims.jti, grant_id = stored.grant_id, grant = "refresh_token", id_token = id_token.is_some(), "access token issued");
+    Ok(pair.response(id_token))
 }

@@ -1,9 +1,11 @@
-//! The `oauth_applications` table and its redirect URIs.
+//! The `oauth_applications` table, its redirect URIs and its post-logout
+//! redirect URIs (OpenID Connect RP-Initiated Logout 1.0 §3).
 
 use super::{bind_values, run, Source, Statement, Value, Write};
 use crate::model::{GrantType, Side};
 
-/// A new application, as written in one transaction with its redirect URIs.
+/// A new application, as written in one transaction with its redirect URIs
+/// and post-logout redirect URIs.
 #[derive(Debug, Clone)]
 pub struct NewApplication {
     pub organization_id: i64,
@@ -18,10 +20,13 @@ pub struct NewApplication {
     pub confidential: bool,
     pub skip_consent: bool,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back to (exact match).
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
-/// Inserts the application and its redirect URIs on one connection; call it
-/// inside a transaction so that a failure leaves nothing half-written.
+/// Inserts the application and its redirect URIs (both kinds) on one
+/// connection; call it inside a transaction so that a failure leaves
+/// nothing half-written.
 pub async fn insert(w: &mut Write, app: &NewApplication, now: i64) -> Result<i64, sqlx::Error> {
     let id = run!(&mut *w, |c| {
         let (id,): (i64,) = sqlx::query_as(
@@ -45,21 +50,40 @@ pub async fn insert(w: &mut Write, app: &NewApplication, now: i64) -> Result<i64
         .await?;
         id
     });
-    insert_redirect_uris(w, id, &app.redirect_uris).await?;
+    insert_uris(w, UriList::Redirect, id, &app.redirect_uris).await?;
+    insert_uris(w, UriList::PostLogout, id, &app.post_logout_redirect_uris).await?;
     Ok(id)
 }
 
-async fn insert_redirect_uris(w: &mut Write, id: i64, uris: &[String]) -> Result<(), sqlx::Error> {
+/// The two lists of URIs an application registers, each a table of
+/// (application_id, position, uri).
+#[derive(Debug, Clone, Copy)]
+enum UriList {
+    /// Where the authorization endpoint may send a code (RFC 6749 §3.1.2).
+    Redirect,
+    /// Where RP-initiated logout may send the browser back to.
+    PostLogout,
+}
+
+impl UriList {
+    fn table(self) -> &'static str {
+        match self {
+            UriList::Redirect => "oauth_application_redirect_uris",
+            UriList::PostLogout => "oauth_application_post_logout_redirect_uris",
+        }
+    }
+}
+
+async fn insert_uris(w: &mut Write, list: UriList, id: i64, uris: &[String]) -> Result<(), sqlx::Error> {
+    let sql = format!("INSERT INTO {} (application_id, position, uri) VALUES ($1, $2, $3)", list.table());
     for (position, uri) in uris.iter().enumerate() {
-        run!(&mut *w, |c| sqlx::query(
-            "INSERT INTO oauth_application_redirect_uris (application_id, position, uri) VALUES ($1, $2, $3)"
-        )
-        .bind(id)
-        .bind(position as i64)
-        .bind(uri)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+        run!(&mut *w, |c| sqlx::query(&sql)
+            .bind(id)
+            .bind(position as i64)
+            .bind(uri)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
     }
     Ok(())
 }
@@ -338,13 +362,25 @@ pub async fn find_summary(db: impl Into<Source<'_>>, id: i64) -> Result<Option<A
     run!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await)
 }
 
+/// The application's redirect URIs, in the order registered.
 pub async fn redirect_uris(db: impl Into<Source<'_>>, id: i64) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = run!(db, |c| sqlx::query_as(
-        "SELECT uri FROM oauth_application_redirect_uris WHERE application_id = $1 ORDER BY position"
-    )
-    .bind(id)
-    .fetch_all(&mut *c)
-    .await?);
+    uris(db, UriList::Redirect, id).await
+}
+
+/// The application's post-logout redirect URIs, in the order registered:
+/// where RP-initiated logout may send the browser back to, matched exactly
+/// (OpenID Connect RP-Initiated Logout 1.0 §3). Empty when it registered
+/// none (or the application does not exist).
+pub async fn post_logout_redirect_uris(
+    db: impl Into<Source<'_>>,
+    application_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    uris(db, UriList::PostLogout, application_id).await
+}
+
+async fn uris(db: impl Into<Source<'_>>, list: UriList, id: i64) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!("SELECT uri FROM {} WHERE application_id = $1 ORDER BY position", list.table());
+    let rows: Vec<(String,)> = run!(db, |c| sqlx::query_as(&sql).bind(id).fetch_all(&mut *c).await?);
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -356,10 +392,11 @@ pub struct ApplicationChanges {
     pub active: bool,
     pub skip_consent: bool,
     pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
-/// Updates the application and replaces its redirect URIs; call it inside a
-/// transaction.
+/// Updates the application and replaces its redirect URIs (both kinds);
+/// call it inside a transaction.
 pub async fn update(w: &mut Write, id: i64, changes: &ApplicationChanges, now: i64) -> Result<bool, sqlx::Error> {
     w.makes_stale().await?;
     let done = run!(&mut *w, |c| sqlx::query(
@@ -376,12 +413,13 @@ pub async fn update(w: &mut Write, id: i64, changes: &ApplicationChanges, now: i
     if done != 1 {
         return Ok(false);
     }
-    run!(&mut *w, |c| sqlx::query("DELETE FROM oauth_application_redirect_uris WHERE application_id = $1")
-        .bind(id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-    insert_redirect_uris(w, id, &changes.redirect_uris).await?;
+    for (list, uris) in
+        [(UriList::Redirect, &changes.redirect_uris), (UriList::PostLogout, &changes.post_logout_redirect_uris)]
+    {
+        let sql = format!("DELETE FROM {} WHERE application_id = $1", list.table());
+        run!(&mut *w, |c| sqlx::query(&sql).bind(id).execute(&mut *c).await?.rows_affected());
+        insert_uris(w, list, id, uris).await?;
+    }
     Ok(true)
 }
 
@@ -400,7 +438,7 @@ pub async fn set_secret_hash(w: &mut Write, id: i64, hash: &[u8; 32], now: i64) 
     Ok(done == 1)
 }
 
-/// Deletes the application; its redirect URIs and token records go with it
+/// Deletes the application; its redirect URIs (both kinds) and token records go with it
 /// (ON DELETE CASCADE), so its tokens stop working at once.
 pub async fn delete(w: &mut Write, id: i64) -> Result<bool, sqlx::Error> {
     w.makes_stale().await?;

@@ -1,6 +1,6 @@
 //! The `customer_users` table: storefront customer users.
 
-use super::{run, Source, Write};
+use super::{run, Held, PersonTable, Source, Write};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CustomerUser {
@@ -27,20 +27,25 @@ pub struct NewCustomerUser<'a> {
     pub language: &'a str,
 }
 
+/// Adds a customer user; their id is one no customer user ever had (see
+/// [`PersonTable::insert`]).
 pub async fn insert(db: impl Into<Source<'_>>, user: &NewCustomerUser<'_>, now: i64) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = run!(db, |c| sqlx::query_as(
-        "INSERT INTO customer_users
-             (organization_id, username, email, password_hash, language, enabled, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
-    )
-    .bind(user.organization_id)
-    .bind(user.username)
-    .bind(user.email)
-    .bind(user.password_hash)
-    .bind(user.language)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await?);
+    let mut held = Held::default();
+    let source: Source<'_> = db.into();
+    let conn = source.conn(&mut held).await?;
+    let sql = PersonTable::CustomerUsers.insert(
+        conn.engine(),
+        "organization_id, username, email, password_hash, language, enabled, created_at, updated_at",
+    ) + "$1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id";
+    let (id,): (i64,) = run!(Source::Conn(conn), |c| sqlx::query_as(&sql)
+        .bind(user.organization_id)
+        .bind(user.username)
+        .bind(user.email)
+        .bind(user.password_hash)
+        .bind(user.language)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?);
     Ok(id)
 }
 

@@ -39,13 +39,24 @@ pub struct NewCode<'a> {
     pub code_challenge: Option<&'a str>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// OpenID Connect: the request's nonce, when the person signed in, and
+    /// the `claims` request (JSON), carried to the ID token.
+    pub oidc: Authenticated<'a>,
+}
+
+/// What an ID token needs of the authentication behind a code or a grant.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Authenticated<'a> {
+    pub nonce: Option<&'a str>,
+    pub auth_time: Option<i64>,
+    pub claims: Option<&'a str>,
 }
 
 pub async fn insert_code(db: impl Into<Source<'_>>, code: &NewCode<'_>) -> Result<(), sqlx::Error> {
     run!(db, |c| sqlx::query(
         "INSERT INTO oauth_authorization_codes (code_hash, application_id, user_id, customer_user_id, redirect_uri,
-             redirect_uri_sent, scope, code_challenge, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             redirect_uri_sent, scope, code_challenge, created_at, expires_at, nonce, auth_time, claims)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(code.code_hash)
     .bind(code.application_id)
@@ -57,6 +68,9 @@ pub async fn insert_code(db: impl Into<Source<'_>>, code: &NewCode<'_>) -> Resul
     .bind(code.code_challenge)
     .bind(code.created_at)
     .bind(code.expires_at)
+    .bind(code.oidc.nonce)
+    .bind(code.oidc.auth_time)
+    .bind(code.oidc.claims)
     .execute(&mut *c)
     .await?
     .rows_affected());
@@ -81,6 +95,9 @@ pub struct CodeRecord {
     pub subject_enabled: bool,
     /// False when that person no longer belongs to the application's organization.
     pub subject_belongs: bool,
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
+    pub claims: Option<String>,
 }
 
 impl CodeRecord {
@@ -107,7 +124,7 @@ pub async fn find_code(db: impl Into<Source<'_>>, code_hash: &[u8]) -> Result<Op
     let sql = format!(
         "SELECT c.application_id, a.client_id, c.user_id, c.customer_user_id, c.redirect_uri, c.redirect_uri_sent,
                 c.scope, c.code_challenge, c.expires_at, c.used_at, COALESCE(u.enabled, cu.enabled, FALSE) AS subject_enabled,
-                {} AS subject_belongs
+                {} AS subject_belongs, c.nonce, c.auth_time, c.claims
          FROM oauth_authorization_codes c
          JOIN oauth_applications a ON a.id = c.application_id
          LEFT JOIN users u ON u.id = c.user_id
@@ -172,24 +189,32 @@ pub async fn grant_of_code(db: impl Into<Source<'_>>, code_hash: &[u8]) -> Resul
 
 // ---- grants and refresh tokens ------------------------------------------
 
-pub async fn insert_grant(
-    db: impl Into<Source<'_>>,
-    application_id: i64,
-    subject: Subject,
-    scope: &str,
-    now: i64,
-    expires_at: i64,
-) -> Result<i64, sqlx::Error> {
+/// A new grant; `auth_time` and `claims` are kept for the ID tokens of its
+/// refreshes (OpenID Connect Core §12.2: the original `auth_time`).
+pub struct NewGrant<'a> {
+    pub application_id: i64,
+    pub subject: Subject,
+    pub scope: &'a str,
+    pub auth_time: Option<i64>,
+    pub claims: Option<&'a str>,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert_grant(db: impl Into<Source<'_>>, grant: &NewGrant<'_>) -> Result<i64, sqlx::Error> {
     let (id,): (i64,) = run!(db, |c| sqlx::query_as(
-        "INSERT INTO oauth_grants (application_id, user_id, customer_user_id, scope, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO oauth_grants (application_id, user_id, customer_user_id, scope, created_at, expires_at,
+             auth_time, claims)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
-    .bind(application_id)
-    .bind(subject.user_id())
-    .bind(subject.customer_user_id())
-    .bind(scope)
-    .bind(now)
-    .bind(expires_at)
+    .bind(grant.application_id)
+    .bind(grant.subject.user_id())
+    .bind(grant.subject.customer_user_id())
+    .bind(grant.scope)
+    .bind(grant.now)
+    .bind(grant.expires_at)
+    .bind(grant.auth_time)
+    .bind(grant.claims)
     .fetch_one(&mut *c)
     .await?);
     Ok(id)
@@ -244,6 +269,8 @@ pub struct RefreshRecord {
     pub subject_belongs: bool,
     pub application_active: bool,
     pub side: Side,
+    /// When the person signed in for the grant's code (OpenID Connect).
+    pub auth_time: Option<i64>,
 }
 
 impl RefreshRecord {
@@ -273,7 +300,7 @@ pub async fn find_refresh_token(
         "SELECT r.grant_id, g.application_id, a.client_id, g.user_id, g.customer_user_id, g.scope, r.issued_at,
                 r.expires_at, r.rotated_at, g.revoked_at IS NOT NULL AS grant_revoked,
                 COALESCE(u.enabled, cu.enabled, FALSE) AS subject_enabled, {} AS subject_belongs,
-                a.active AS application_active, a.kind AS side
+                a.active AS application_active, a.kind AS side, g.auth_time
          FROM oauth_refresh_tokens r
          JOIN oauth_grants g ON g.id = r.grant_id
          JOIN oauth_applications a ON a.id = g.application_id

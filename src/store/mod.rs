@@ -13,6 +13,7 @@ pub mod applications;
 pub mod audit;
 pub mod backup;
 pub mod changes;
+pub mod claims;
 pub mod cleanup;
 pub mod customer_users;
 pub mod grants;
@@ -280,6 +281,50 @@ impl std::fmt::Debug for Write {
 pub enum Conn<'c> {
     Sqlite(&'c mut SqliteConnection),
     Postgres(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Conn::Sqlite(_) => Engine::Sqlite,
+            Conn::Postgres(_) => Engine::Postgres,
+        }
+    }
+}
+
+/// The tables whose ids are people's: an ID token's `sub`, which OpenID
+/// Connect Core §2 says is never reassigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PersonTable {
+    Users,
+    CustomerUsers,
+}
+
+impl PersonTable {
+    fn name(self) -> &'static str {
+        match self {
+            PersonTable::Users => "users",
+            PersonTable::CustomerUsers => "customer_users",
+        }
+    }
+
+    /// The start of an `INSERT INTO` the table with `columns` and the
+    /// start of its `VALUES (`, on `engine`: on SQLite the id is given
+    /// explicitly, one past both the largest id there is and the largest
+    /// ever given (`id_high_water`, kept by the migration's triggers), since
+    /// SQLite would hand a deleted newest row's id to the next one.
+    /// PostgreSQL's identity columns never give an id twice by themselves.
+    pub(crate) fn insert(self, engine: Engine, columns: &str) -> String {
+        let table = self.name();
+        match engine {
+            Engine::Sqlite => format!(
+                "INSERT INTO {table} (id, {columns}) VALUES ((SELECT MAX(x) + 1 FROM (
+                     SELECT COALESCE(MAX(id), 0) AS x FROM {table}
+                     UNION ALL SELECT last FROM id_high_water WHERE name = '{table}')), "
+            ),
+            Engine::Postgres => format!("INSERT INTO {table} ({columns}) VALUES ("),
+        }
+    }
 }
 
 /// Where a store function runs its statements: the pool (`&db`, a

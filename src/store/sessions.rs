@@ -22,10 +22,24 @@ pub async fn insert(
     Ok(())
 }
 
+/// A signed-in person and when they signed in (the session's start: the
+/// OpenID Connect `auth_time`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Signed<T> {
+    #[sqlx(flatten)]
+    pub person: T,
+    pub signed_in_at: i64,
+}
+
 /// The enabled user of a live session.
-pub async fn find_user(db: impl Into<Source<'_>>, token_hash: &[u8], now: i64) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_user(
+    db: impl Into<Source<'_>>,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<Option<Signed<User>>, sqlx::Error> {
     let sql = format!(
-        "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN roles r ON r.id = u.role_id
+        "SELECT {}, s.created_at AS signed_in_at FROM sessions s JOIN users u ON u.id = s.user_id
+         LEFT JOIN roles r ON r.id = u.role_id
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.enabled",
         super::users::COLUMNS
     );
@@ -51,6 +65,7 @@ pub async fn delete_all_of_user(db: impl Into<Source<'_>>, user_id: i64) -> Resu
 
 /// Storefront logins (`customer_sessions`), the same way.
 pub mod customer {
+    use super::Signed;
     use crate::store::customer_users::{CustomerUser, SELECT};
     use crate::store::{run, Source};
 
@@ -81,9 +96,10 @@ pub mod customer {
         db: impl Into<Source<'_>>,
         token_hash: &[u8],
         now: i64,
-    ) -> Result<Option<CustomerUser>, sqlx::Error> {
+    ) -> Result<Option<Signed<CustomerUser>>, sqlx::Error> {
+        let select = SELECT.replacen("SELECT ", "SELECT s.created_at AS signed_in_at, ", 1);
         let sql = format!(
-            "{SELECT} JOIN customer_sessions s ON s.customer_user_id = c.id
+            "{select} JOIN customer_sessions s ON s.customer_user_id = c.id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND c.enabled"
         );
         run!(db, |c| sqlx::query_as(&sql).bind(token_hash).bind(now).fetch_optional(&mut *c).await)

@@ -24,19 +24,30 @@ pub enum Kind {
 pub struct Column {
     pub name: &'static str,
     pub kind: Kind,
+    /// The format version that added the column. A file of an older
+    /// version does not list it, and its rows get NULL there (such a
+    /// column is nullable: [`undescribed`] checks).
+    pub since: i64,
+}
+
+impl Column {
+    /// The column, added in format `version`.
+    const fn since(self, version: i64) -> Column {
+        Column { since: version, ..self }
+    }
 }
 
 const fn int(name: &'static str) -> Column {
-    Column { name, kind: Kind::Int }
+    Column { name, kind: Kind::Int, since: 1 }
 }
 const fn text(name: &'static str) -> Column {
-    Column { name, kind: Kind::Text }
+    Column { name, kind: Kind::Text, since: 1 }
 }
 const fn boolean(name: &'static str) -> Column {
-    Column { name, kind: Kind::Bool }
+    Column { name, kind: Kind::Bool, since: 1 }
 }
 const fn bytes(name: &'static str) -> Column {
-    Column { name, kind: Kind::Bytes }
+    Column { name, kind: Kind::Bytes, since: 1 }
 }
 
 /// A table: its columns, and the columns of its primary key.
@@ -48,6 +59,9 @@ pub struct Table {
     /// Rows are only ever added (the audit log, the outbox): merged, a row
     /// whose id is taken by another row is added under a new id.
     pub append_only: bool,
+    /// The format version that added the table: a file of an older version
+    /// has none of its rows.
+    pub since: i64,
 }
 
 impl Table {
@@ -62,7 +76,7 @@ impl Table {
 }
 
 const fn table(name: &'static str, columns: &'static [Column], key: &'static [&'static str]) -> Table {
-    Table { name, columns, key, append_only: false }
+    Table { name, columns, key, append_only: false, since: 1 }
 }
 
 /// Every table Postern keeps but the signing keys and the rate limits,
@@ -144,6 +158,14 @@ pub const TABLES: &[Table] = &[
         &[int("application_id"), int("position"), text("uri")],
         &["application_id", "position"],
     ),
+    Table {
+        since: 2,
+        ..table(
+            "oauth_application_post_logout_redirect_uris",
+            &[int("application_id"), int("position"), text("uri")],
+            &["application_id", "position"],
+        )
+    },
     table(
         "oauth_grants",
         &[
@@ -156,6 +178,8 @@ pub const TABLES: &[Table] = &[
             int("expires_at"),
             int("revoked_at"),
             text("revoked_reason"),
+            int("auth_time").since(2),
+            text("claims").since(2),
         ],
         &["id"],
     ),
@@ -190,6 +214,9 @@ pub const TABLES: &[Table] = &[
             int("expires_at"),
             int("used_at"),
             int("grant_id"),
+            text("nonce").since(2),
+            int("auth_time").since(2),
+            text("claims").since(2),
         ],
         &["code_hash"],
     ),
@@ -377,23 +404,26 @@ pub async fn read_snapshot(
 
 /// The differences between [`TABLES`] (and, on PostgreSQL, the signing
 /// keys) and the database's own tables and columns, as readable lines;
-/// empty when this build describes every column there is.
+/// empty when this build describes every column there is. Not described,
+/// and not exported: the migrations' own table, and SQLite's
+/// `id_high_water` (kept by its triggers as rows are written).
 pub async fn undescribed(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     let engine = db.engine();
     let list_tables = match engine {
         Engine::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('_sqlx_migrations', 'id_high_water') ORDER BY name"
         }
         Engine::Postgres => {
             "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()
              AND table_type = 'BASE TABLE' AND table_name NOT IN ('_sqlx_migrations', 'rate_limits') ORDER BY 1"
         }
     };
+    // Each column's name, and whether it takes NULL.
     let list_columns = match engine {
-        Engine::Sqlite => "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+        Engine::Sqlite => "SELECT name, \"notnull\" = 0 FROM pragma_table_info($1) ORDER BY cid",
         Engine::Postgres => {
-            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema()
-             AND table_name = $1 ORDER BY ordinal_position"
+            "SELECT column_name::text, is_nullable = 'YES' FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
         }
     };
     let present: Vec<String> = run!(db, |c| sqlx::query_scalar(list_tables).fetch_all(&mut *c).await?);
@@ -412,16 +442,22 @@ pub async fn undescribed(db: &Db) -> Result<Vec<String>, sqlx::Error> {
             problems.push(format!("table {} is missing from the database", table.name));
             continue;
         }
-        let columns: Vec<String> =
-            run!(db, |c| sqlx::query_scalar(list_columns).bind(table.name).fetch_all(&mut *c).await?);
-        for column in &columns {
+        let columns: Vec<(String, bool)> =
+            run!(db, |c| sqlx::query_as(list_columns).bind(table.name).fetch_all(&mut *c).await?);
+        for (column, _) in &columns {
             if table.column(column).is_none() {
                 problems.push(format!("column {}.{column} is not part of the export format", table.name));
             }
         }
         for column in table.columns {
-            if !columns.iter().any(|c| c == column.name) {
-                problems.push(format!("column {}.{} is missing from the database", table.name, column.name));
+            match columns.iter().find(|(c, _)| c == column.name) {
+                None => problems.push(format!("column {}.{} is missing from the database", table.name, column.name)),
+                // An older file has no value for it: the import writes NULL.
+                Some((_, false)) if column.since > 1 => problems.push(format!(
+                    "column {}.{} is NOT NULL, but files of export formats before {} have no value for it",
+                    table.name, column.name, column.since
+                )),
+                Some(_) => {}
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The `users` table: back-office users, with their role's permissions.
 
-use super::{run, Source, Write};
+use super::{run, Held, PersonTable, Source, Write};
 use crate::permissions::{Level, Permissions};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -48,19 +48,23 @@ pub struct NewUser<'a> {
     pub language: &'a str,
 }
 
+/// Adds a user; their id is one no user ever had (see [`PersonTable::insert`]).
 pub async fn insert(db: impl Into<Source<'_>>, user: &NewUser<'_>, now: i64) -> Result<i64, sqlx::Error> {
-    let row: (i64,) = run!(db, |c| sqlx::query_as(
-        "INSERT INTO users (username, email, password_hash, role_id, language, enabled, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
-    )
-    .bind(user.username)
-    .bind(user.email)
-    .bind(user.password_hash)
-    .bind(user.role_id)
-    .bind(user.language)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await?);
+    let mut held = Held::default();
+    let source: Source<'_> = db.into();
+    let conn = source.conn(&mut held).await?;
+    let sql = PersonTable::Users
+        .insert(conn.engine(), "username, email, password_hash, role_id, language, enabled, created_at, updated_at")
+        + "$1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id";
+    let row: (i64,) = run!(Source::Conn(conn), |c| sqlx::query_as(&sql)
+        .bind(user.username)
+        .bind(user.email)
+        .bind(user.password_hash)
+        .bind(user.role_id)
+        .bind(user.language)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?);
     Ok(row.0)
 }
 

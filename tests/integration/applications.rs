@@ -274,6 +274,103 @@ async fn editing_checks_the_input_and_regenerating_replaces_the_secret() {
     assert_eq!(token(&app, &client_id, new).await.status, StatusCode::OK);
 }
 
+/// Post-logout redirect URLs (OpenID Connect RP-Initiated Logout 1.0 §3):
+/// optional, registered with an authorization code application and edited
+/// with it, refused beside their own field by the rules of redirect URLs.
+#[tokio::test]
+async fn post_logout_redirect_urls_are_registered_read_back_and_checked() {
+    let app = TestApp::new().await;
+    let cookies = login(&app).await;
+    let csrf = csrf_of(&cookies);
+    let code = |name: &str, post_logout: &str| {
+        let mut f = form(&csrf, name);
+        f["grant_type"] = json!("authorization_code");
+        f["redirect_uris"] = json!("https://app.example.com/cb");
+        f["post_logout_redirect_uris"] = json!(post_logout);
+        f
+    };
+    let too_many: Vec<String> = (0..21).map(|i| format!("https://app.example.com/bye/{i}")).collect();
+    let too_many = too_many.join("\n");
+    let before = count(&app).await;
+    for (uris, message) in [
+        ("not-a-url", "not a valid absolute URL"),
+        ("http://app.example.com/bye", "http is allowed only for localhost"),
+        ("https://app.example.com/bye#done", "must not contain a fragment"),
+        (too_many.as_str(), "At most 20 post-logout redirect URLs"),
+    ] {
+        let response = create(&app, &cookies, code("Refused", uris)).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.body);
+        let error = response.json();
+        assert_eq!(error["Invalid"]["field"], "post_logout_redirect_uris", "{error}");
+        assert!(error["Invalid"]["message"].as_str().unwrap().contains(message), "{error}");
+    }
+    assert_eq!(count(&app).await, before, "nothing was stored");
+
+    // None is fine; two are read back in order, blank lines dropped.
+    let plain = create(&app, &cookies, code("Plain", "")).await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.body);
+    let plain_id = id_of(&app, plain.json()["client_id"].as_str().unwrap()).await;
+    assert!(postern::store::applications::post_logout_redirect_uris(&app.state.db, plain_id).await.unwrap().is_empty());
+    let created =
+        create(&app, &cookies, code("Web app", " https://app.example.com/signed-out \n\nhttp://127.0.0.1/bye\n")).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id = id_of(&app, created.json()["client_id"].as_str().unwrap()).await;
+    let stored = postern::store::applications::post_logout_redirect_uris(&app.state.db, id).await.unwrap();
+    assert_eq!(stored, ["https://app.example.com/signed-out", "http://127.0.0.1/bye"]);
+    let details = |id: i64| {
+        let cookies = cookies.clone();
+        let app = &app;
+        async move { rpc_form(app, &cookies, "application", &format!("id={id}")).await.json() }
+    };
+    assert_eq!(
+        details(id).await["post_logout_redirect_uris"],
+        "https://app.example.com/signed-out\nhttp://127.0.0.1/bye"
+    );
+    assert_eq!(
+        details(id).await["redirect_uris"],
+        "https://app.example.com/cb",
+        "the redirect URLs are their own list"
+    );
+
+    // Edited with the application: a bad one is refused beside its field
+    // and changes nothing; a good list replaces the old one.
+    let edit = |uris: &str| {
+        json!({ "form": {
+        "csrf_token": csrf, "id": id, "name": "Web app", "active": true,
+        "redirect_uris": "https://app.example.com/cb", "post_logout_redirect_uris": uris, "skip_consent": false
+    } })
+    };
+    let refused = rpc_json(&app, &cookies, "update_application", edit("ftp://app.example.com/bye")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(refused.json()["Invalid"]["field"], "post_logout_redirect_uris");
+    assert_eq!(postern::store::applications::post_logout_redirect_uris(&app.state.db, id).await.unwrap(), stored);
+    let ok = rpc_json(&app, &cookies, "update_application", edit("https://app.example.com/goodbye")).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(details(id).await["post_logout_redirect_uris"], "https://app.example.com/goodbye");
+    let audited: String = sql!(app.state.db, |c| sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE application_id = $1 ORDER BY id DESC LIMIT 1"
+    )
+    .bind(id)
+    .fetch_one(&mut *c)
+    .await?);
+    assert!(audited.contains("post-logout redirect URIs: https://app.example.com/goodbye"), "{audited}");
+    let ok = rpc_json(&app, &cookies, "update_application", edit("")).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(details(id).await["post_logout_redirect_uris"], "");
+
+    // A client_credentials application signs nobody in: from the grid the
+    // field is ignored, as its (hidden) redirect URLs are.
+    let mut machine = form(&csrf, "Machine");
+    machine["post_logout_redirect_uris"] = json!("https://app.example.com/bye");
+    let machine = create(&app, &cookies, machine).await;
+    assert_eq!(machine.status, StatusCode::OK, "{}", machine.body);
+    let machine_id = id_of(&app, machine.json()["client_id"].as_str().unwrap()).await;
+    assert!(postern::store::applications::post_logout_redirect_uris(&app.state.db, machine_id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 #[tokio::test]
 async fn roles_decide_what_a_user_may_do() {
     let app = TestApp::new().await;

@@ -412,7 +412,7 @@ async fn every_authorization_request_error_rule() {
     for (query, error) in [
         (base(&confidential.client_id), "invalid_request"),
         (format!("{}&response_type=token", base(&confidential.client_id)), "unsupported_response_type"),
-        (format!("{}&response_type=code&scope=profile", base(&confidential.client_id)), "invalid_scope"),
+        (format!("{}&response_type=code&scope=storefront:orders", base(&confidential.client_id)), "invalid_scope"),
         (format!("{}&response_type=code&code_challenge={CHALLENGE}", base(&confidential.client_id)), "invalid_request"),
         (
             format!(

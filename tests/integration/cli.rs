@@ -229,6 +229,8 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
             "https://console.example.com/cb",
             "--redirect-uri",
             "http://127.0.0.1/cb",
+            "--post-logout-redirect-uri",
+            "https://console.example.com/signed-out",
             "--public",
             "--json",
         ],
@@ -239,6 +241,50 @@ fn authorization_code_apps_and_customer_users_from_the_command_line() {
     assert_eq!(created["kind"], "backoffice");
     assert!(created["client_secret"].is_null(), "a public client has no secret");
     assert_eq!(created["redirect_uris"], serde_json::json!(["https://console.example.com/cb", "http://127.0.0.1/cb"]));
+    assert_eq!(created["post_logout_redirect_uris"], serde_json::json!(["https://console.example.com/signed-out"]));
+
+    // Post-logout redirect URIs are checked like redirect URIs, and only
+    // authorization_code applications have them.
+    let bad = run(
+        dir.path(),
+        &[
+            "app",
+            "create",
+            "--owner",
+            "erin",
+            "--name",
+            "Bad logout",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            "https://console.example.com/cb",
+            "--post-logout-redirect-uri",
+            "javascript:alert(1)",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("is not allowed for redirect URLs"), "{}", stderr(&bad));
+    let machine = run(
+        dir.path(),
+        &[
+            "app",
+            "create",
+            "--owner",
+            "erin",
+            "--name",
+            "Machine",
+            "--grant",
+            "client_credentials",
+            "--post-logout-redirect-uri",
+            "https://console.example.com/signed-out",
+        ],
+    );
+    assert!(!machine.status.success());
+    assert!(
+        stderr(&machine).contains("--post-logout-redirect-uri are for --grant authorization_code"),
+        "{}",
+        stderr(&machine)
+    );
 
     // authorization_code needs a redirect URI; the service's message says so.
     let none = run(

@@ -43,15 +43,16 @@ impl Answer {
 }
 
 /// One HTTP/1.1 request on its own connection. `Err` for anything but a
-/// complete answer (refused, reset, cut short).
+/// complete answer (refused, reset, cut short). `body` is text or bytes.
 pub(crate) async fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: &str,
+    body: impl AsRef<[u8]>,
 ) -> std::io::Result<Answer> {
     use std::io::{Error, ErrorKind};
+    let body = body.as_ref();
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let mut request =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -59,8 +60,9 @@ pub(crate) async fn http(
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).await?;
+    let mut request = request.into_bytes();
+    request.extend_from_slice(body);
+    stream.write_all(&request).await?;
     let mut raw = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut raw))
         .await

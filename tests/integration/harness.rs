@@ -173,6 +173,7 @@ impl TestApp {
                 confidential: true,
                 skip_consent: false,
                 redirect_uris: vec![],
+                post_logout_redirect_uris: vec![],
             },
         )
         .await

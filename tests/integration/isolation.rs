@@ -236,6 +236,7 @@ async fn only_administrators_let_applications_skip_consent_and_never_public_ones
             confidential: false,
             skip_consent: true,
             redirect_uris: vec![CALLBACK.into()],
+            post_logout_redirect_uris: vec![],
         },
     )
     .await;
@@ -435,14 +436,14 @@ async fn every_authorization_response_names_its_issuer_and_anonymous_errors_stay
     );
 
     // An error after sign-in goes back to the application, with iss.
-    let response = get(&app, &format!("{endpoint}?{base}&response_type=code&scope=profile"), &cookies).await;
+    let response = get(&app, &format!("{endpoint}?{base}&response_type=code&scope=storefront:orders"), &cookies).await;
     let location = response.header("location").unwrap();
     assert_eq!(query_param(location, "error").as_deref(), Some("invalid_scope"));
     assert_eq!(query_param(location, "iss").as_deref(), Some(BACKOFFICE_ISSUER), "{location}");
 
     // Before anyone signed in, the same error is a page: no redirect for
     // strangers to bounce visitors through (RFC 9700 §4.11.2).
-    let response = get(&app, &format!("{endpoint}?{base}&response_type=code&scope=profile"), "").await;
+    let response = get(&app, &format!("{endpoint}?{base}&response_type=code&scope=storefront:orders"), "").await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST, "{}", response.body);
     assert!(response.header("location").is_none());
 

@@ -68,12 +68,17 @@ async fn metadata_describes_exactly_the_routes_that_exist() {
     let app = TestApp::new().await;
     let active_kid = app.state.keys.signing_key().unwrap().kid().to_owned();
     for (path, issuer, authorize, scopes) in [
-        ("/.well-known/oauth-authorization-server", BASE.to_owned(), "/oauth2-token/authorize", json!(["profile"])),
+        (
+            "/.well-known/oauth-authorization-server",
+            BASE.to_owned(),
+            "/oauth2-token/authorize",
+            json!(["profile", "openid", "email", "offline_access"]),
+        ),
         (
             "/.well-known/oauth-authorization-server/admin",
             format!("{BASE}/admin"),
             "/admin/oauth2-token/authorize",
-            json!(["users:read"]),
+            json!(["users:read", "openid", "profile", "email", "offline_access"]),
         ),
     ] {
         let response = app.get(path).await;

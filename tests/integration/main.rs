@@ -27,6 +27,7 @@ mod isolation;
 mod lifecycle;
 mod malformed;
 mod moving;
+mod oidc;
 mod pages;
 mod people;
 mod races;

@@ -94,6 +94,7 @@ const SERVER_FN_FIELDS: &[&str] = &[
     "owner_id",
     "grant_type",
     "redirect_uris",
+    "post_logout_redirect_uris",
     "confidential",
     "skip_consent",
     "username",

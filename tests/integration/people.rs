@@ -252,3 +252,39 @@ async fn applications_pages_warn_about_missing_or_exposed_keys() {
     assert!(meta["keys"]["missing_warning"].is_null());
     assert!(meta["keys"]["exposed_warning"].as_str().unwrap().contains("can be read by other users"), "{meta}");
 }
+
+/// A person's id is an ID token's `sub`, never given to someone else
+/// (OpenID Connect Core §2): with the newest user or customer user gone,
+/// the next one gets a new id, not theirs (SQLite would reuse it by
+/// itself; PostgreSQL's identity columns do not).
+#[tokio::test]
+async fn a_deleted_persons_id_is_never_given_again() {
+    let app = TestApp::new().await;
+    app.create_user("first", Some(roles::DEVELOPER), "Default").await;
+    let newest = app.create_user("second", Some(roles::DEVELOPER), "Default").await;
+    sql!(app.state.db, |c| sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(newest)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    let next = app.create_user("third", Some(roles::DEVELOPER), "Default").await;
+    assert!(next > newest, "user {next} was given after user {newest} was deleted");
+
+    let customer = |username: &'static str| postern::store::customer_users::NewCustomerUser {
+        organization_id: app.organization_id,
+        username,
+        email: "shopper@example.com",
+        password_hash: "not a hash",
+        language: "en",
+    };
+    let db = &app.state.db;
+    postern::store::customer_users::insert(db, &customer("shopper"), 0).await.unwrap();
+    let newest = postern::store::customer_users::insert(db, &customer("buyer"), 0).await.unwrap();
+    sql!(app.state.db, |c| sqlx::query("DELETE FROM customer_users WHERE id = $1")
+        .bind(newest)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    let next = postern::store::customer_users::insert(db, &customer("client"), 0).await.unwrap();
+    assert!(next > newest, "customer user {next} was given after customer user {newest} was deleted");
+}

@@ -238,6 +238,7 @@ async fn authorization_code_application_is_unauthorized_for_client_credentials()
             confidential: true,
             skip_consent: false,
             redirect_uris: vec!["https://app.example.com/callback".into()],
+            post_logout_redirect_uris: vec![],
         },
     )
     .await
@@ -299,6 +300,7 @@ async fn duplicate_name_for_the_same_owner_is_refused() {
             confidential: true,
             skip_consent: false,
             redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
         },
     )
     .await

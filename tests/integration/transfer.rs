@@ -92,10 +92,10 @@ fn an_import_that_fails_anywhere_changes_nothing() {
     assert!(refused(&run(t, &["import", cut.to_str().unwrap()])).contains("the file is incomplete"));
     // From a newer Postern.
     let mut newer = good.clone();
-    newer[0] = newer[0].replace("\"version\":1", "\"version\":2");
+    newer[0] = newer[0].replace("\"version\":2", "\"version\":3");
     let newer = write_lines(t, "newer.jsonl", &newer);
     let message = refused(&run(t, &["import", newer.to_str().unwrap()]));
-    assert!(message.contains("export format 2; this Postern reads format 1"), "{message}");
+    assert!(message.contains("export format 3; this Postern reads format 2"), "{message}");
     // A row taken out (the Viewer role, which nobody has): the counts of
     // the last line disagree.
     let viewer = good.iter().rposition(|l| l.starts_with("{\"roles\":")).unwrap();
@@ -174,4 +174,114 @@ fn an_export_needs_the_key_secret_and_never_overwrites() {
         .unwrap();
     assert!(refused(&out).contains("does not open with this key secret"));
     assert!(!target.path().join("private.key").exists());
+}
+
+/// What export format 2 added (OpenID Connect): columns per table, and the new table.
+const ADDED_IN_2: &[(&str, &[&str])] =
+    &[("oauth_authorization_codes", &["nonce", "auth_time", "claims"]), ("oauth_grants", &["auth_time", "claims"])];
+const TABLE_ADDED_IN_2: &str = "oauth_application_post_logout_redirect_uris";
+
+/// `file`'s lines as a version-1 file says them: the header without what
+/// version 2 added, and the last line without the new table.
+fn as_version_1(file: &Path) -> Vec<String> {
+    let mut v1 = lines(file);
+    let mut header: serde_json::Value = serde_json::from_str(&v1[0]).unwrap();
+    assert_eq!(header["version"], 2, "this build writes format 2");
+    header["version"] = serde_json::json!(1);
+    let tables = header["tables"].as_object_mut().unwrap();
+    assert!(tables.remove(TABLE_ADDED_IN_2).is_some());
+    for (table, added) in ADDED_IN_2 {
+        tables[*table].as_array_mut().unwrap().retain(|c| !added.contains(&c.as_str().unwrap()));
+    }
+    v1[0] = header.to_string();
+    let last = v1.len() - 1;
+    let mut end: serde_json::Value = serde_json::from_str(&v1[last]).unwrap();
+    assert_eq!(end["end"].as_object_mut().unwrap().remove(TABLE_ADDED_IN_2), Some(serde_json::json!(0)));
+    v1[last] = end.to_string();
+    v1
+}
+
+/// A file exported before OpenID Connect (format 1) still imports: the
+/// columns format 2 added are NULL, the table it added is empty; a column
+/// format 1 had stays required, and a file cannot name what its version
+/// does not have.
+#[test]
+fn a_version_1_file_still_imports() {
+    let (_source, file) = exported();
+    let mut v1 = as_version_1(&file);
+    // A grant and its redeemed code, as format 1 lists their columns.
+    let header: serde_json::Value = serde_json::from_str(&v1[0]).unwrap();
+    assert_eq!(header["tables"]["oauth_grants"].as_array().unwrap().len(), 9);
+    assert_eq!(header["tables"]["oauth_authorization_codes"].as_array().unwrap().len(), 12);
+    let grant = serde_json::json!({ "oauth_grants": [1, 1, 1, null, "openid", 100, 4_102_444_800i64, null, null] });
+    let code = serde_json::json!({ "oauth_authorization_codes": [
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1, 1, null, "https://reports.example.com/cb", true,
+        "openid", null, 100, 160, 150, 1
+    ] });
+    let after = v1.iter().rposition(|l| l.starts_with("{\"oauth_applications\":")).unwrap();
+    v1.insert(after + 1, grant.to_string());
+    v1.insert(after + 2, code.to_string());
+    let last = v1.len() - 1;
+    let mut end: serde_json::Value = serde_json::from_str(&v1[last]).unwrap();
+    end["end"]["oauth_grants"] = serde_json::json!(1);
+    end["end"]["oauth_authorization_codes"] = serde_json::json!(1);
+    v1[last] = end.to_string();
+
+    let target = tempfile::tempdir().unwrap();
+    let t = target.path();
+    // Refused: a column format 1 had, missing; the table format 2 added, named in a format 1 file.
+    let mut no_scope = v1.clone();
+    let mut header: serde_json::Value = serde_json::from_str(&v1[0]).unwrap();
+    header["tables"]["oauth_grants"].as_array_mut().unwrap().retain(|c| c != "scope");
+    no_scope[0] = header.to_string();
+    let no_scope = write_lines(t, "no-scope.jsonl", &no_scope);
+    let message = refused(&run(t, &["import", no_scope.to_str().unwrap()]));
+    assert!(message.contains("line 1: column oauth_grants.scope is missing"), "{message}");
+    let mut named = v1.clone();
+    let mut header: serde_json::Value = serde_json::from_str(&v1[0]).unwrap();
+    header["tables"][TABLE_ADDED_IN_2] = serde_json::json!(["application_id", "position", "uri"]);
+    named[0] = header.to_string();
+    let named = write_lines(t, "named.jsonl", &named);
+    let message = refused(&run(t, &["import", named.to_str().unwrap()]));
+    assert!(message.contains(&format!("table {TABLE_ADDED_IN_2} is not part of export format 1")), "{message}");
+    // Refused: a format 2 file without a column format 2 added.
+    let mut no_nonce = lines(&file);
+    let mut header: serde_json::Value = serde_json::from_str(&no_nonce[0]).unwrap();
+    header["tables"]["oauth_authorization_codes"].as_array_mut().unwrap().retain(|c| c != "nonce");
+    no_nonce[0] = header.to_string();
+    let no_nonce = write_lines(t, "no-nonce.jsonl", &no_nonce);
+    let message = refused(&run(t, &["import", no_nonce.to_str().unwrap()]));
+    assert!(message.contains("column oauth_authorization_codes.nonce is missing"), "{message}");
+
+    let v1 = write_lines(t, "v1.jsonl", &v1);
+    let out = ok(&run(t, &["import", v1.to_str().unwrap()]));
+    assert!(out.contains("oauth_grants 1,") && out.contains("oauth_authorization_codes 1,"), "{out}");
+
+    // Exported again, in format 2: the grant and code as they were, NULL
+    // where format 1 had nothing to say, and the new table empty.
+    let again = t.join("again.jsonl");
+    ok(&run(t, &["export", again.to_str().unwrap()]));
+    let again = lines(&again);
+    let header: serde_json::Value = serde_json::from_str(&again[0]).unwrap();
+    assert_eq!(header["version"], 2);
+    let row = |table: &str| -> serde_json::Map<String, serde_json::Value> {
+        let columns = header["tables"][table].as_array().unwrap();
+        let line = again.iter().find(|l| l.starts_with(&format!("{{\"{table}\":"))).unwrap();
+        let values: serde_json::Value = serde_json::from_str(line).unwrap();
+        columns.iter().map(|c| c.as_str().unwrap().to_owned()).zip(values[table].as_array().unwrap().clone()).collect()
+    };
+    let (grant, code) = (row("oauth_grants"), row("oauth_authorization_codes"));
+    assert_eq!(
+        (&grant["scope"], &grant["expires_at"]),
+        (&serde_json::json!("openid"), &serde_json::json!(4_102_444_800i64))
+    );
+    assert_eq!((&code["used_at"], &code["grant_id"]), (&serde_json::json!(150), &serde_json::json!(1)));
+    for (table, added) in ADDED_IN_2 {
+        let row = if *table == "oauth_grants" { &grant } else { &code };
+        for column in *added {
+            assert_eq!(row[*column], serde_json::Value::Null, "{table}.{column}");
+        }
+    }
+    let end: serde_json::Value = serde_json::from_str(again.last().unwrap()).unwrap();
+    assert_eq!(end["end"][TABLE_ADDED_IN_2], 0);
 }

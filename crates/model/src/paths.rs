@@ -18,3 +18,14 @@ pub const REVOKE: &str = "/oauth2-token/revoke";
 pub const INTROSPECT: &str = "/oauth2-token/introspect";
 /// The JWKS with every key that verifies tokens.
 pub const JWKS: &str = "/.well-known/jwks.json";
+/// The back office's OpenID Connect UserInfo endpoint (Core §5.3).
+pub const BACKOFFICE_USERINFO: &str = "/admin/oauth2-token/userinfo";
+/// The storefront's UserInfo endpoint.
+pub const STOREFRONT_USERINFO: &str = "/oauth2-token/userinfo";
+/// The back office's end-session endpoint (RP-Initiated Logout 1.0 §2).
+pub const BACKOFFICE_END_SESSION: &str = "/admin/oauth2-token/logout";
+/// The storefront's end-session endpoint.
+pub const STOREFRONT_END_SESSION: &str = "/oauth2-token/logout";
+/// OpenID Connect Discovery 1.0 §4: the configuration of the storefront
+/// issuer; the back office's is under its issuer's path, `/admin`.
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";

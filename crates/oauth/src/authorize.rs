@@ -4,6 +4,7 @@
 
 use super::error::ErrorCode;
 use super::grant::GrantType;
+use super::oidc::{self, ClaimsRequest, Prompt};
 use super::pkce::CodeChallenge;
 use super::redirect_uri;
 use super::scope::Scope;
@@ -32,7 +33,30 @@ pub struct AuthorizationRequest {
     pub scope: Scope,
     pub state: Option<String>,
     pub code_challenge: Option<CodeChallenge>,
+    /// OpenID Connect Core §3.1.2.1 (also honoured without `openid`: they
+    /// say how to treat the person, whatever the token is for).
+    pub authentication: Authentication,
 }
+
+/// The authentication request's parameters (OpenID Connect Core §3.1.2.1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Authentication {
+    /// Echoed in the ID token (only with `openid`).
+    pub nonce: Option<String>,
+    pub prompt: Prompt,
+    /// Seconds since the person signed in beyond which they sign in again.
+    pub max_age: Option<i64>,
+    /// The user name to fill in on the login page.
+    pub login_hint: Option<String>,
+    /// An ID token Postern issued, naming the person expected (checked by
+    /// the caller, which has the keys).
+    pub id_token_hint: Option<String>,
+    /// The languages the person prefers, in order (`ui_locales`).
+    pub ui_locales: Vec<String>,
+    pub claims: Option<ClaimsRequest>,
+}
+
+impl Eq for Authentication {}
 
 /// A refused request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +84,20 @@ pub struct RawRequest<'a> {
     pub state: Option<&'a str>,
     pub code_challenge: Option<&'a str>,
     pub code_challenge_method: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub prompt: Option<&'a str>,
+    pub max_age: Option<&'a str>,
+    pub login_hint: Option<&'a str>,
+    pub id_token_hint: Option<&'a str>,
+    pub ui_locales: Option<&'a str>,
+    pub claims: Option<&'a str>,
+    pub display: Option<&'a str>,
+    pub response_mode: Option<&'a str>,
+    /// Present means refused: Postern takes no request objects or
+    /// registration parameter (Core §6, §7.2).
+    pub request: Option<&'a str>,
+    pub request_uri: Option<&'a str>,
+    pub registration: Option<&'a str>,
 }
 
 /// The one value of `name` in `pairs`; an empty value counts as absent.
@@ -124,10 +162,75 @@ pub fn validate(
     if code_challenge.is_none() && !client.confidential {
         return Err(back(ErrorCode::InvalidRequest, "code_challenge (S256) is required for public clients."));
     }
-    let scope = Scope::parse(raw.scope.unwrap_or(""))
+    let authentication = authentication(raw).map_err(|(code, description)| back(code, &description))?;
+    let mut scope = Scope::parse(raw.scope.unwrap_or(""))
         .and_then(|s| s.granted_for(client.side))
         .map_err(|e| back(ErrorCode::InvalidScope, &e.description))?;
-    Ok(AuthorizationRequest { client_id: client.client_id.clone(), redirect_uri, scope, state, code_challenge })
+    // Core §5.5: a claim asked for by name is asked of the person through
+    // the scope that releases it (the consent page lists that scope).
+    if let Some(claims) = authentication.claims.as_ref().filter(|_| scope.is_openid()) {
+        let named = claims.scopes().collect::<Vec<_>>().join(" ");
+        if let Ok(more) = Scope::parse(&named).and_then(|s| s.granted_for(client.side)) {
+            scope = scope.union(&more);
+        }
+    }
+    Ok(AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        scope,
+        state,
+        code_challenge,
+        authentication,
+    })
+}
+
+/// Checks the OpenID Connect parameters of a request whose redirect URI is
+/// trusted; an error goes back to it.
+fn authentication(raw: &RawRequest<'_>) -> Result<Authentication, (ErrorCode, String)> {
+    let invalid = |description: String| (ErrorCode::InvalidRequest, description);
+    if raw.request.is_some() {
+        return Err((ErrorCode::RequestNotSupported, "Request objects (request) are not supported.".into()));
+    }
+    if raw.request_uri.is_some() {
+        return Err((ErrorCode::RequestUriNotSupported, "request_uri is not supported.".into()));
+    }
+    if raw.registration.is_some() {
+        return Err((ErrorCode::RegistrationNotSupported, "The registration parameter is not supported.".into()));
+    }
+    match raw.response_mode {
+        None | Some("query") => {}
+        Some(other) => return Err(invalid(format!("response_mode \"{other}\" is not supported; only query is."))),
+    }
+    if raw.nonce.is_some_and(|n| n.len() > oidc::MAX_NONCE) {
+        return Err(invalid(format!("nonce is longer than {} characters.", oidc::MAX_NONCE)));
+    }
+    if raw.login_hint.is_some_and(|h| h.len() > oidc::MAX_LOGIN_HINT) {
+        return Err(invalid(format!("login_hint is longer than {} characters.", oidc::MAX_LOGIN_HINT)));
+    }
+    if raw.id_token_hint.is_some_and(|h| h.len() > 16 * 1024) {
+        return Err(invalid("id_token_hint is too long.".into()));
+    }
+    oidc::check_display(raw.display).map_err(invalid)?;
+    let prompt = Prompt::parse(raw.prompt).map_err(invalid)?;
+    let max_age = oidc::parse_max_age(raw.max_age).map_err(invalid)?;
+    let claims = raw.claims.map(ClaimsRequest::parse).transpose().map_err(invalid)?;
+    let ui_locales = raw
+        .ui_locales
+        .unwrap_or("")
+        .split(' ')
+        .filter(|l| !l.is_empty() && l.len() <= 35)
+        .take(10)
+        .map(str::to_owned)
+        .collect();
+    Ok(Authentication {
+        nonce: raw.nonce.map(str::to_owned),
+        prompt,
+        max_age,
+        login_hint: raw.login_hint.map(str::to_owned),
+        id_token_hint: raw.id_token_hint.map(str::to_owned),
+        ui_locales,
+        claims,
+    })
 }
 
 /// The redirect back to the client (RFC 6749 §4.1.2 / §4.1.2.1): `pairs`
@@ -194,6 +297,7 @@ mod tests {
             state: Some("xyz"),
             code_challenge: Some(CHALLENGE),
             code_challenge_method: Some("S256"),
+            ..RawRequest::default()
         }
     }
 
@@ -246,6 +350,14 @@ mod tests {
             (RawRequest { code_challenge_method: Some("plain"), ..raw() }, ErrorCode::InvalidRequest),
             (RawRequest { code_challenge: Some("short"), ..raw() }, ErrorCode::InvalidRequest),
             (RawRequest { scope: Some("users:read"), ..raw() }, ErrorCode::InvalidScope),
+            (RawRequest { prompt: Some("none login"), ..raw() }, ErrorCode::InvalidRequest),
+            (RawRequest { max_age: Some("-5"), ..raw() }, ErrorCode::InvalidRequest),
+            (RawRequest { claims: Some("{nope"), ..raw() }, ErrorCode::InvalidRequest),
+            (RawRequest { display: Some("tv"), ..raw() }, ErrorCode::InvalidRequest),
+            (RawRequest { response_mode: Some("fragment"), ..raw() }, ErrorCode::InvalidRequest),
+            (RawRequest { request: Some("eyJ..."), ..raw() }, ErrorCode::RequestNotSupported),
+            (RawRequest { request_uri: Some("https://x"), ..raw() }, ErrorCode::RequestUriNotSupported),
+            (RawRequest { registration: Some("{}"), ..raw() }, ErrorCode::RegistrationNotSupported),
         ];
         for (request, code) in cases {
             assert_eq!(
@@ -262,6 +374,32 @@ mod tests {
         let confidential = AuthorizingClient { confidential: true, ..client() };
         let no_pkce = RawRequest { code_challenge: None, code_challenge_method: None, ..raw() };
         assert!(validate(&no_pkce, Some(&confidential), Side::Storefront).is_ok());
+    }
+
+    #[test]
+    fn an_authentication_request_keeps_its_parameters_and_claims_add_their_scope() {
+        let request = RawRequest {
+            scope: Some("openid"),
+            nonce: Some("n-0S6"),
+            prompt: Some("login consent"),
+            max_age: Some("60"),
+            login_hint: Some("ada"),
+            ui_locales: Some("de-CH fr"),
+            claims: Some(r#"{"userinfo":{"email":{"essential":true}}}"#),
+            display: Some("popup"),
+            ..raw()
+        };
+        let ok = validate(&request, Some(&client()), Side::Storefront).unwrap();
+        assert_eq!(ok.scope.to_string(), "email openid");
+        let a = ok.authentication;
+        assert_eq!(a.nonce.as_deref(), Some("n-0S6"));
+        assert!(a.prompt.login && a.prompt.consent);
+        assert_eq!(a.max_age, Some(60));
+        assert_eq!(a.login_hint.as_deref(), Some("ada"));
+        assert_eq!(a.ui_locales, ["de-CH", "fr"]);
+        // Without openid, a claims request adds nothing.
+        let plain = RawRequest { scope: Some("profile"), ..request };
+        assert_eq!(validate(&plain, Some(&client()), Side::Storefront).unwrap().scope.to_string(), "profile");
     }
 
     #[test]

@@ -34,6 +34,19 @@ pub enum ErrorCode {
     Unavailable,
     /// RFC 7009 §2.2.1: `token_type_hint` names a type this server does not revoke.
     UnsupportedTokenType,
+    /// OpenID Connect Core §3.1.2.6: `prompt=none`, and nobody is signed in
+    /// (or not recently enough, or not the person the request names).
+    LoginRequired,
+    /// `prompt=none`, and the person has not consented to this request.
+    ConsentRequired,
+    /// `prompt=none`, and the request needs the person in another way.
+    InteractionRequired,
+    /// Core §6: request objects (`request`) are not offered.
+    RequestNotSupported,
+    /// Core §6: `request_uri` is not offered.
+    RequestUriNotSupported,
+    /// Core §7.2: `registration` is not offered.
+    RegistrationNotSupported,
 }
 
 impl ErrorCode {
@@ -51,6 +64,12 @@ impl ErrorCode {
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable | ErrorCode::Unavailable => "temporarily_unavailable",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::RegistrationNotSupported => "registration_not_supported",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! them. Parsing a key is done once, when it is loaded; nothing here reads
 //! files or the clock.
 
+use super::oidc::IdTokenClaims;
 use super::OAuthError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -19,6 +20,10 @@ use std::fmt;
 
 /// RFC 9068 §2.1: the `typ` header of a JWT access token.
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+/// The `typ` of an ID token (RFC 7519 §5.1; OpenID Connect sets none, and
+/// `JWT` is what every relying party accepts), so that an ID token never
+/// passes for an access token (RFC 8725 §3.11).
+pub const ID_TOKEN_TYP: &str = "JWT";
 
 /// The claims of an access token (RFC 9068 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,8 +112,10 @@ fn thumbprint(n: &str, e: &str) -> String {
 /// parsed once, here; signing only does the RSA operation.
 pub struct SigningKey {
     private: PKey<Private>,
-    /// The base64url JOSE header of every token it signs (RS256, `at+jwt`, its `kid`).
+    /// The base64url JOSE header of every access token it signs (RS256, `at+jwt`, its `kid`).
     header: String,
+    /// The header of every ID token it signs (RS256, `JWT`, its `kid`).
+    id_header: String,
     pub verifying: VerifyingKey,
 }
 
@@ -135,11 +142,14 @@ impl SigningKey {
         // every token.
         let der = rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&private).map_err(|_| KeyError::BadPrivateKey)?;
         let private = PKey::private_key_from_pkcs8(der.as_bytes()).map_err(|_| KeyError::BadPrivateKey)?;
-        let mut header = Header::new(Algorithm::RS256);
-        header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
-        header.kid = Some(verifying.kid().to_owned());
-        let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|_| KeyError::BadPrivateKey)?);
-        Ok(Self { private, header, verifying })
+        let header = |typ: &str| {
+            let mut header = Header::new(Algorithm::RS256);
+            header.typ = Some(typ.to_owned());
+            header.kid = Some(verifying.kid().to_owned());
+            serde_json::to_vec(&header).map(|json| URL_SAFE_NO_PAD.encode(json)).map_err(|_| KeyError::BadPrivateKey)
+        };
+        let (header, id_header) = (header(ACCESS_TOKEN_TYP)?, header(ID_TOKEN_TYP)?);
+        Ok(Self { private, header, id_header, verifying })
     }
 
     pub fn kid(&self) -> &str {
@@ -148,10 +158,19 @@ impl SigningKey {
 
     /// Signs an access token: RS256, `typ: at+jwt`, this key's `kid`.
     pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, OAuthError> {
+        self.sign_with(&self.header, claims)
+    }
+
+    /// Signs an OpenID Connect ID token: RS256, `typ: JWT`, this key's `kid`.
+    pub fn sign_id_token(&self, claims: &IdTokenClaims) -> Result<String, OAuthError> {
+        self.sign_with(&self.id_header, claims)
+    }
+
+    fn sign_with(&self, header: &str, claims: &impl Serialize) -> Result<String, OAuthError> {
         let claims = serde_json::to_vec(claims).map_err(|_| OAuthError::server_error())?;
         let modulus = self.private.size();
-        let mut token = String::with_capacity(self.header.len() + claims.len() * 4 / 3 + modulus * 4 / 3 + 8);
-        token.push_str(&self.header);
+        let mut token = String::with_capacity(header.len() + claims.len() * 4 / 3 + modulus * 4 / 3 + 8);
+        token.push_str(header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
         let signature = Signer::new(MessageDigest::sha256(), &self.private)
@@ -210,26 +229,53 @@ pub fn verify_keyed<'k>(
     expect: &Expectations<'_>,
     now: i64,
 ) -> Result<(AccessTokenClaims, String), TokenError> {
-    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
     // RFC 9068 §4: the resource server MUST check `typ` and refuse "none" and other algorithms.
-    if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+    let (claims, kid) = decode_signed::<AccessTokenClaims>(token, keys, ACCESS_TOKEN_TYP)?;
+    check(&claims, expect, now)?;
+    Ok((claims, kid))
+}
+
+/// Verifies an ID token Postern issued that comes back as a hint
+/// (`id_token_hint` of an authentication or logout request, OpenID Connect
+/// Core §3.1.2.1, RP-Initiated Logout §2): signed by one of `keys`, issued
+/// by `issuer`. An expired one is still a good hint: it names the person
+/// and the client, it grants nothing.
+pub fn verify_id_token_hint<'k>(
+    token: &str,
+    keys: impl IntoIterator<Item = &'k VerifyingKey>,
+    issuer: &str,
+) -> Result<IdTokenClaims, TokenError> {
+    let (claims, _) = decode_signed::<IdTokenClaims>(token, keys, ID_TOKEN_TYP)?;
+    if claims.iss != issuer {
+        return Err(TokenError::WrongIssuer);
+    }
+    Ok(claims)
+}
+
+/// The claims of a token of type `typ`, RS256, signed by the one of `keys`
+/// its `kid` names, with that `kid`. Nothing else is checked here: time is
+/// the caller's (`now`), as are issuer and audience.
+fn decode_signed<'k, T: serde::de::DeserializeOwned>(
+    token: &str,
+    keys: impl IntoIterator<Item = &'k VerifyingKey>,
+    typ: &str,
+) -> Result<(T, String), TokenError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+    if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(typ) {
         return Err(TokenError::Malformed);
     }
     let kid = header.kid.ok_or(TokenError::UnknownKey)?;
     let key = keys.into_iter().find(|k| k.kid() == kid).ok_or(TokenError::UnknownKey)?;
-
     let mut validation = Validation::new(Algorithm::RS256);
-    // Time is checked below against the given `now`; jsonwebtoken would read the clock.
+    // jsonwebtoken would read the clock.
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let data =
-        jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation).map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
-            _ => TokenError::Malformed,
-        })?;
-    check(&data.claims, expect, now)?;
+    let data = jsonwebtoken::decode::<T>(token, &key.decoding, &validation).map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
+        _ => TokenError::Malformed,
+    })?;
     Ok((data.claims, kid))
 }
 
@@ -360,6 +406,44 @@ pub(crate) mod tests {
         let none = format!("{header}.{body}.");
         assert_eq!(verify(&none, [&key.verifying], &expect(), 10), Err(TokenError::Malformed));
         assert_eq!(verify("garbage", [&key.verifying], &expect(), 10), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn an_id_token_is_not_an_access_token_and_comes_back_as_a_hint() {
+        use crate::oidc::{id_token_claims, IdTokenContext, Person};
+        let key = key();
+        let person = Person {
+            sub: "1".into(),
+            username: "ada".into(),
+            email: "ada@example.com".into(),
+            language: "en".into(),
+            updated_at: 0,
+        };
+        let ctx = IdTokenContext {
+            issuer: "http://localhost/admin",
+            client_id: "client",
+            now: 0,
+            lifetime: 300,
+            auth_time: Some(0),
+            nonce: None,
+            access_token: "at",
+        };
+        let id_claims = id_token_claims(&person, &crate::scope::Scope::parse("openid").unwrap(), &ctx);
+        let id_token = key.sign_id_token(&id_claims).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&id_token).unwrap().typ.as_deref(), Some("JWT"));
+        assert_eq!(verify(&id_token, [&key.verifying], &expect(), 10), Err(TokenError::Malformed));
+        // Long expired, still a hint of who and for which client.
+        let hint = verify_id_token_hint(&id_token, [&key.verifying], "http://localhost/admin").unwrap();
+        assert_eq!((hint.sub.as_str(), hint.aud.as_str()), ("1", "client"));
+        assert_eq!(
+            verify_id_token_hint(&id_token, [&key.verifying], "http://localhost").unwrap_err(),
+            TokenError::WrongIssuer
+        );
+        let access = key.sign(&claims(0)).unwrap();
+        assert_eq!(
+            verify_id_token_hint(&access, [&key.verifying], "http://localhost/admin"),
+            Err(TokenError::Malformed)
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod client_auth;
 pub mod error;
 pub mod grant;
 pub mod jwt;
+pub mod oidc;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod revocation;

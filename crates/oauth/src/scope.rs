@@ -12,17 +12,57 @@ pub struct ScopeDefinition {
     pub name: &'static str,
     pub kind: Side,
     pub description: &'static str,
+    /// Granted when a request names no scope (RFC 6749 §3.3). The OpenID
+    /// Connect scopes are not: an ID token is asked for, never imposed.
+    pub default: bool,
+    /// Only for a person's token (authorization code): a client acting as
+    /// itself has no one to sign in or describe.
+    pub person_only: bool,
 }
 
-/// Every scope Postern knows. An empty request gets all scopes of the kind.
+const fn scope(name: &'static str, kind: Side, description: &'static str) -> ScopeDefinition {
+    ScopeDefinition { name, kind, description, default: false, person_only: true }
+}
+
+/// The OpenID Connect scope that asks for an ID token (Core §3.1.2.1).
+pub const OPENID: &str = "openid";
+
+/// Every scope Postern knows, per side (a name may be on both). An empty
+/// request gets the side's default scopes.
 pub const SCOPES: &[ScopeDefinition] = &[
-    ScopeDefinition { name: "users:read", kind: Side::BackOffice, description: "Read the users of your organization" },
-    ScopeDefinition { name: "profile", kind: Side::Storefront, description: "Read your customer profile" },
+    ScopeDefinition {
+        name: "users:read",
+        kind: Side::BackOffice,
+        description: "Read the users of your organization",
+        default: true,
+        person_only: false,
+    },
+    scope(OPENID, Side::BackOffice, "Sign you in with your Postern account"),
+    scope("profile", Side::BackOffice, "Know your user name and language"),
+    scope("email", Side::BackOffice, "Know your email address"),
+    scope("offline_access", Side::BackOffice, "Keep its access while you are away"),
+    ScopeDefinition {
+        name: "profile",
+        kind: Side::Storefront,
+        description: "Read your customer profile",
+        default: true,
+        person_only: false,
+    },
+    scope(OPENID, Side::Storefront, "Sign you in with your customer account"),
+    scope("email", Side::Storefront, "Know your email address"),
+    // OpenID Connect Core §11: every code grant gets a refresh token; asking
+    // for it by name is accepted, and shown on the consent page.
+    scope("offline_access", Side::Storefront, "Keep its access while you are away"),
 ];
 
 /// The names of the scopes of one side (RFC 8414 `scopes_supported`).
 pub fn names(kind: Side) -> Vec<&'static str> {
     SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name).collect()
+}
+
+/// The definition of `name` on side `kind`.
+pub fn definition(kind: Side, name: &str) -> Option<&'static ScopeDefinition> {
+    SCOPES.iter().find(|s| s.kind == kind && s.name == name)
 }
 
 /// A set of scope tokens, kept sorted so that equal sets print equally.
@@ -71,7 +111,9 @@ impl Scope {
     /// was asked, provided each scope is known for that kind.
     pub fn granted_for(&self, kind: Side) -> Result<Scope, OAuthError> {
         if self.is_empty() {
-            return Ok(Scope(SCOPES.iter().filter(|s| s.kind == kind).map(|s| s.name.to_owned()).collect()));
+            return Ok(Scope(
+                SCOPES.iter().filter(|s| s.kind == kind && s.default).map(|s| s.name.to_owned()).collect(),
+            ));
         }
         for name in self.iter() {
             if !SCOPES.iter().any(|s| s.kind == kind && s.name == name) {
@@ -83,6 +125,23 @@ impl Scope {
             }
         }
         Ok(self.clone())
+    }
+
+    /// [`Scope::granted_for`] for a token that acts as the application
+    /// itself (client credentials): the scopes that describe a person are
+    /// refused.
+    pub fn granted_to_client(&self, kind: Side) -> Result<Scope, OAuthError> {
+        if let Some(name) = self.iter().find(|n| definition(kind, n).is_some_and(|d| d.person_only)) {
+            return Err(OAuthError::invalid_scope(format!(
+                "The scope \"{name}\" needs a person who signs in (the authorization code grant)."
+            )));
+        }
+        self.granted_for(kind)
+    }
+
+    /// True when an ID token is asked for (OpenID Connect Core §3.1.2.1).
+    pub fn is_openid(&self) -> bool {
+        self.contains(OPENID)
     }
 }
 
@@ -137,9 +196,22 @@ mod tests {
     }
 
     #[test]
-    fn a_scope_of_the_other_side_is_refused() {
-        let err = Scope::parse("profile").unwrap().granted_for(Side::BackOffice).unwrap_err();
+    fn openid_scopes_are_asked_for_never_imposed_and_need_a_person() {
+        let granted = Scope::parse("openid email").unwrap().granted_for(Side::BackOffice).unwrap();
+        assert!(granted.is_openid());
+        assert!(!Scope::default().granted_for(Side::Storefront).unwrap().is_openid());
+        let err = Scope::parse("openid").unwrap().granted_to_client(Side::BackOffice).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidScope);
-        assert!(err.description.contains("profile"));
+        assert!(err.description.contains("openid"), "{}", err.description);
+        assert!(Scope::parse("users:read").unwrap().granted_to_client(Side::BackOffice).is_ok());
+        assert!(Scope::parse("profile").unwrap().granted_to_client(Side::Storefront).is_ok());
+        assert!(Scope::parse("profile").unwrap().granted_to_client(Side::BackOffice).is_err());
+    }
+
+    #[test]
+    fn a_scope_of_the_other_side_is_refused() {
+        let err = Scope::parse("users:read").unwrap().granted_for(Side::Storefront).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidScope);
+        assert!(err.description.contains("users:read"));
     }
 }

@@ -20,11 +20,13 @@
 
 mod cookies;
 mod csrf;
+mod end_session;
 mod sign_in;
 mod sign_out;
 
 pub use cookies::{cookie, SiteCookie};
 pub use csrf::CsrfToken;
+pub use end_session::{backoffice as backoffice_end_session, storefront as storefront_end_session};
 pub use sign_in::{customer_login, login};
 pub use sign_out::{customer_logout, logout};
 
@@ -49,6 +51,8 @@ fn needs_login(path: &str) -> bool {
         && !path.starts_with("/admin/rpc/")
         // The authorization endpoint checks the request before asking anyone to log in.
         && path != "/admin/oauth2-token/authorize"
+        // Signing out needs no sign-in.
+        && path != crate::model::paths::BACKOFFICE_END_SESSION
 }
 
 /// True for a storefront page that needs a customer login to view.
@@ -87,17 +91,25 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     let get = req.method() == Method::GET;
     let target = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let redirect_param = query_value(req.uri().query(), "redirect");
+    // An authentication request with prompt=login or max_age asks a
+    // signed-in person to sign in again: the login page shows its form.
+    let again = query_value(req.uri().query(), "prompt").as_deref() == Some("login");
     let mut response = if get && user.is_none() && needs_login(&path) {
         Redirect::to(&format!("{LOGIN_PATH}?redirect={}", urlencode(&target))).into_response()
     } else if get && customer.is_none() && needs_customer_login(&path) {
         Redirect::to(&format!("{STOREFRONT_LOGIN_PATH}?redirect={}", urlencode(&target))).into_response()
-    } else if get && user.is_some() && path == LOGIN_PATH {
+    } else if get && user.is_some() && path == LOGIN_PATH && !again {
         Redirect::to(safe_redirect(redirect_param.as_deref())).into_response()
-    } else if get && customer.is_some() && path == STOREFRONT_LOGIN_PATH {
+    } else if get && customer.is_some() && path == STOREFRONT_LOGIN_PATH && !again {
         Redirect::to(safe_storefront_redirect(redirect_param.as_deref())).into_response()
     } else {
-        req.extensions_mut().insert(CurrentUser(user));
-        req.extensions_mut().insert(CurrentCustomer(customer));
+        let at = crate::request::SignedInAt {
+            user: user.as_ref().map(|s| s.signed_in_at),
+            customer: customer.as_ref().map(|s| s.signed_in_at),
+        };
+        req.extensions_mut().insert(at);
+        req.extensions_mut().insert(CurrentUser(user.map(|s| s.person)));
+        req.extensions_mut().insert(CurrentCustomer(customer.map(|s| s.person)));
         req.extensions_mut().insert(csrf);
         next.run(req).await
     };

@@ -37,6 +37,9 @@ struct LoginForm {
     #[serde(default)]
     csrf_token: String,
     redirect: Option<String>,
+    /// `login` when an authentication request asked a signed-in person to
+    /// sign in again: a failed attempt keeps showing the form.
+    prompt: Option<String>,
 }
 
 /// What a login form does differently on each [`Side`]: its page, its
@@ -66,11 +69,16 @@ pub(super) trait SignInSide: Copy {
         }
     }
 
-    fn back_to_login(self, error: &str, redirect: Option<&str>) -> Response {
+    /// Back to the form with `error`; `again` shows it also to a person
+    /// still signed in (an authentication request's `prompt=login`).
+    fn back_to_login(self, error: &str, redirect: Option<&str>, again: bool) -> Response {
         let mut location = format!("{}?error={error}", self.login_path());
         if let Some(r) = redirect.filter(|r| self.next(Some(r)) == *r) {
             location.push_str("&redirect=");
             location.push_str(&urlencode(r));
+        }
+        if again {
+            location.push_str("&prompt=login");
         }
         Redirect::to(&location).into_response()
     }
@@ -168,14 +176,16 @@ async fn form_login(state: &AppState, req: Request, side: Side) -> Response {
     let csrf = req.extensions().get::<CsrfToken>().cloned();
     let ip = req.extensions().get::<ClientIp>().copied();
     let Ok(body) = axum::body::to_bytes(req.into_body(), 8 * 1024).await else {
-        return side.back_to_login("invalid_request", None);
+        return side.back_to_login("invalid_request", None, false);
     };
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return side.back_to_login("invalid_request", None);
+        return side.back_to_login("invalid_request", None, false);
     };
     let redirect = form.redirect.as_deref();
+    // After a refusal the form shows again, also to a person still signed in.
+    let again = form.prompt.as_deref() == Some("login");
     if !csrf.is_some_and(|c| c.verify(&form.csrf_token)) {
-        return side.back_to_login("csrf", redirect);
+        return side.back_to_login("csrf", redirect, again);
     }
     let username = form.username.trim();
     let now = state.clock.now();
@@ -250,11 +260,11 @@ async fn form_login(state: &AppState, req: Request, side: Side) -> Response {
         Err(ServiceError::Invalid { .. }) => {
             state.limits.sign_in_failed(&account_key, &state.clock).await;
             failed(format!("{}: wrong user name or password, or the account is disabled", side.name())).await;
-            side.back_to_login("invalid_credentials", redirect)
+            side.back_to_login("invalid_credentials", redirect, again)
         }
         // Nothing was checked: neither a failure nor worth an audit entry.
         Err(ServiceError::Busy) => side.server_busy(),
-        Err(_) => side.back_to_login("unavailable", redirect),
+        Err(_) => side.back_to_login("unavailable", redirect, again),
     }
 }
 

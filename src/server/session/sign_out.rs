@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 /// Ends the session of `side` whose cookie holds `cookie_value`.
-async fn sign_out(side: Side, state: &AppState, cookie_value: &str) -> Result<(), ServiceError> {
+pub(super) async fn sign_out(side: Side, state: &AppState, cookie_value: &str) -> Result<(), ServiceError> {
     match side {
         Side::BackOffice => service::auth::logout(state, cookie_value).await,
         Side::Storefront => service::auth::logout_customer(state, cookie_value).await,

@@ -101,6 +101,7 @@ pub async fn create_app(app: &TestApp, spec: AppSpec<'_>) -> App {
             confidential: spec.confidential,
             skip_consent: spec.skip_consent,
             redirect_uris: spec.redirect_uris,
+            post_logout_redirect_uris: vec![],
         },
     )
     .await

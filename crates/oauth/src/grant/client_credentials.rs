@@ -25,7 +25,7 @@ pub fn grant(
         .owner_subject
         .clone()
         .ok_or_else(|| OAuthError::new(ErrorCode::UnauthorizedClient, "This application has no owner to act as."))?;
-    let scope = requested.granted_for(client.side)?;
+    let scope = requested.granted_to_client(client.side)?;
     Ok(access_token_claims(client, sub, &scope, ctx))
 }
 
