@@ -54,7 +54,7 @@ pub async fn storefront_decision(State(state): State<AppState>, req: Request) ->
 }
 
 /// The person logged in on `side`, if any, and when they signed in.
-fn signed(req: &Request, side: Side) -> Option<SignedIn> {
+pub(crate) fn signed(req: &Request, side: Side) -> Option<SignedIn> {
     let at = req.extensions().get::<SignedInAt>().copied().unwrap_or_default();
     let (subject, at) = match side {
         Side::BackOffice => (req.extensions().get::<CurrentUser>()?.0.as_ref().map(|u| Subject::User(u.id))?, at.user?),
@@ -84,7 +84,7 @@ async fn authorization_request(state: AppState, side: Side, req: Request) -> Res
 fn login_location(side: Side, pairs: &[(String, String)], sign_in: &SignIn) -> String {
     let paths = paths(side);
     let mut request = authorization::request_pairs(pairs);
-    if let Some(after) = sign_in.again {
+    if let Some(mark) = &sign_in.again {
         request.retain(|(k, _)| k != SIGNED_IN_AFTER);
         for (_, v) in request.iter_mut().filter(|(k, _)| k == "prompt") {
             let kept: Vec<&str> =
@@ -92,7 +92,7 @@ fn login_location(side: Side, pairs: &[(String, String)], sign_in: &SignIn) -> S
             *v = kept.join(" ");
         }
         request.retain(|(k, v)| !(k == "prompt" && v.is_empty()));
-        request.push((SIGNED_IN_AFTER.to_owned(), after.to_string()));
+        request.push((SIGNED_IN_AFTER.to_owned(), mark.clone()));
     }
     let back = format!("{}?{}", paths.authorize, encode(&request));
     let mut location = format!("{}?redirect={}", paths.login, urlencode(&back));
@@ -115,14 +115,7 @@ fn respond(side: Side, pairs: &[(String, String)], outcome: Result<Outcome, Serv
         Ok(Outcome::Redirect(location)) => Redirect::to(&location).into_response(),
         Ok(Outcome::Login(sign_in)) => Redirect::to(&login_location(side, pairs, &sign_in)).into_response(),
         Ok(Outcome::Consent(_)) => Redirect::to(&format!("{}?{query}", paths.consent)).into_response(),
-        Err(ServiceError::Unavailable) => {
-            let mut page = error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The server cannot reach its database at the moment. Please try again in a moment.",
-            );
-            page.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
-            page
-        }
+        Err(ServiceError::Unavailable) => unavailable_page(),
         Err(err) => {
             tracing::error!(error = %err, "authorization endpoint failed");
             error_page(
@@ -179,6 +172,17 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The page of a request that found the database unreachable: 503, try
+/// again in a second.
+pub fn unavailable_page() -> Response {
+    let mut page = error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server cannot reach its database at the moment. Please try again in a moment.",
+    );
+    page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    page
 }
 
 /// A small server-rendered page for a request that cannot go back to the

@@ -10,6 +10,7 @@ use crate::model::Subject;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizingClient, RawRequest};
 use crate::oauth::scope::{self, Scope, SCOPES};
 use crate::oauth::secret::hash_secret;
+use crate::oauth::sign_in_mark::MarkKey;
 use crate::oauth::{redirect_uri, ErrorCode};
 use crate::state::AppState;
 use crate::store;
@@ -35,9 +36,10 @@ pub enum Outcome {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignIn {
     /// Sign in again although signed in (`prompt=login`, `max_age`, another
-    /// person named by the request): the request comes back with
-    /// `signed_in_after` set to this time, which a sign-in after it satisfies.
-    pub again: Option<i64>,
+    /// person named by the request): the request comes back with this
+    /// `signed_in_after` mark, which a sign-in after it satisfies (see
+    /// [`crate::oauth::sign_in_mark`]).
+    pub again: Option<String>,
     /// The user name to fill in (`login_hint`).
     pub login_hint: Option<String>,
 }
@@ -54,8 +56,20 @@ pub struct SignedIn {
 /// itself after a sign-in that the request asked for (see [`SignIn::again`]).
 pub const SIGNED_IN_AFTER: &str = "signed_in_after";
 
-/// Seconds a `signed_in_after` mark stands: long enough to sign in.
-const SIGN_IN_MARK_LIFETIME: i64 = 600;
+/// The key of the `signed_in_after` marks: the active signing key's, shared
+/// by every instance serving it. Without a signing key (tokens cannot be
+/// issued then anyway) a key of this process's own keeps the flow working.
+fn mark_key(state: &AppState) -> MarkKey {
+    static UNSHARED: std::sync::LazyLock<MarkKey> = std::sync::LazyLock::new(|| {
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+        MarkKey::new(secret)
+    });
+    match state.keys.signing_key() {
+        Some(key) => key.mark_key().clone(),
+        None => UNSHARED.clone(),
+    }
+}
 
 /// What the consent page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +122,9 @@ struct Checked {
     organization: String,
     request: AuthorizationRequest,
     redirect_uri_sent: bool,
-    /// A sign-in after this time satisfies `prompt=login` and `max_age`.
-    signed_in_after: Option<i64>,
+    /// The `signed_in_after` mark as sent: once opened, a sign-in after its
+    /// time satisfies `prompt=login` and `max_age`.
+    signed_in_after: Option<String>,
 }
 
 /// A request refused by [`check`].
@@ -193,7 +208,7 @@ async fn check(
         request_uri: value("request_uri"),
         registration: value("registration"),
     };
-    let signed_in_after = value(SIGNED_IN_AFTER).and_then(|v| v.parse::<i64>().ok());
+    let signed_in_after = value(SIGNED_IN_AFTER).map(str::to_owned);
     let record = match client_id {
         Some(id) if id.len() <= crate::oauth::client_auth::MAX_CLIENT_ID_LEN => {
             store::applications::find_authorizing(&state.db, id).await?
@@ -276,7 +291,8 @@ pub async fn authorize(
     };
     let authentication = &checked.request.authentication;
     let silent = authentication.prompt.none;
-    let sign_in = |again: Option<i64>| {
+    let mark = || mark_key(state).seal(side, &checked.client.client_id, now);
+    let sign_in = |again: Option<String>| {
         if silent {
             return Outcome::Redirect(checked.error(state, ErrorCode::LoginRequired, "The user is not signed in."));
         }
@@ -286,7 +302,7 @@ pub async fn authorize(
         // The sign-in this leads to satisfies prompt=login and max_age (even
         // max_age=0): the request comes back marked with its time.
         let asks = authentication.prompt.forces_login() || authentication.max_age.is_some();
-        return Ok(sign_in(asks.then_some(now)));
+        return Ok(sign_in(if asks { mark() } else { None }));
     };
     if let Some(refused) = outsider(state, &checked, signed.subject).await? {
         return Ok(refused);
@@ -295,9 +311,9 @@ pub async fn authorize(
         Ok(hinted) => hinted,
         Err(location) => return Ok(Outcome::Redirect(location)),
     };
-    if let Some(why) = sign_in_again(&checked, signed, hinted.as_deref(), now) {
+    if let Some(why) = sign_in_again(state, &checked, signed, hinted.as_deref(), now) {
         tracing::info!(client_id = %checked.client.client_id, subject = ?signed.subject, why, "the authorization request asks for a new sign-in");
-        return Ok(sign_in(Some(now)));
+        return Ok(sign_in(mark()));
     }
     let ask = authentication.prompt.consent
         || !(checked.client.skip_consent || remembered(state, &checked, signed.subject).await?);
@@ -319,11 +335,21 @@ pub async fn authorize(
 /// another person than the one the request names (`id_token_hint`, a
 /// `claims` request for a `sub`). A sign-in after the request asked for
 /// it satisfies all of these.
-fn sign_in_again(checked: &Checked, signed: SignedIn, hinted: Option<&str>, now: i64) -> Option<&'static str> {
-    // Only a mark of the last few minutes counts: an old or made-up one
-    // (`signed_in_after=1`) cannot stand for a new sign-in.
-    let recent = |after: i64| after <= now && now - after <= SIGN_IN_MARK_LIFETIME;
-    if checked.signed_in_after.is_some_and(|after| recent(after) && signed.at >= after) {
+fn sign_in_again(
+    state: &AppState,
+    checked: &Checked,
+    signed: SignedIn,
+    hinted: Option<&str>,
+    now: i64,
+) -> Option<&'static str> {
+    // Only a mark this server sealed for this client in the last few minutes
+    // counts: an old, made-up or borrowed one cannot stand for a new sign-in.
+    let side = checked.client.side;
+    let opened = checked
+        .signed_in_after
+        .as_deref()
+        .and_then(|mark| mark_key(state).open(side, &checked.client.client_id, mark, now));
+    if opened.is_some_and(|after| signed.at >= after) {
         return None;
     }
     let authentication = &checked.request.authentication;
@@ -348,9 +374,7 @@ fn hinted_subject(state: &AppState, checked: &Checked, now: i64) -> Result<Optio
     let Some(hint) = checked.request.authentication.id_token_hint.as_deref() else {
         return Ok(None);
     };
-    let ring = state.keys.ring();
-    let keys = ring.verifying(now, super::access::key_window(state));
-    match crate::oauth::jwt::verify_id_token_hint(hint, keys, state.site.issuer(checked.client.side)) {
+    match super::oidc::verify_hint(state, checked.client.side, hint, now) {
         Ok(claims) => Ok(Some(claims.sub)),
         Err(err) => {
             tracing::info!(client_id = %checked.client.client_id, error = %err, "id_token_hint refused");

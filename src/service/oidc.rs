@@ -30,6 +30,20 @@ pub async fn person(state: &AppState, subject: Subject) -> Result<Option<Person>
     }))
 }
 
+/// An `id_token_hint` (Core §3.1.2.1, RP-Initiated Logout §2) checked: an
+/// ID token of `side`'s issuer signed by one of the keys that may still
+/// verify tokens at `now`, expired or not.
+pub fn verify_hint(
+    state: &AppState,
+    side: Side,
+    hint: &str,
+    now: i64,
+) -> Result<oidc::IdTokenClaims, crate::oauth::jwt::TokenError> {
+    let ring = state.keys.ring();
+    let keys = ring.verifying(now, super::access::key_window(state));
+    crate::oauth::jwt::verify_id_token_hint(hint, keys, state.site.issuer(side))
+}
+
 /// The authentication an ID token reports.
 #[derive(Debug, Clone, Copy)]
 pub struct Authentication<'a> {
@@ -122,18 +136,12 @@ pub async fn end_session(
     if request.state.is_some_and(|s| s.len() > crate::oauth::authorize::MAX_STATE) {
         return refuse("The state parameter is longer than 1024 characters.");
     }
-    let hint = match request.id_token_hint {
+    let hint = match request.id_token_hint.map(|hint| verify_hint(state, side, hint, now)) {
         None => None,
-        Some(hint) => {
-            let ring = state.keys.ring();
-            let keys = ring.verifying(now, super::access::key_window(state));
-            match crate::oauth::jwt::verify_id_token_hint(hint, keys, state.site.issuer(side)) {
-                Ok(claims) => Some(claims),
-                Err(err) => {
-                    tracing::info!(error = %err, "logout: id_token_hint refused");
-                    return refuse("The id_token_hint is not an ID token this server issued.");
-                }
-            }
+        Some(Ok(claims)) => Some(claims),
+        Some(Err(err)) => {
+            tracing::info!(error = %err, "logout: id_token_hint refused");
+            return refuse("The id_token_hint is not an ID token this server issued.");
         }
     };
     let client_id = match (request.client_id, hint.as_ref().map(|h| h.aud.as_str())) {

@@ -594,31 +594,22 @@ async fn sessions(app: &TestApp, side: Side) -> i64 {
 /// Registers `uri` as a post-logout redirect URI of the application
 /// `client_id`.
 async fn register_post_logout(app: &TestApp, client_id: &str, uri: &str) {
-    insert_post_logout_uri(&app.state.db, client_id, uri).await;
-}
-
-/// [`register_post_logout`] on a release server's database.
-async fn register_post_logout_on(server: &Server, client_id: &str, uri: &str) {
-    let db = postern::store::open(&format!("sqlite://{}", server.db().display()), 1).await.unwrap();
-    insert_post_logout_uri(&db, client_id, uri).await;
-    db.close().await;
-}
-
-/// Adds `uri` after the application's other post-logout redirect URIs,
-/// straight in their table (the application form has no such field yet).
-async fn insert_post_logout_uri(db: &postern::store::Db, client_id: &str, uri: &str) {
-    let inserted = sql!(*db, |c| sqlx::query(
-        "INSERT INTO oauth_application_post_logout_redirect_uris (application_id, position, uri)
-         SELECT a.id, COALESCE((SELECT MAX(p.position) + 1 FROM oauth_application_post_logout_redirect_uris p
-                                WHERE p.application_id = a.id), 0), $2
-         FROM oauth_applications a WHERE a.client_id = $1"
-    )
-    .bind(client_id)
-    .bind(uri)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
-    assert_eq!(inserted, 1, "the application {client_id} exists");
+    // As the back office's edit dialog does: the application's fields, with the URI added.
+    let application = postern::store::applications::find_authorizing(&app.state.db, client_id).await.unwrap().unwrap();
+    let admin = postern::store::users::find(&app.state.db, app.admin_id).await.unwrap().unwrap();
+    let actor = postern::service::actor::Actor::load(&app.state, &admin, None).await.unwrap();
+    let redirect_uris = postern::store::applications::redirect_uris(&app.state.db, application.id).await.unwrap();
+    let mut logout =
+        postern::store::applications::post_logout_redirect_uris(&app.state.db, application.id).await.unwrap();
+    logout.push(uri.to_owned());
+    let edit = postern::service::applications::ApplicationEdit {
+        name: &application.name,
+        active: application.active,
+        redirect_uris: &redirect_uris.join("\n"),
+        post_logout_redirect_uris: &logout.join("\n"),
+        skip_consent: application.skip_consent,
+    };
+    postern::service::applications::update(&app.state, &actor, application.id, edit).await.unwrap();
 }
 
 /// The path and the decoded query parameters of `target`, sorted.
@@ -705,7 +696,7 @@ async fn the_release_binary_signs_people_of_both_issuers_in_and_out_for_a_strict
         json!({
             "csrf_token": csrf, "scope": "Mine", "organization_id": null, "owner_id": null, "name": name,
             "active": true, "grant_type": "authorization_code", "redirect_uris": CALLBACK,
-            "confidential": confidential, "skip_consent": false,
+            "confidential": confidential, "skip_consent": false, "post_logout_redirect_uris": SIGNED_OUT,
         })
     };
     let reporting = create_application(addr, &cookies, form("Reporting tool", true)).await;
@@ -715,9 +706,6 @@ async fn the_release_binary_signs_people_of_both_issuers_in_and_out_for_a_strict
     shop["owner_id"] = shopper_id.clone();
     let companion = create_application(addr, &cookies, shop).await;
     assert!(companion.1.is_none(), "a public client has no secret");
-    for (client_id, _) in [&reporting, &companion] {
-        register_post_logout_on(&server, client_id, SIGNED_OUT).await;
-    }
 
     let people = [
         (Side::BackOffice, format!("{base}/admin"), reporting, ("dev", DEV_PASSWORD), "dev@example.com", dev_id),
@@ -848,7 +836,8 @@ async fn prompt_login_shows_the_login_form_to_a_signed_in_person_and_the_new_sig
     assert_eq!(query_param(&absolute(&login), "prompt").as_deref(), Some("login"), "{login}");
     let redirect = query_param(&absolute(&login), "redirect").unwrap();
     assert_eq!(query_param(&absolute(&redirect), "prompt"), None, "it comes back without prompt=login: {redirect}");
-    let after: i64 = query_param(&absolute(&redirect), "signed_in_after").unwrap().parse().unwrap();
+    let mark = query_param(&absolute(&redirect), "signed_in_after").unwrap();
+    let after: i64 = mark.split_once('.').expect("a sealed mark: time.mac").0.parse().unwrap();
     assert!(after > first_sign_in);
     // Without prompt=login the login page sends a signed-in person on.
     let plain = browser.get("/admin/login").await;
@@ -900,12 +889,12 @@ async fn signed_in_a_minute_ago<'a>(app: &'a TestApp, rp: &Rp) -> (Browser<'a>, 
 /// Requests asking for a new sign-in with Postern's own `signed_in_after`
 /// mark set to `mark` by whoever holds the browser; what each led to,
 /// when it was not the login page.
-async fn skipped_sign_ins(browser: &mut Browser<'_>, rp: &Rp, mark: i64) -> Vec<String> {
+async fn skipped_sign_ins(browser: &mut Browser<'_>, rp: &Rp, mark: impl ToString) -> Vec<String> {
+    let mark = mark.to_string();
     let mut skipped = Vec::new();
     for (name, value) in [("prompt", "login"), ("prompt", "select_account"), ("max_age", "0")] {
         let (request, _) = rp.request(&[]);
-        let (url, _, _) =
-            request.add_extra_param(name, value).add_extra_param("signed_in_after", mark.to_string()).url();
+        let (url, _, _) = request.add_extra_param(name, value).add_extra_param("signed_in_after", mark.clone()).url();
         match browser.authorize(url.as_str()).await {
             Stop::Login(_) => {}
             Stop::Back(back) => {
@@ -936,6 +925,51 @@ async fn a_recent_made_up_signed_in_after_does_not_skip_the_new_sign_in() {
     // The application knows when the session began: its ID token says so.
     let skipped = skipped_sign_ins(&mut browser, &rp, signed_in_at).await;
     assert!(skipped.is_empty(), "a 60 s old session answered without a new sign-in: {skipped:#?}");
+
+    // A genuine mark, as the login page's address carries it, with its time
+    // moved back to the session's start: the seal no longer matches.
+    let (request, _) = rp.request(&[]);
+    let (url, _, _) = request.add_prompt(CoreAuthPrompt::Login).url();
+    let Stop::Login(login) = browser.authorize(url.as_str()).await else { panic!("prompt=login asks for a sign-in") };
+    let redirect = query_param(&absolute(&login), "redirect").unwrap();
+    let genuine = query_param(&absolute(&redirect), "signed_in_after").unwrap();
+    let (_, seal) = genuine.split_once('.').unwrap();
+    let skipped = skipped_sign_ins(&mut browser, &rp, format!("{signed_in_at}.{seal}")).await;
+    assert!(skipped.is_empty(), "a moved mark passed for a new sign-in: {skipped:#?}");
+}
+
+#[tokio::test]
+async fn a_mark_given_to_one_application_does_not_skip_the_sign_in_for_another() {
+    let app = TestApp::new().await;
+    let rp = back_office_rp(&app).await;
+    let registered = backoffice_app(&app, "Second tool").await;
+    let other = Rp::discover(
+        Via::Router(&app),
+        Side::BackOffice,
+        BACK_OFFICE_ISSUER,
+        &registered.client_id,
+        registered.secret.as_deref(),
+    )
+    .await;
+    let (mut browser, _) = signed_in_a_minute_ago(&app, &rp).await;
+    let (_, _) = authenticate(&mut browser, &other, &[], ADMIN).await;
+    // A sign-in for the first application's prompt=login request...
+    let (request, _) = rp.request(&[]);
+    let (url, _, _) = request.add_prompt(CoreAuthPrompt::Login).url();
+    let Stop::Login(login) = browser.authorize(url.as_str()).await else { panic!("prompt=login asks for a sign-in") };
+    let redirect = query_param(&absolute(&login), "redirect").unwrap();
+    let mark = query_param(&absolute(&redirect), "signed_in_after").unwrap();
+    let next = browser.sign_in(&login, ADMIN).await;
+    assert!(matches!(browser.authorize(&next).await, Stop::Back(_)), "the new sign-in satisfies the first request");
+    // ...is a sign-in after the mark, but the mark was given to the first application only. (The
+    // session began this very second, so max_age=0 is met by it without any mark.)
+    let mut skipped = skipped_sign_ins(&mut browser, &other, &mark).await;
+    skipped.retain(|s| !s.starts_with("max_age"));
+    assert!(skipped.is_empty(), "another application's mark passed for a new sign-in: {skipped:#?}");
+    // And it never stands for a session older than itself.
+    backdate_sessions(&app, Side::BackOffice, 120).await;
+    let replayed = skipped_sign_ins(&mut browser, &rp, &mark).await;
+    assert!(replayed.is_empty(), "a mark older than the session's start passed: {replayed:#?}");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! files or the clock.
 
 use super::oidc::IdTokenClaims;
+use super::sign_in_mark::MarkKey;
 use super::OAuthError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -116,6 +117,9 @@ pub struct SigningKey {
     header: String,
     /// The header of every ID token it signs (RS256, `JWT`, its `kid`).
     id_header: String,
+    /// The secret of the `signed_in_after` marks, derived from the private
+    /// key so that every instance serving this key has the same one.
+    mark_key: MarkKey,
     pub verifying: VerifyingKey,
 }
 
@@ -149,11 +153,20 @@ impl SigningKey {
             serde_json::to_vec(&header).map(|json| URL_SAFE_NO_PAD.encode(json)).map_err(|_| KeyError::BadPrivateKey)
         };
         let (header, id_header) = (header(ACCESS_TOKEN_TYP)?, header(ID_TOKEN_TYP)?);
-        Ok(Self { private, header, id_header, verifying })
+        let mut derive = Sha256::new();
+        derive.update(b"postern signed_in_after key v1");
+        derive.update(der.as_bytes());
+        let mark_key = MarkKey::new(derive.finalize().into());
+        Ok(Self { private, header, id_header, mark_key, verifying })
     }
 
     pub fn kid(&self) -> &str {
         self.verifying.kid()
+    }
+
+    /// The key of the `signed_in_after` marks ([`crate::sign_in_mark`]).
+    pub fn mark_key(&self) -> &MarkKey {
+        &self.mark_key
     }
 
     /// Signs an access token: RS256, `typ: at+jwt`, this key's `kid`.

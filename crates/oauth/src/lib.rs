@@ -17,6 +17,7 @@ pub mod redirect_uri;
 pub mod revocation;
 pub mod scope;
 pub mod secret;
+pub mod sign_in_mark;
 pub mod token_request;
 
 pub use error::{ErrorCode, OAuthError};

@@ -10,9 +10,9 @@
 use super::cookies::{cookie, set_cookie};
 use super::sign_in::SignInSide;
 use super::sign_out::sign_out;
-use super::{CsrfToken, CurrentCustomer, CurrentUser};
+use super::CsrfToken;
 use crate::model::{Side, Subject};
-use crate::server::authorize::{error_page, escape, message_page};
+use crate::server::authorize::{error_page, escape, message_page, unavailable_page};
 use crate::server::ClientIp;
 use crate::service::audit::{self, AuditEvent};
 use crate::service::oidc::{self, Logout, LogoutPlan, LogoutRequest};
@@ -38,13 +38,6 @@ pub async fn storefront(State(state): State<AppState>, req: Request) -> Response
     end_session(&state, Side::Storefront, req).await
 }
 
-fn subject(req: &Request, side: Side) -> Option<Subject> {
-    match side {
-        Side::BackOffice => req.extensions().get::<CurrentUser>()?.0.as_ref().map(|u| Subject::User(u.id)),
-        Side::Storefront => req.extensions().get::<CurrentCustomer>()?.0.as_ref().map(|c| Subject::Customer(c.id)),
-    }
-}
-
 fn path(side: Side) -> &'static str {
     match side {
         Side::BackOffice => crate::model::paths::BACKOFFICE_END_SESSION,
@@ -53,7 +46,7 @@ fn path(side: Side) -> &'static str {
 }
 
 async fn end_session(state: &AppState, side: Side, req: Request) -> Response {
-    let signed = subject(&req, side);
+    let signed = crate::server::authorize::signed(&req, side).map(|s| s.subject);
     let csrf = req.extensions().get::<CsrfToken>().cloned();
     let secure = state.site.secure_cookies;
     let session = cookie(req.headers(), side.cookie().name(secure)).map(str::to_owned);
@@ -90,14 +83,7 @@ async fn end_session(state: &AppState, side: Side, req: Request) -> Response {
     let plan = match oidc::end_session(state, side, &request, signed, service::now()).await {
         Ok(Logout::Accepted(plan)) => plan,
         Ok(Logout::Refused(why)) => return error_page(StatusCode::BAD_REQUEST, &why),
-        Err(ServiceError::Unavailable) => {
-            let mut page = error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The server cannot reach its database at the moment. Please try again in a moment.",
-            );
-            page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return page;
-        }
+        Err(ServiceError::Unavailable) => return unavailable_page(),
         Err(err) => {
             tracing::error!(error = %err, "end-session endpoint failed");
             return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The request could not be completed.");
