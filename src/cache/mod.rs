@@ -1,6 +1,7 @@
 //! What is kept in memory between requests so that the hot paths read no
-//! database row: the token endpoint's applications ([`clients`]) and the
-//! APIs' verified tokens and token statuses ([`tokens`]).
+//! database row: the token endpoint's applications ([`clients`]), the
+//! APIs' verified tokens and token statuses ([`tokens`]) and their answers
+//! ([`documents`]).
 //!
 //! Nobody empties these by hand. Each table follows the database's change
 //! signal ([`crate::store::Changes`]): a committed write that can make what
@@ -10,6 +11,7 @@
 //! application and owner in its transaction.
 
 pub mod clients;
+pub mod documents;
 pub mod memo;
 pub mod tokens;
 
@@ -21,6 +23,8 @@ pub struct Caches {
     pub clients: clients::Clients,
     pub verified: tokens::VerifiedTokens,
     pub token_statuses: tokens::TokenStatuses,
+    /// `GET /api/users` pages by organization, page number and size.
+    pub user_pages: documents::Documents<(i64, i64, i64)>,
 }
 
 impl Caches {
@@ -29,6 +33,7 @@ impl Caches {
             clients: clients::Clients::new(Arc::clone(changes)),
             verified: tokens::VerifiedTokens::default(),
             token_statuses: tokens::TokenStatuses::new(Arc::clone(changes)),
+            user_pages: documents::Documents::default(),
         }
     }
 

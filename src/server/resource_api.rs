@@ -6,6 +6,7 @@ use super::extract::{Bearer, ProfileApi, UsersApi};
 use crate::dates::rfc3339;
 use crate::state::AppState;
 use crate::store::{self, users::User};
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -94,6 +95,11 @@ pub async fn list_users(
         Err(detail) => return json_api_error(StatusCode::BAD_REQUEST, "Invalid query", &detail),
     };
     let org = access.organization_id;
+    // Taken before the read: an answer read at this count is current while it stays.
+    let commits = state.db.changes().commits();
+    if let Some(body) = state.caches.user_pages.get(commits, &(org, number, size)) {
+        return json_api_body(body);
+    }
     let (users, total) = match store::users::page_in_organization(&state.db, org, size, (number - 1) * size).await {
         Ok(page) => page,
         Err(e) => return internal(e),
@@ -109,7 +115,13 @@ pub async fn list_users(
         links["next"] = json!(link(number + 1));
     }
     let data: Vec<Value> = users.iter().map(|u| user_resource(base, u)).collect();
-    document(StatusCode::OK, json!({ "data": data, "meta": { "total": total }, "links": links }))
+    let body = Bytes::from(json!({ "data": data, "meta": { "total": total }, "links": links }).to_string());
+    state.caches.user_pages.put(commits, (org, number, size), body.clone());
+    json_api_body(body)
+}
+
+fn json_api_body(body: Bytes) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_API))], body).into_response()
 }
 
 /// `GET /api/users/{id}`: one user of the token's organization.

@@ -4,8 +4,10 @@
 //!
 //! In one process the signal is given by the commit itself
 //! ([`super::Write::commit`]). It is also where a change made elsewhere
-//! arrives — another instance on the same PostgreSQL database, through its
-//! notification ([`super::listen`]) — by [`Changes::publish`].
+//! arrives: another instance on the same PostgreSQL database, through its
+//! notification ([`super::listen`]), by [`Changes::publish`]; another
+//! process writing the same SQLite file, through the wal-index counter read
+//! by [`Changes::generation`] ([`super::wal_watch`]).
 //!
 //! A signal can also be *untrusted*: while an instance cannot hear the
 //! others (its notification connection is down, or not up yet), it cannot
@@ -14,6 +16,7 @@
 //! during it; [`Changes::trust_again`] ends it with a new generation, so
 //! that what was kept before is dropped too.
 
+use super::wal_watch::WalWatch;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The generation's top bit: set while the signal is untrusted.
@@ -22,18 +25,46 @@ const UNTRUSTED: u64 = 1 << 63;
 #[derive(Debug, Default)]
 pub struct Changes {
     generation: AtomicU64,
+    /// On SQLite: the wal-index, where other processes' commits show.
+    wal: Option<WalWatch>,
 }
 
 impl Changes {
+    /// A signal that also moves on for the commits other processes make to
+    /// the SQLite database `wal` watches, noticed when the generation is
+    /// next asked for.
+    pub fn watching(wal: Option<WalWatch>) -> Self {
+        Self { generation: AtomicU64::new(0), wal }
+    }
+
+    /// A number that moves on with every commit to the database, by anyone,
+    /// whatever it wrote (SQLite: the wal-index counter, one small read).
+    /// What is read after taking it stays current while it stays the same.
+    /// `None` where there is no such number (PostgreSQL, an in-memory
+    /// database): then nothing may be kept on its strength.
+    pub fn commits(&self) -> Option<u64> {
+        self.wal.as_ref()?.commits()
+    }
+
+    /// The wal-index watch, for [`super::Write::commit`].
+    pub(crate) fn wal(&self) -> Option<&WalWatch> {
+        self.wal.as_ref()
+    }
+
     /// A signal that is untrusted until [`trust_again`](Self::trust_again)
     /// (an instance whose notifications are not up yet).
     pub fn untrusted() -> Self {
-        Self { generation: AtomicU64::new(UNTRUSTED) }
+        Self { generation: AtomicU64::new(UNTRUSTED), wal: None }
     }
 
     /// The current generation. Take it *before* reading what will be kept:
     /// if it moved by the time the value is stored, the value is not kept.
+    /// On SQLite this is also where another process's commit is noticed
+    /// (one read of the wal-index's counter).
     pub fn generation(&self) -> u64 {
+        if let Some(wal) = &self.wal {
+            wal.changed_elsewhere(|| self.publish());
+        }
         self.generation.load(Ordering::Acquire)
     }
 

@@ -29,6 +29,7 @@ pub mod token_writer;
 pub mod tokens;
 pub mod transfer;
 pub mod users;
+pub mod wal_watch;
 
 pub use changes::Changes;
 
@@ -93,11 +94,12 @@ pub struct Db {
 }
 
 impl Db {
-    fn new(pool: Pool) -> Self {
+    fn new(pool: Pool, wal: Option<wal_watch::WalWatch>) -> Self {
         // On PostgreSQL the caches stay unused until this instance hears the
-        // others' changes (see `listen`).
+        // others' changes (see `listen`); on SQLite the wal-index tells of
+        // other processes' commits (see `wal_watch`).
         let changes = match pool {
-            Pool::Sqlite(_) => Changes::default(),
+            Pool::Sqlite(_) => Changes::watching(wal),
             Pool::Postgres(_) => Changes::untrusted(),
         };
         Self { pool, turn: Arc::default(), changes: Arc::new(changes) }
@@ -252,7 +254,16 @@ impl Write {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let Write { tx, _turn, stale, changes, .. } = self;
         match tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Sqlite(tx) => {
+                // Still holding SQLite's write lock: nobody else can commit
+                // until this does, so the counter after it is known.
+                let wal = changes.wal();
+                let before = wal.map(|w| w.before_commit(|| changes.publish()));
+                tx.commit().await?;
+                if let (Some(wal), Some(before)) = (wal, before) {
+                    wal.committed(before);
+                }
+            }
             Tx::Postgres(mut tx) => {
                 if stale {
                     sqlx::query("SELECT pg_notify($1, $2)")
@@ -523,10 +534,11 @@ async fn open_sqlite(url: &str, max_connections: u32) -> Result<Db, OpenError> {
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(|source| OpenError::Connect { url: redact(url), source })?;
-    Ok(Db::new(Pool::Sqlite(pool)))
+    let wal = wal_watch::WalWatch::open(&options).await;
+    Ok(Db::new(Pool::Sqlite(pool), wal))
 }
 
 async fn open_postgres(url: &str, max_connections: u32) -> Result<Db, OpenError> {
@@ -539,7 +551,7 @@ async fn open_postgres(url: &str, max_connections: u32) -> Result<Db, OpenError>
         .connect_with(options)
         .await
         .map_err(|source| OpenError::Connect { url: redact(url), source })?;
-    Ok(Db::new(Pool::Postgres(pool)))
+    Ok(Db::new(Pool::Postgres(pool), None))
 }
 
 /// The URL without its password, for messages and logs.

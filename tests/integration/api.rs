@@ -113,8 +113,9 @@ async fn revoked_unknown_and_deactivated_tokens_are_refused_at_once() {
 
     let (token, _) = app.access_token("Forgotten").await;
     assert_eq!(app.api("/api/users", &token).await.status, StatusCode::OK);
-    // SQL outside the store's writes (an operator's) is not seen until the
-    // change is announced, as another process's change arrives.
+    // SQL outside the store's writes (an operator's): on SQLite the
+    // wal-index tells (see writes_by_another_process_show_on_the_next_call);
+    // on PostgreSQL only an announced change arrives, as another instance's.
     sql!(app.state.db, |c| sqlx::query("DELETE FROM oauth_access_tokens").execute(&mut *c).await?.rows_affected());
     app.state.db.changes().publish();
     assert_invalid_token(&app.api("/api/users", &token).await);
@@ -240,4 +241,58 @@ async fn an_unreachable_database_is_a_503_with_retry_after() {
     assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE, "{}", api.body);
     assert_eq!(api.header("retry-after"), Some("1"));
     assert_eq!(api.json()["errors"][0]["status"], "503");
+}
+
+/// The APIs keep what they read between calls (token statuses, answers);
+/// a write by another process on the same SQLite file — the command line,
+/// an operator's SQL — must show on the very next call all the same.
+#[tokio::test]
+async fn writes_by_another_process_show_on_the_next_call() {
+    use sqlx::Connection;
+    let app = TestApp::new().await;
+    if app.on_postgres() {
+        return; // Another process on PostgreSQL: see instances.rs (notifications).
+    }
+    let (token, _) = app.access_token("Reader").await;
+    let names = |response: &crate::harness::Response| -> Vec<String> {
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        let body = response.json();
+        body["data"].as_array().unwrap().iter().map(|u| u["attributes"]["username"].as_str().unwrap().into()).collect()
+    };
+    // Twice: the second answer comes from what the first one read.
+    assert_eq!(names(&app.api("/api/users", &token).await), ["admin"]);
+    assert_eq!(names(&app.api("/api/users", &token).await), ["admin"]);
+
+    // The command line, another process, makes a user in the organization.
+    let url = app.state.config.database.url.clone();
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_postern"))
+        .args(["user", "create", "--username", "from-cli", "--email", "cli@example.com", "--organization", "Default"])
+        .current_dir(std::env::temp_dir())
+        .env("POSTERN_DATABASE_URL", &url)
+        .env("POSTERN_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert_eq!(names(&app.api("/api/users", &token).await), ["admin", "from-cli"]);
+
+    // An operator's SQL on a connection of its own changes an address...
+    let mut operator = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE users SET email = 'moved@example.com' WHERE username = 'from-cli'")
+        .execute(&mut operator)
+        .await
+        .unwrap();
+    let listed = app.api("/api/users", &token).await.json();
+    assert_eq!(listed["data"][1]["attributes"]["email"], "moved@example.com");
+    let one = app.api(&format!("/api/users/{}", app.admin_id), &token).await;
+    assert_eq!(one.status, StatusCode::OK);
+
+    // ...and revokes the token: refused on the next call.
+    let jti = crate::harness::claims(&token)["jti"].as_str().unwrap().to_owned();
+    sqlx::query("UPDATE oauth_access_tokens SET revoked_at = 1 WHERE jti = $1")
+        .bind(&jti)
+        .execute(&mut operator)
+        .await
+        .unwrap();
+    assert_invalid_token(&app.api("/api/users", &token).await);
+    operator.close().await.unwrap();
 }
