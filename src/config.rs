@@ -302,6 +302,11 @@ impl Default for TokenConfig {
     }
 }
 
+/// The file `cargo leptos build` writes beside the binary with the hashes
+/// in the names of the stylesheet, script and WASM it built (its default
+/// `hash-file-name`).
+pub const HASH_FILE: &str = "hash.txt";
+
 impl Default for SiteConfig {
     fn default() -> Self {
         Self { root: "target/site".into(), pkg_dir: "pkg".into(), output_name: "postern".into() }
@@ -488,13 +493,22 @@ impl Config {
         self.server.public_url.clone().unwrap_or_else(|| format!("http://{}", self.server.site_addr))
     }
 
+    /// The settings of the back office's rendering. File names carry their
+    /// content's hash when the build left its hash file beside the binary
+    /// (`hash-files` of cargo-leptos; `server::assets`).
     pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
+        let hashed = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(HASH_FILE).is_file()))
+            .unwrap_or(false);
         leptos::config::LeptosOptions::builder()
             .output_name(self.site.output_name.as_str())
             .site_root(self.site.root.as_str())
             .site_pkg_dir(self.site.pkg_dir.as_str())
             .site_addr(self.server.site_addr)
             .env(leptos::config::Env::PROD)
+            .hash_files(hashed)
+            .hash_file(HASH_FILE)
             .build()
     }
 }

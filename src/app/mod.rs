@@ -25,6 +25,10 @@ use leptos_router::{path, SsrMode};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     csp::page_csp();
+    // The shell is rendered on the server only; the name carries the build's hash.
+    #[cfg(feature = "ssr")]
+    let stylesheet = crate::server::assets::stylesheet().to_owned();
+    #[cfg(not(feature = "ssr"))]
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>

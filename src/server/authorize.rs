@@ -219,7 +219,7 @@ pub fn message_page(
     let html = format!(
         r#"<!DOCTYPE html><html lang="en" class="h-full bg-slate-50"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · Postern</title>
-<link rel="stylesheet" href="/pkg/postern.css"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
+<link rel="stylesheet" href="{stylesheet}"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
 <body class="h-full text-slate-800 antialiased"><main class="flex min-h-full flex-col items-center justify-center px-6 py-24 text-center">
 <p class="text-sm font-semibold text-red-600">{code}</p>
 <h1 class="mt-2 text-2xl font-bold tracking-tight text-slate-900">{title}</h1>
@@ -227,6 +227,7 @@ pub fn message_page(
 <p class="mt-6 max-w-md text-sm text-slate-500">{note}</p>{link}
 </main></body></html>"#,
         code = status.as_u16(),
+        stylesheet = super::assets::stylesheet(),
         title = escape(title),
         message = escape(message),
         note = escape(note),

@@ -2,6 +2,7 @@
 //! session middleware, the request span and id, and the mapping of errors
 //! to responses.
 
+pub mod assets;
 pub mod authorize;
 pub mod discovery;
 pub mod error;
@@ -38,6 +39,7 @@ static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route
 pub fn router(state: AppState) -> Router {
     let routes = ROUTES.clone();
     let options = state.leptos_options.clone();
+    assets::Assets::find(&options).install();
     let pages = Router::new()
         .route(session::LOGIN_PATH, post(session::login))
         .route("/admin/logout", post(session::logout))
@@ -84,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     protocol
         .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(assets::cache_headers))
         .layer(axum::middleware::from_fn(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), headers::layer))
         // Outermost: an id of our own for every request, its span around

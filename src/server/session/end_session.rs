@@ -189,7 +189,7 @@ fn confirmation_page(side: Side, pairs: &[(String, String)], plan: &LogoutPlan, 
     let html = format!(
         r#"<!DOCTYPE html><html lang="en" class="h-full bg-slate-50"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign out? · Postern</title>
-<link rel="stylesheet" href="/pkg/postern.css"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
+<link rel="stylesheet" href="{stylesheet}"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
 <body class="h-full text-slate-800 antialiased"><main class="flex min-h-full flex-col items-center justify-center px-6 py-24 text-center">
 <h1 class="text-2xl font-bold tracking-tight text-slate-900" data-testid="logout-question">Sign out of {place}?</h1>
 <p class="mt-4 max-w-md text-slate-600">{asked}</p>
@@ -199,6 +199,7 @@ fn confirmation_page(side: Side, pairs: &[(String, String)], plan: &LogoutPlan, 
 <button type="submit" name="decision" value="logout" class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">Sign out</button>
 </form></main></body></html>"#,
         action = path(side),
+        stylesheet = crate::server::assets::stylesheet(),
         csrf = escape(csrf_token),
     );
     let mut response = (StatusCode::OK, html).into_response();
