@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct KeysView {
     /// The `kid` of the active signing key, if any.
     pub active_kid: Option<String>,
+    /// Its algorithm (RS256, ES256 or EdDSA).
+    pub active_alg: Option<String>,
     /// `keys::MISSING_KEYS_WARNING`, word for word, when there is no usable key.
     pub missing_warning: Option<String>,
     /// Why the keys could not be loaded; only administrators see it.
@@ -56,6 +58,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
 pub(crate) fn keys_view(state: &crate::state::AppState, admin: bool) -> KeysView {
     let health = state.keys.health();
     KeysView {
+        active_alg: state.keys.signing_key().map(|k| k.alg().name().to_owned()),
         missing_warning: health.active_kid.is_none().then(|| crate::keys::MISSING_KEYS_WARNING.to_owned()),
         detail: if admin { health.problem.clone() } else { None },
         exposed_warning: health.private_key_exposed.then(|| {

@@ -42,7 +42,7 @@ fn DashboardBody(d: Dashboard) -> impl IntoView {
         <dl class="mt-6 grid grid-cols-1 gap-4 sm:grid-cols-3">
             <Stat label="OAuth applications" value=d.applications.to_string() note=format!("{} active", d.active_applications)/>
             <Stat label="Live access tokens" value=d.live_tokens.to_string() note="issued and not expired".to_string()/>
-            <Stat label="Signing key" value=key_label note="RS256, kid".to_string()/>
+            <Stat label="Signing key" value=key_label note=format!("{}, kid", d.keys.active_alg.as_deref().unwrap_or("RS256"))/>
         </dl>
         <section class="mt-8 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
             <h2 class="text-base font-semibold text-slate-900">"Connect an application"</h2>

@@ -17,7 +17,7 @@ mod people;
 mod csp;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -25,18 +25,14 @@ use leptos_router::{path, SsrMode};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     csp::page_csp();
-    // The shell is rendered on the server only; the name carries the build's hash.
-    #[cfg(feature = "ssr")]
-    let stylesheet = crate::server::assets::stylesheet().to_owned();
-    #[cfg(not(feature = "ssr"))]
-    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en" class="h-full bg-slate-50">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="stylesheet" href=stylesheet/>
+                // The build's name for it, with its content's hash (server::assets).
+                <HashedStylesheet options=options.clone()/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HydrationScripts options/>
                 <MetaTags/>

@@ -9,7 +9,7 @@
 use super::sealed::{KeySecret, SealError};
 use super::{new_pair, read, write, GenerateError, KeyStore, RetiredKey, Rotation};
 use crate::config::KeysConfig;
-use crate::oauth::jwt::{SigningKey, VerifyingKey};
+use crate::oauth::jwt::{Alg, SigningKey, VerifyingKey};
 use crate::store::{self, signing_keys, Db};
 use std::sync::{Arc, Mutex};
 
@@ -131,8 +131,8 @@ async fn create_first(db: &Db, secret: &KeySecret, now: i64) -> Result<Option<St
     if signing_keys::list(db).await?.iter().any(|k| k.retired_at.is_none()) {
         return Ok(None);
     }
-    let (kid, public_pem, sealed) = new_sealed(secret).await?;
-    match signing_keys::insert_active(db, &kid, &public_pem, &sealed, now).await {
+    let (kid, public_pem, sealed) = new_sealed(secret, Alg::RS256).await?;
+    match signing_keys::insert_active(db, &kid, Alg::RS256.name(), &public_pem, &sealed, now).await {
         Ok(()) => Ok(Some(kid)),
         // Another instance made the first key a moment ago: use that one.
         Err(e) if store::is_unique_violation(&e) => Ok(None),
@@ -140,11 +140,11 @@ async fn create_first(db: &Db, secret: &KeySecret, now: i64) -> Result<Option<St
     }
 }
 
-/// A new RSA-2048 pair, the private half sealed: (kid, public PEM, sealed).
-async fn new_sealed(secret: &KeySecret) -> Result<(String, String, Vec<u8>), GenerateError> {
+/// A new pair for `alg`, the private half sealed: (kid, public PEM, sealed).
+async fn new_sealed(secret: &KeySecret, alg: Alg) -> Result<(String, String, Vec<u8>), GenerateError> {
     let secret = secret.clone();
     tokio::task::spawn_blocking(move || {
-        let (private_pem, public_pem, kid) = new_pair()?;
+        let (private_pem, public_pem, kid) = new_pair(alg)?;
         let sealed = secret.seal(&kid, &private_pem)?;
         Ok((kid, public_pem, sealed))
     })
@@ -154,15 +154,15 @@ async fn new_sealed(secret: &KeySecret) -> Result<(String, String, Vec<u8>), Gen
 
 /// `postern keys generate` on PostgreSQL: the first key, or with `force`
 /// a new key that replaces every key at once.
-pub async fn generate(db: &Db, secret: &KeySecret, force: bool, now: i64) -> Result<String, GenerateError> {
-    let (kid, public_pem, sealed) = new_sealed(secret).await?;
+pub async fn generate(db: &Db, secret: &KeySecret, force: bool, alg: Alg, now: i64) -> Result<String, GenerateError> {
+    let (kid, public_pem, sealed) = new_sealed(secret, alg).await?;
     let mut w = db.write().await?;
     let existing = signing_keys::list(&mut w).await?;
     if let Some(active) = existing.iter().find(|k| k.retired_at.is_none()).filter(|_| !force) {
         return Err(GenerateError::ExistsInDatabase(active.kid.clone()));
     }
     signing_keys::delete_all(&mut w).await?;
-    signing_keys::insert_active(&mut w, &kid, &public_pem, &sealed, now).await?;
+    signing_keys::insert_active(&mut w, &kid, alg.name(), &public_pem, &sealed, now).await?;
     w.commit().await?;
     Ok(kid)
 }
@@ -170,22 +170,28 @@ pub async fn generate(db: &Db, secret: &KeySecret, force: bool, now: i64) -> Res
 /// `postern keys rotate` on PostgreSQL: the active key retires (its public
 /// half stays to verify the tokens it signed) and a new one signs, in one
 /// transaction — every instance sees either the old set or the new one.
-pub async fn rotate(db: &Db, secret: &KeySecret, now: i64) -> Result<Rotation, GenerateError> {
+/// The new key has `alg`, or else the active key's algorithm.
+pub async fn rotate(db: &Db, secret: &KeySecret, alg: Option<Alg>, now: i64) -> Result<Rotation, GenerateError> {
     // A rotation made with another secret would leave every instance
     // unable to open the new key: refuse it while the old one still signs.
-    if let Some(active) = signing_keys::list(db).await?.into_iter().find(|k| k.retired_at.is_none()) {
+    let active = signing_keys::list(db).await?.into_iter().find(|k| k.retired_at.is_none());
+    let mut current_alg = None;
+    if let Some(active) = active {
         let (secret, kid) = (secret.clone(), active.kid.clone());
         let sealed = active.private_sealed.unwrap_or_default();
-        tokio::task::spawn_blocking(move || secret.open(&kid, &sealed))
+        let public_pem = active.public_pem;
+        let private_pem = tokio::task::spawn_blocking(move || secret.open(&kid, &sealed))
             .await
             .map_err(|e| GenerateError::Seal(SealError::Crypto(e.to_string())))??;
+        current_alg = SigningKey::from_pem(&private_pem, &public_pem).ok().map(|key| key.alg());
     }
-    let (new_kid, public_pem, sealed) = new_sealed(secret).await?;
+    let new_alg = alg.or(current_alg).unwrap_or_default();
+    let (new_kid, public_pem, sealed) = new_sealed(secret, new_alg).await?;
     let mut w = db.write().await?;
     let retired_kid = signing_keys::retire_active(&mut w, now).await?;
-    signing_keys::insert_active(&mut w, &new_kid, &public_pem, &sealed, now).await?;
+    signing_keys::insert_active(&mut w, &new_kid, new_alg.name(), &public_pem, &sealed, now).await?;
     w.commit().await?;
-    Ok(Rotation { retired_kid, retired_file: None, new_kid })
+    Ok(Rotation { retired_kid, retired_file: None, new_kid, new_alg })
 }
 
 /// Removes retired keys whose tokens have all expired (as

@@ -7,7 +7,7 @@ pub mod database;
 pub mod sealed;
 
 use crate::config::KeysConfig;
-use crate::oauth::jwt::{KeyError, SigningKey, VerifyingKey};
+use crate::oauth::jwt::{Alg, KeyError, SigningKey, VerifyingKey};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -280,18 +280,18 @@ pub enum GenerateError {
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
     #[error("key generation failed: {0}")]
-    Rsa(String),
+    Generate(String),
 }
 
-/// Generates an RSA-2048 key pair: private key PKCS#8 PEM with mode 0600,
+/// Generates a key pair for `alg`: private key PKCS#8 PEM with mode 0600,
 /// public key SPKI PEM. Returns the new key's `kid`.
-pub fn generate(paths: &KeysConfig, force: bool) -> Result<String, GenerateError> {
+pub fn generate(paths: &KeysConfig, force: bool, alg: Alg) -> Result<String, GenerateError> {
     for path in [&paths.private_key, &paths.public_key] {
         if !force && path.exists() {
             return Err(GenerateError::Exists(path.clone()));
         }
     }
-    let (private_pem, public_pem, kid) = new_pair()?;
+    let (private_pem, public_pem, kid) = new_pair(alg)?;
     write_file(&paths.private_key, private_pem.as_bytes(), 0o600)?;
     write_file(&paths.public_key, public_pem.as_bytes(), 0o644)?;
     Ok(kid)
@@ -305,14 +305,17 @@ pub struct Rotation {
     pub retired_kid: Option<String>,
     pub retired_file: Option<PathBuf>,
     pub new_kid: String,
+    pub new_alg: Alg,
 }
 
 /// Makes a new signing key active and keeps the old public key in the
 /// retired folder, so that tokens it signed verify until they expire. The
 /// retired key is written first and the private key last: a crash in
-/// between leaves the old pair in use, never a lost key.
-pub fn rotate(paths: &KeysConfig, now: i64) -> Result<Rotation, GenerateError> {
+/// between leaves the old pair in use, never a lost key. The new key has
+/// `alg`, or else the old key's algorithm.
+pub fn rotate(paths: &KeysConfig, alg: Option<Alg>, now: i64) -> Result<Rotation, GenerateError> {
     let old = read_pair(&paths.private_key, &paths.public_key).ok();
+    let new_alg = alg.or(old.as_ref().map(SigningKey::alg)).unwrap_or_default();
     let mut retired_file = None;
     if let Some(old) = &old {
         let pem = fs::read(&paths.public_key)
@@ -321,10 +324,10 @@ pub fn rotate(paths: &KeysConfig, now: i64) -> Result<Rotation, GenerateError> {
         write_file(&file, &pem, 0o644)?;
         retired_file = Some(file);
     }
-    let (private_pem, public_pem, new_kid) = new_pair()?;
+    let (private_pem, public_pem, new_kid) = new_pair(new_alg)?;
     write_file(&paths.public_key, public_pem.as_bytes(), 0o644)?;
     write_file(&paths.private_key, private_pem.as_bytes(), 0o600)?;
-    Ok(Rotation { retired_kid: old.map(|k| k.kid().to_owned()), retired_file, new_kid })
+    Ok(Rotation { retired_kid: old.map(|k| k.kid().to_owned()), retired_file, new_kid, new_alg })
 }
 
 /// The key files as they are, for `postern export` and `postern import`
@@ -444,15 +447,12 @@ pub fn remove_expired_retired(paths: &KeysConfig, now: i64, window: i64) -> usiz
         .count()
 }
 
-pub(crate) fn new_pair() -> Result<(String, String, String), GenerateError> {
-    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    let private =
-        rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| GenerateError::Rsa(e.to_string()))?;
-    let private_pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|e| GenerateError::Rsa(e.to_string()))?;
-    let public_pem =
-        private.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| GenerateError::Rsa(e.to_string()))?;
-    let key = SigningKey::from_pem(&private_pem, &public_pem).map_err(|e| GenerateError::Rsa(e.to_string()))?;
-    Ok((private_pem.to_string(), public_pem, key.kid().to_owned()))
+/// A new key pair for `alg`: (private PEM, public PEM, kid).
+pub(crate) fn new_pair(alg: Alg) -> Result<(String, String, String), GenerateError> {
+    let (private_pem, public_pem) =
+        SigningKey::generate_pem(alg).map_err(|e| GenerateError::Generate(e.to_string()))?;
+    let key = SigningKey::from_pem(&private_pem, &public_pem).map_err(|e| GenerateError::Generate(e.to_string()))?;
+    Ok((private_pem, public_pem, key.kid().to_owned()))
 }
 
 /// Writes through a temporary file and a rename, so a crash never leaves half a key.
@@ -498,7 +498,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let paths = paths(dir.path());
-        let kid = generate(&paths, false).unwrap();
+        let kid = generate(&paths, false, Alg::RS256).unwrap();
         let mode = fs::metadata(&paths.private_key).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let store = KeyStore::load(&paths);
@@ -509,9 +509,9 @@ mod tests {
     fn generate_refuses_to_overwrite_without_force() {
         let dir = tempfile::tempdir().unwrap();
         let paths = paths(dir.path());
-        let first = generate(&paths, false).unwrap();
-        assert!(matches!(generate(&paths, false), Err(GenerateError::Exists(_))));
-        let second = generate(&paths, true).unwrap();
+        let first = generate(&paths, false, Alg::RS256).unwrap();
+        assert!(matches!(generate(&paths, false, Alg::RS256), Err(GenerateError::Exists(_))));
+        let second = generate(&paths, true, Alg::RS256).unwrap();
         assert_ne!(first, second);
     }
 
@@ -524,7 +524,7 @@ mod tests {
         let health = store.health();
         assert_eq!(health.active_kid, None);
         assert!(health.problem.unwrap().contains("private key"));
-        generate(&paths, false).unwrap();
+        generate(&paths, false, Alg::RS256).unwrap();
         fs::set_permissions(&paths.private_key, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(KeyStore::load(&paths).health().private_key_exposed);
     }
@@ -533,10 +533,10 @@ mod tests {
     fn rotate_keeps_the_old_public_key_and_a_running_store_picks_the_new_one_up() {
         let dir = tempfile::tempdir().unwrap();
         let paths = paths(dir.path());
-        let first = generate(&paths, false).unwrap();
+        let first = generate(&paths, false, Alg::RS256).unwrap();
         let store = KeyStore::load(&paths);
         assert!(!store.reload_if_changed(), "nothing changed yet");
-        let rotation = rotate(&paths, 1_000).unwrap();
+        let rotation = rotate(&paths, None, 1_000).unwrap();
         assert_eq!(rotation.retired_kid.as_deref(), Some(first.as_str()));
         assert_ne!(rotation.new_kid, first);
         assert_eq!(rotation.retired_file.unwrap(), dir.path().join(format!("var/retired_keys/1000-{first}.pem")));
@@ -559,7 +559,7 @@ mod tests {
     fn a_half_written_pair_leaves_the_loaded_key_signing() {
         let dir = tempfile::tempdir().unwrap();
         let keys = paths(dir.path());
-        let first = generate(&keys, false).unwrap();
+        let first = generate(&keys, false, Alg::RS256).unwrap();
         let store = KeyStore::load(&keys);
         // A new public key without its private key, as in the middle of a rotation.
         let other = tempfile::tempdir().unwrap();
@@ -571,6 +571,7 @@ mod tests {
                 ..Default::default()
             },
             false,
+            Alg::RS256,
         )
         .unwrap();
         fs::copy(other.path().join("p"), &keys.public_key).unwrap();
@@ -579,7 +580,7 @@ mod tests {
         // Without any loaded key, a rotation just makes the first one.
         let fresh = tempfile::tempdir().unwrap();
         let fresh_paths = paths(fresh.path());
-        let rotation = rotate(&fresh_paths, 5).unwrap();
+        let rotation = rotate(&fresh_paths, None, 5).unwrap();
         assert_eq!(rotation.retired_kid, None);
         assert_eq!(KeyStore::load(&fresh_paths).signing_key().unwrap().kid(), rotation.new_kid);
     }

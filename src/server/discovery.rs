@@ -41,6 +41,8 @@ pub struct Metadata {
     pub userinfo_endpoint: String,
     pub end_session_endpoint: String,
     pub subject_types_supported: [&'static str; 1],
+    /// The algorithm of the active key, which signs ID tokens and access
+    /// tokens alike (RS256 unless `keys generate --alg` chose another).
     pub id_token_signing_alg_values_supported: [&'static str; 1],
     pub claims_supported: &'static [&'static str],
     pub claims_parameter_supported: bool,
@@ -80,7 +82,7 @@ pub fn metadata(state: &AppState, kind: Side) -> Metadata {
         userinfo_endpoint: format!("{base}{userinfo}"),
         end_session_endpoint: format!("{base}{end_session}"),
         subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: ["RS256"],
+        id_token_signing_alg_values_supported: [state.keys.signing_key().map(|k| k.alg()).unwrap_or_default().name()],
         claims_supported: crate::oauth::oidc::CLAIMS_SUPPORTED,
         claims_parameter_supported: true,
         request_parameter_supported: false,

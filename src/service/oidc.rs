@@ -79,6 +79,7 @@ pub async fn id_token(
         auth_time: authentication.auth_time,
         nonce: authentication.nonce,
         access_token,
+        alg: key.alg(),
     };
     key.sign_id_token(&oidc::id_token_claims(&person, scope, &ctx))
 }

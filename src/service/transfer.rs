@@ -150,13 +150,18 @@ fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
+/// The `alg` of a public key (its PEM was read and checked already).
+fn algorithm(public_pem: &str) -> String {
+    crate::oauth::jwt::VerifyingKey::from_public_pem(public_pem).map(|k| k.alg).unwrap_or_default().name().to_owned()
+}
+
 /// The signing keys as rows of [`SIGNING_KEYS`].
 fn key_rows(files: &KeyFiles, sealed_active: Option<Vec<u8>>) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();
     if let (Some(active), Some(sealed)) = (&files.active, sealed_active) {
         rows.push(vec![
             Cell::Text(active.kid.clone()),
-            Cell::Text("RS256".into()),
+            Cell::Text(algorithm(&active.public_pem)),
             Cell::Text(active.public_pem.clone()),
             Cell::Bytes(sealed),
             Cell::Int(active.created_at),
@@ -166,7 +171,7 @@ fn key_rows(files: &KeyFiles, sealed_active: Option<Vec<u8>>) -> Vec<Vec<Cell>> 
     for key in &files.retired {
         rows.push(vec![
             Cell::Text(key.kid.clone()),
-            Cell::Text("RS256".into()),
+            Cell::Text(algorithm(&key.public_pem)),
             Cell::Text(key.public_pem.clone()),
             Cell::Null,
             Cell::Int(key.retired_at),

@@ -33,14 +33,16 @@ pub async fn fingerprint(db: impl Into<Source<'_>>) -> Result<Vec<(String, Optio
 pub async fn insert_active(
     db: impl Into<Source<'_>>,
     kid: &str,
+    algorithm: &str,
     public_pem: &str,
     private_sealed: &[u8],
     now: i64,
 ) -> Result<(), sqlx::Error> {
     run!(db, |c| sqlx::query(
-        "INSERT INTO signing_keys (kid, public_pem, private_sealed, created_at) VALUES ($1, $2, $3, $4)"
+        "INSERT INTO signing_keys (kid, algorithm, public_pem, private_sealed, created_at) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(kid)
+    .bind(algorithm)
     .bind(public_pem)
     .bind(private_sealed)
     .bind(now)

@@ -192,7 +192,7 @@ async fn a_token_signed_by_another_key_is_refused() {
         retired_dir: None,
         ..Default::default()
     };
-    postern::keys::generate(&paths, false).unwrap();
+    postern::keys::generate(&paths, false, Default::default()).unwrap();
     let other = SigningKey::from_pem(
         &std::fs::read_to_string(&paths.private_key).unwrap(),
         &std::fs::read_to_string(&paths.public_key).unwrap(),

@@ -40,7 +40,7 @@ fn shared_keys() -> &'static (PathBuf, PathBuf) {
             retired_dir: None,
             ..Default::default()
         };
-        postern::keys::generate(&paths, false).unwrap();
+        postern::keys::generate(&paths, false, Default::default()).unwrap();
         (paths.private_key, paths.public_key)
     })
 }
@@ -285,8 +285,9 @@ pub fn claims(token: &str) -> serde_json::Value {
 }
 
 /// Verifies `token` as a resource server does, with nothing but the JWKS
-/// `jwks`: the key its header's `kid` names, RS256, `issuer` and
-/// `audience`. Its claims, or why it does not verify.
+/// `jwks`: the key its header's `kid` names, with that key's `alg` (RS256,
+/// ES256 or EdDSA, never the token's choice), `issuer` and `audience`. Its
+/// claims, or why it does not verify.
 pub fn verify_with_jwks(
     jwks: &serde_json::Value,
     token: &str,
@@ -296,9 +297,15 @@ pub fn verify_with_jwks(
     let kid = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?.kid.ok_or("the token names no kid")?;
     let keys = jwks["keys"].as_array().ok_or("the JWKS has no keys")?;
     let jwk = keys.iter().find(|k| k["kid"] == kid.as_str()).ok_or_else(|| format!("the JWKS has no key {kid}"))?;
-    let (n, e) = (jwk["n"].as_str().unwrap_or_default(), jwk["e"].as_str().unwrap_or_default());
-    let key = jsonwebtoken::DecodingKey::from_rsa_components(n, e).map_err(|e| e.to_string())?;
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).map_err(|e| e.to_string())?;
+    let alg = match jwk.common.key_algorithm {
+        Some(jsonwebtoken::jwk::KeyAlgorithm::RS256) => jsonwebtoken::Algorithm::RS256,
+        Some(jsonwebtoken::jwk::KeyAlgorithm::ES256) => jsonwebtoken::Algorithm::ES256,
+        Some(jsonwebtoken::jwk::KeyAlgorithm::EdDSA) => jsonwebtoken::Algorithm::EdDSA,
+        other => return Err(format!("the key {kid} has the alg {other:?}")),
+    };
+    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(alg);
     validation.set_audience(&[audience]);
     validation.set_issuer(&[issuer]);
     jsonwebtoken::decode(token, &key, &validation).map(|data| data.claims).map_err(|e| e.to_string())

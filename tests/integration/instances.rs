@@ -168,7 +168,7 @@ async fn a_missing_short_or_wrong_key_secret_is_a_clear_error() {
     assert!(refused.contains("does not open with this POSTERN_KEY_SECRET"), "{refused}");
     // Nor may a rotation with the wrong secret retire the key that works.
     let secret = postern::keys::database::secret(&wrong).unwrap();
-    assert!(postern::keys::database::rotate(db, &secret, now).await.is_err());
+    assert!(postern::keys::database::rotate(db, &secret, None, now).await.is_err());
     let active: i64 =
         sql!(a.state.db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL")
             .fetch_one(&mut *c)
@@ -190,7 +190,7 @@ async fn a_rotation_reaches_every_instance_and_old_tokens_keep_verifying() {
     let old_kid = first.signing_key().unwrap().kid().to_owned();
 
     let secret = postern::keys::database::secret(&paths).unwrap();
-    let rotation = postern::keys::database::rotate(db, &secret, now + 5).await.unwrap();
+    let rotation = postern::keys::database::rotate(db, &secret, None, now + 5).await.unwrap();
     assert_eq!(rotation.retired_kid.as_deref(), Some(old_kid.as_str()));
     for keys in [&first, &second] {
         assert!(keys.refresh().await, "the instance notices the rotation");

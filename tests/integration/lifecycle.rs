@@ -133,14 +133,14 @@ async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_t
         retired_dir: None,
         ..Default::default()
     };
-    let first_kid = postern::keys::generate(&paths, false).unwrap();
+    let first_kid = postern::keys::generate(&paths, false, Default::default()).unwrap();
     let app = TestApp::with_config(|c| c.keys = paths.clone()).await;
     let (id, secret) = app.create_app("Rotating").await;
     let old = token_for(&app, &id, &secret).await;
     assert_eq!(kid(&old), first_kid);
 
     let now = postern::service::now();
-    let rotation = postern::keys::rotate(&paths, now).unwrap();
+    let rotation = postern::keys::rotate(&paths, None, now).unwrap();
     assert_eq!(rotation.retired_kid.as_deref(), Some(first_kid.as_str()));
     // What the server's periodic look at the files does (every few seconds): no restart.
     assert!(app.state.keys.reload_if_changed());
@@ -173,6 +173,65 @@ async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_t
     assert_eq!(jwks["keys"][0]["kid"], rotation.new_kid.as_str());
     assert_eq!(app.api("/api/users", &old).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.api("/api/users", &new).await.status, StatusCode::OK);
+}
+
+/// `postern keys rotate --alg ES256`, then `--alg EdDSA`: each key signs
+/// the next tokens, the JWKS publishes it with its `alg` (and keeps the
+/// retired ones), a resource server verifies every token from the JWKS
+/// alone with jsonwebtoken, the API and introspection take them, and the
+/// metadata names the algorithm that signs now.
+#[tokio::test]
+async fn es256_and_eddsa_keys_sign_tokens_that_verify_from_the_jwks() {
+    use postern::oauth::jwt::Alg;
+    let dir = tempfile::tempdir().unwrap();
+    let paths = postern::config::KeysConfig {
+        private_key: dir.path().join("oauth_private.key"),
+        public_key: dir.path().join("oauth_public.key"),
+        retired_dir: None,
+        ..Default::default()
+    };
+    postern::keys::generate(&paths, false, Alg::RS256).unwrap();
+    let app = TestApp::with_config(|c| c.keys = paths.clone()).await;
+    let (id, secret) = app.create_app("Curves").await;
+    let mut tokens = vec![(Alg::RS256, token_for(&app, &id, &secret).await)];
+    for (step, alg) in [Alg::ES256, Alg::EdDSA].into_iter().enumerate() {
+        let rotation = postern::keys::rotate(&paths, Some(alg), postern::service::now() + step as i64).unwrap();
+        assert_eq!(rotation.new_alg, alg);
+        assert!(app.state.keys.reload_if_changed());
+        tokens.push((alg, token_for(&app, &id, &secret).await));
+        let metadata = app.get("/admin/.well-known/openid-configuration").await.json();
+        assert_eq!(metadata["id_token_signing_alg_values_supported"], json!([alg.name()]));
+    }
+    // Rotating without --alg keeps the current algorithm.
+    assert_eq!(postern::keys::rotate(&paths, None, postern::service::now() + 3).unwrap().new_alg, Alg::EdDSA);
+    assert!(app.state.keys.reload_if_changed());
+
+    let jwks = app.get("/.well-known/jwks.json").await.json();
+    let published: Vec<(&str, &str)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kty"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    assert_eq!(published, [("OKP", "EdDSA"), ("OKP", "EdDSA"), ("EC", "ES256"), ("RSA", "RS256")]);
+    assert_eq!(jwks["keys"][2]["crv"], "P-256");
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    for (alg, token) in &tokens {
+        assert_eq!(format!("{:?}", jsonwebtoken::decode_header(token).unwrap().alg), alg.name());
+        let claims = verify_with_jwks(&jwks, token, &format!("{BASE}/admin"), &format!("{BASE}/api"))
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(claims["client_id"], id.as_str());
+        assert_eq!(app.api("/api/users", token).await.status, StatusCode::OK, "{alg}");
+        assert_eq!(introspect(&app, &id, &secret, token).await["active"], true, "{alg}");
+    }
+    // A token whose header claims another algorithm than its key's is refused.
+    use base64::Engine as _;
+    let (_, ec_token) = &tokens[1];
+    let mut parts: Vec<String> = ec_token.split('.').map(str::to_owned).collect();
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&parts[0]).unwrap();
+    let header = String::from_utf8(header).unwrap().replace("\"ES256\"", "\"EdDSA\"");
+    parts[0] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
+    assert_eq!(app.api("/api/users", &parts.join(".")).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

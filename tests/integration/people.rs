@@ -240,7 +240,7 @@ async fn applications_pages_warn_about_missing_or_exposed_keys() {
         retired_dir: None,
         ..Default::default()
     };
-    postern::keys::generate(&paths, false).unwrap();
+    postern::keys::generate(&paths, false, Default::default()).unwrap();
     std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).unwrap();
     let app = TestApp::with_config(|c| {
         c.keys.private_key = private.clone();

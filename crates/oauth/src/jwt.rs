@@ -1,4 +1,4 @@
-//! JWT access tokens (RFC 9068, RS256) and the keys that sign and verify
+//! JWT access tokens (RFC 9068; RS256, ES256 or EdDSA) and the keys that sign and verify
 //! them. Parsing a key is done once, when it is loaded; nothing here reads
 //! files or the clock.
 
@@ -8,13 +8,15 @@ use super::OAuthError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use openssl::bn::{BigNum, BigNumContext};
+use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
+use openssl::nid::Nid;
+use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private};
 use openssl::sign::Signer;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use rsa::RsaPublicKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -40,20 +42,72 @@ pub struct AccessTokenClaims {
     pub exp: i64,
 }
 
+/// The signature algorithms of Postern's keys. RS256 is the default and
+/// what every RFC 9068 resource server and OpenID Connect relying party
+/// supports; ES256 (RFC 7518 §3.4, P-256) and EdDSA (RFC 8037, Ed25519)
+/// sign many times faster, for those whose clients take them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Alg {
+    #[default]
+    RS256,
+    ES256,
+    EdDSA,
+}
+
+impl Alg {
+    pub const ALL: [Alg; 3] = [Alg::RS256, Alg::ES256, Alg::EdDSA];
+
+    /// The JOSE name (`alg`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::RS256 => "RS256",
+            Alg::ES256 => "ES256",
+            Alg::EdDSA => "EdDSA",
+        }
+    }
+
+    /// The algorithm named `name` (the JOSE names, any case).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|alg| alg.name().eq_ignore_ascii_case(name))
+    }
+
+    fn jwt(self) -> Algorithm {
+        match self {
+            Alg::RS256 => Algorithm::RS256,
+            Alg::ES256 => Algorithm::ES256,
+            Alg::EdDSA => Algorithm::EdDSA,
+        }
+    }
+
+    fn from_jwt(alg: Algorithm) -> Option<Self> {
+        Self::ALL.into_iter().find(|ours| ours.jwt() == alg)
+    }
+}
+
+impl fmt::Display for Alg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Why a key could not be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
-    #[error("the private key is not an RSA private key in PEM form (PKCS#1 or PKCS#8)")]
+    #[error("the private key is not an RSA, P-256 or Ed25519 private key in PEM form (PKCS#8, or PKCS#1 for RSA)")]
     BadPrivateKey,
-    #[error("the public key is not an RSA public key in PEM form (SPKI or PKCS#1)")]
+    #[error("the public key is not an RSA, P-256 or Ed25519 public key in PEM form (SPKI, or PKCS#1 for RSA)")]
     BadPublicKey,
     #[error("the public key does not belong to the private key")]
     Mismatch,
     #[error("the RSA key is {0} bits; at least 2048 are required")]
     TooShort(usize),
+    #[error("the elliptic-curve key is not on P-256 (the only curve of ES256)")]
+    OtherCurve,
 }
 
-/// The public half of a signing key as a JWK (RFC 7517), with its `kid`.
+/// The public half of a signing key as a JWK (RFC 7517), with its `kid`:
+/// `n` and `e` for RSA (RFC 7518 §6.3), `crv`, `x`, `y` for P-256 (§6.2),
+/// `crv` and `x` for Ed25519 (RFC 8037 §2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicJwk {
     pub kty: &'static str,
@@ -61,35 +115,87 @@ pub struct PublicJwk {
     pub use_: &'static str,
     pub alg: &'static str,
     pub kid: String,
-    pub n: String,
-    pub e: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crv: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
 }
 
 /// A key that verifies tokens.
 #[derive(Clone)]
 pub struct VerifyingKey {
     pub jwk: PublicJwk,
+    pub alg: Alg,
     decoding: DecodingKey,
 }
 
 impl VerifyingKey {
+    /// An RSA (SPKI or PKCS#1), P-256 or Ed25519 (SPKI) public key.
     pub fn from_public_pem(public_pem: &str) -> Result<Self, KeyError> {
-        let public = RsaPublicKey::from_public_key_pem(public_pem)
-            .or_else(|_| RsaPublicKey::from_pkcs1_pem(public_pem))
-            .map_err(|_| KeyError::BadPublicKey)?;
-        Self::from_rsa(&public)
+        match PKey::public_key_from_pem(public_pem.as_bytes()) {
+            Ok(key) => Self::from_pkey(&key),
+            Err(_) => {
+                let public = RsaPublicKey::from_pkcs1_pem(public_pem).map_err(|_| KeyError::BadPublicKey)?;
+                Self::from_rsa(&public.n().to_bytes_be(), &public.e().to_bytes_be())
+            }
+        }
     }
 
-    fn from_rsa(public: &RsaPublicKey) -> Result<Self, KeyError> {
-        let bits = public.size() * 8;
+    fn from_pkey<T: HasPublic>(key: &PKeyRef<T>) -> Result<Self, KeyError> {
+        match key.id() {
+            Id::RSA => {
+                let rsa = key.rsa().map_err(|_| KeyError::BadPublicKey)?;
+                Self::from_rsa(&rsa.n().to_vec(), &rsa.e().to_vec())
+            }
+            Id::EC => {
+                let ec = key.ec_key().map_err(|_| KeyError::BadPublicKey)?;
+                if ec.group().curve_name() != Some(Nid::X9_62_PRIME256V1) {
+                    return Err(KeyError::OtherCurve);
+                }
+                let coordinates = || -> Result<(Vec<u8>, Vec<u8>), openssl::error::ErrorStack> {
+                    let (mut x, mut y, mut ctx) = (BigNum::new()?, BigNum::new()?, BigNumContext::new()?);
+                    ec.public_key().affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)?;
+                    Ok((x.to_vec_padded(32)?, y.to_vec_padded(32)?))
+                };
+                let (x, y) = coordinates().map_err(|_| KeyError::BadPublicKey)?;
+                let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
+                let decoding = DecodingKey::from_ec_components(&x, &y).map_err(|_| KeyError::BadPublicKey)?;
+                let kid = thumbprint(&format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#));
+                let jwk =
+                    PublicJwk { crv: Some("P-256"), x: Some(x), y: Some(y), ..PublicJwk::new("EC", Alg::ES256, kid) };
+                Ok(Self { jwk, alg: Alg::ES256, decoding })
+            }
+            Id::ED25519 => {
+                let x = URL_SAFE_NO_PAD.encode(key.raw_public_key().map_err(|_| KeyError::BadPublicKey)?);
+                let decoding = DecodingKey::from_ed_components(&x).map_err(|_| KeyError::BadPublicKey)?;
+                let kid = thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
+                let jwk = PublicJwk { crv: Some("Ed25519"), x: Some(x), ..PublicJwk::new("OKP", Alg::EdDSA, kid) };
+                Ok(Self { jwk, alg: Alg::EdDSA, decoding })
+            }
+            _ => Err(KeyError::BadPublicKey),
+        }
+    }
+
+    /// From the big-endian modulus and exponent.
+    fn from_rsa(n: &[u8], e: &[u8]) -> Result<Self, KeyError> {
+        let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
         if bits < 2048 {
             return Err(KeyError::TooShort(bits));
         }
-        let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
-        let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
+        let (n, e) = (URL_SAFE_NO_PAD.encode(n), URL_SAFE_NO_PAD.encode(e));
         let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(|_| KeyError::BadPublicKey)?;
-        let kid = thumbprint(&n, &e);
-        Ok(Self { jwk: PublicJwk { kty: "RSA", use_: "sig", alg: "RS256", kid, n, e }, decoding })
+        let kid = thumbprint(&format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#));
+        Ok(Self {
+            jwk: PublicJwk { n: Some(n), e: Some(e), ..PublicJwk::new("RSA", Alg::RS256, kid) },
+            alg: Alg::RS256,
+            decoding,
+        })
     }
 
     pub fn kid(&self) -> &str {
@@ -97,25 +203,31 @@ impl VerifyingKey {
     }
 }
 
-impl fmt::Debug for VerifyingKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyingKey").field("kid", &self.jwk.kid).finish()
+impl PublicJwk {
+    fn new(kty: &'static str, alg: Alg, kid: String) -> Self {
+        Self { kty, use_: "sig", alg: alg.name(), kid, crv: None, n: None, e: None, x: None, y: None }
     }
 }
 
-/// RFC 7638 JWK thumbprint: base64url(SHA-256 of the canonical JWK).
-fn thumbprint(n: &str, e: &str) -> String {
-    let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyingKey").field("kid", &self.jwk.kid).field("alg", &self.alg).finish()
+    }
+}
+
+/// RFC 7638 JWK thumbprint: base64url(SHA-256 of the canonical JWK, its
+/// required members in lexicographic order, no white space).
+fn thumbprint(canonical: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
 /// A private key that signs tokens, with its public half. The key is
-/// parsed once, here; signing only does the RSA operation.
+/// parsed once, here; signing only does the signature.
 pub struct SigningKey {
     private: PKey<Private>,
-    /// The base64url JOSE header of every access token it signs (RS256, `at+jwt`, its `kid`).
+    /// The base64url JOSE header of every access token it signs (its `alg`, `at+jwt`, its `kid`).
     header: String,
-    /// The header of every ID token it signs (RS256, `JWT`, its `kid`).
+    /// The header of every ID token it signs (its `alg`, `JWT`, its `kid`).
     id_header: String,
     /// The secret of the `signed_in_after` marks, derived from the private
     /// key so that every instance serving this key has the same one.
@@ -125,43 +237,69 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.verifying.jwk.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.verifying.jwk.kid)
+            .field("alg", &self.verifying.alg)
+            .finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
-    /// Loads a key pair, checking that the public key belongs to the private one.
+    /// Loads a key pair (RSA of at least 2048 bits, P-256 or Ed25519; the
+    /// algorithm follows from the key), checking that the public key
+    /// belongs to the private one.
     pub fn from_pem(private_pem: &str, public_pem: &str) -> Result<Self, KeyError> {
-        let private = RsaPrivateKey::from_pkcs8_pem(private_pem)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(private_pem))
-            .map_err(|_| KeyError::BadPrivateKey)?;
+        // OpenSSL keeps the parsed key (for RSA the CRT values and Montgomery
+        // constants) and signs with its assembly code, faster than ring's
+        // (figures in bench/results/); jsonwebtoken 9 would also parse the
+        // DER again for every token.
+        let private = PKey::private_key_from_pem(private_pem.as_bytes()).map_err(|_| KeyError::BadPrivateKey)?;
         let verifying = VerifyingKey::from_public_pem(public_pem)?;
-        let derived = VerifyingKey::from_rsa(&private.to_public_key())?;
+        let derived = VerifyingKey::from_pkey(&private).map_err(|e| match e {
+            KeyError::BadPublicKey => KeyError::BadPrivateKey,
+            other => other,
+        })?;
         if derived.jwk != verifying.jwk {
             return Err(KeyError::Mismatch);
         }
-        // OpenSSL keeps the parsed key (CRT values, Montgomery constants) and
-        // signs with its assembly bignum code, faster than ring's (figures in
-        // bench/results/); jsonwebtoken 9 would also parse the DER again for
-        // every token.
-        let der = rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&private).map_err(|_| KeyError::BadPrivateKey)?;
-        let private = PKey::private_key_from_pkcs8(der.as_bytes()).map_err(|_| KeyError::BadPrivateKey)?;
+        let alg = verifying.alg;
         let header = |typ: &str| {
-            let mut header = Header::new(Algorithm::RS256);
+            let mut header = Header::new(alg.jwt());
             header.typ = Some(typ.to_owned());
             header.kid = Some(verifying.kid().to_owned());
             serde_json::to_vec(&header).map(|json| URL_SAFE_NO_PAD.encode(json)).map_err(|_| KeyError::BadPrivateKey)
         };
         let (header, id_header) = (header(ACCESS_TOKEN_TYP)?, header(ID_TOKEN_TYP)?);
+        let der = private.private_key_to_pkcs8().map_err(|_| KeyError::BadPrivateKey)?;
         let mut derive = Sha256::new();
         derive.update(b"postern signed_in_after key v1");
-        derive.update(der.as_bytes());
+        derive.update(&der);
         let mark_key = MarkKey::new(derive.finalize().into());
         Ok(Self { private, header, id_header, mark_key, verifying })
     }
 
+    /// A new key pair for `alg` (RSA-2048, P-256 or Ed25519): the private
+    /// key as PKCS#8 PEM and the public key as SPKI PEM.
+    pub fn generate_pem(alg: Alg) -> Result<(String, String), openssl::error::ErrorStack> {
+        let private = match alg {
+            Alg::RS256 => PKey::from_rsa(openssl::rsa::Rsa::generate(2048)?)?,
+            Alg::ES256 => {
+                let group = openssl::ec::EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+                PKey::from_ec_key(openssl::ec::EcKey::generate(&group)?)?
+            }
+            Alg::EdDSA => PKey::generate_ed25519()?,
+        };
+        let private_pem = String::from_utf8(private.private_key_to_pem_pkcs8()?).expect("PEM is ASCII");
+        let public_pem = String::from_utf8(private.public_key_to_pem()?).expect("PEM is ASCII");
+        Ok((private_pem, public_pem))
+    }
+
     pub fn kid(&self) -> &str {
         self.verifying.kid()
+    }
+
+    pub fn alg(&self) -> Alg {
+        self.verifying.alg
     }
 
     /// The key of the `signed_in_after` marks ([`crate::sign_in_mark`]).
@@ -169,29 +307,43 @@ impl SigningKey {
         &self.mark_key
     }
 
-    /// Signs an access token: RS256, `typ: at+jwt`, this key's `kid`.
+    /// Signs an access token: this key's algorithm, `typ: at+jwt`, its `kid`.
     pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, OAuthError> {
         self.sign_with(&self.header, claims)
     }
 
-    /// Signs an OpenID Connect ID token: RS256, `typ: JWT`, this key's `kid`.
+    /// Signs an OpenID Connect ID token: this key's algorithm, `typ: JWT`, its `kid`.
     pub fn sign_id_token(&self, claims: &IdTokenClaims) -> Result<String, OAuthError> {
         self.sign_with(&self.id_header, claims)
     }
 
     fn sign_with(&self, header: &str, claims: &impl Serialize) -> Result<String, OAuthError> {
         let claims = serde_json::to_vec(claims).map_err(|_| OAuthError::server_error())?;
-        let modulus = self.private.size();
-        let mut token = String::with_capacity(header.len() + claims.len() * 4 / 3 + modulus * 4 / 3 + 8);
+        let signature_len = self.private.size();
+        let mut token = String::with_capacity(header.len() + claims.len() * 4 / 3 + signature_len * 4 / 3 + 8);
         token.push_str(header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
-        let signature = Signer::new(MessageDigest::sha256(), &self.private)
-            .and_then(|mut signer| signer.sign_oneshot_to_vec(token.as_bytes()))
-            .map_err(|_| OAuthError::server_error())?;
+        let signature = self.signature(token.as_bytes()).map_err(|_| OAuthError::server_error())?;
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
         Ok(token)
+    }
+
+    /// The JWS signature of `input` (RFC 7518 §3.3–3.4, RFC 8037 §3.1).
+    fn signature(&self, input: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+        match self.verifying.alg {
+            Alg::RS256 => Signer::new(MessageDigest::sha256(), &self.private)?.sign_oneshot_to_vec(input),
+            Alg::ES256 => {
+                // OpenSSL gives DER; JWS wants R and S, 32 bytes each.
+                let der = Signer::new(MessageDigest::sha256(), &self.private)?.sign_oneshot_to_vec(input)?;
+                let signature = EcdsaSig::from_der(&der)?;
+                let mut raw = signature.r().to_vec_padded(32)?;
+                raw.extend(signature.s().to_vec_padded(32)?);
+                Ok(raw)
+            }
+            Alg::EdDSA => Signer::new_without_digest(&self.private)?.sign_oneshot_to_vec(input),
+        }
     }
 }
 
@@ -265,8 +417,8 @@ pub fn verify_id_token_hint<'k>(
     Ok(claims)
 }
 
-/// The claims of a token of type `typ`, RS256, signed by the one of `keys`
-/// its `kid` names, with that `kid`. Nothing else is checked here: time is
+/// The claims of a token of type `typ` signed by the one of `keys` its
+/// `kid` names, with that key's algorithm, and that `kid`. Nothing else is checked here: time is
 /// the caller's (`now`), as are issuer and audience.
 fn decode_signed<'k, T: serde::de::DeserializeOwned>(
     token: &str,
@@ -274,12 +426,16 @@ fn decode_signed<'k, T: serde::de::DeserializeOwned>(
     typ: &str,
 ) -> Result<(T, String), TokenError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-    if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(typ) {
+    if Alg::from_jwt(header.alg).is_none() || header.typ.as_deref() != Some(typ) {
         return Err(TokenError::Malformed);
     }
     let kid = header.kid.ok_or(TokenError::UnknownKey)?;
     let key = keys.into_iter().find(|k| k.kid() == kid).ok_or(TokenError::UnknownKey)?;
-    let mut validation = Validation::new(Algorithm::RS256);
+    // The key decides the algorithm, never the token (RFC 8725 §3.1).
+    if header.alg != key.alg.jwt() {
+        return Err(TokenError::Malformed);
+    }
+    let mut validation = Validation::new(key.alg.jwt());
     // jsonwebtoken would read the clock.
     validation.validate_exp = false;
     validation.validate_nbf = false;
@@ -313,6 +469,7 @@ pub fn check(claims: &AccessTokenClaims, expect: &Expectations<'_>, now: i64) ->
 pub(crate) mod tests {
     use super::*;
     use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    use rsa::RsaPrivateKey;
     use std::sync::OnceLock;
 
     /// One 2048-bit key pair for all tests in this binary (generation is slow).
@@ -440,6 +597,7 @@ pub(crate) mod tests {
             auth_time: Some(0),
             nonce: None,
             access_token: "at",
+            alg: Alg::RS256,
         };
         let id_claims = id_token_claims(&person, &crate::scope::Scope::parse("openid").unwrap(), &ctx);
         let id_token = key.sign_id_token(&id_claims).unwrap();
@@ -473,5 +631,87 @@ pub(crate) mod tests {
         let other_public = other.to_public_key().to_public_key_pem(LineEnding::LF).unwrap();
         assert_eq!(SigningKey::from_pem(private, &other_public).unwrap_err(), KeyError::Mismatch);
         assert_eq!(SigningKey::from_pem("nope", &other_public).unwrap_err(), KeyError::BadPrivateKey);
+    }
+    /// ES256 and EdDSA tokens verify here and, from the published JWK
+    /// alone, in jsonwebtoken (ring's verifier, not OpenSSL's signer).
+    #[test]
+    fn es256_and_eddsa_tokens_verify_from_their_jwk() {
+        for (alg, kty, signature_len) in [(Alg::ES256, "EC", 64), (Alg::EdDSA, "OKP", 64)] {
+            let (private, public) = SigningKey::generate_pem(alg).unwrap();
+            let key = SigningKey::from_pem(&private, &public).unwrap();
+            assert_eq!(key.alg(), alg);
+            let token = key.sign(&claims(1_000)).unwrap();
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!((header.alg, header.kid.as_deref()), (alg.jwt(), Some(key.kid())));
+            let signature = URL_SAFE_NO_PAD.decode(token.rsplit('.').next().unwrap()).unwrap();
+            assert_eq!(signature.len(), signature_len, "{alg}: the JWS form of the signature");
+            assert_eq!(verify(&token, [&key.verifying], &expect(), 1_000).unwrap(), claims(1_000));
+
+            let jwk_json = serde_json::to_value(&key.verifying.jwk).unwrap();
+            assert_eq!((jwk_json["kty"].as_str(), jwk_json["alg"].as_str()), (Some(kty), Some(alg.name())));
+            assert!(jwk_json.get("n").is_none(), "no RSA members on {kty}");
+            let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk_json).unwrap();
+            let mut validation = Validation::new(alg.jwt());
+            validation.set_audience(&["http://localhost/api"]);
+            validation.validate_exp = false;
+            let decoded =
+                jsonwebtoken::decode::<AccessTokenClaims>(&token, &DecodingKey::from_jwk(&jwk).unwrap(), &validation);
+            assert_eq!(decoded.unwrap().claims, claims(1_000), "{alg}");
+        }
+    }
+
+    /// The kid is the RFC 7638 thumbprint: RFC 8037 A.3's Ed25519 example.
+    #[test]
+    fn the_kid_of_an_ed25519_key_is_its_rfc_8037_thumbprint() {
+        let x = URL_SAFE_NO_PAD.decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+        let key = PKey::public_key_from_raw_bytes(&x, Id::ED25519).unwrap();
+        let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
+        assert_eq!(VerifyingKey::from_public_pem(&pem).unwrap().kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+
+    /// A token may not choose its algorithm: one whose header names another
+    /// algorithm than its key's is refused before any signature check.
+    #[test]
+    fn a_token_whose_alg_is_not_its_keys_is_refused() {
+        let rsa = key();
+        let (private, public) = SigningKey::generate_pem(Alg::ES256).unwrap();
+        let ec = SigningKey::from_pem(&private, &public).unwrap();
+        let token = ec.sign(&claims(0)).unwrap();
+        let mut header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+        header["kid"] = rsa.kid().into();
+        let forged = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+            token.split_once('.').unwrap().1
+        );
+        assert_eq!(verify(&forged, [&rsa.verifying, &ec.verifying], &expect(), 10), Err(TokenError::Malformed));
+        assert_eq!(verify(&token, [&rsa.verifying, &ec.verifying], &expect(), 10).unwrap().sub, "1");
+    }
+
+    #[test]
+    fn keys_of_other_curves_and_short_rsa_keys_are_refused() {
+        let group = openssl::ec::EcGroup::from_curve_name(Nid::SECP384R1).unwrap();
+        let p384 = PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+        let pem = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            SigningKey::from_pem(
+                &pem(p384.private_key_to_pem_pkcs8().unwrap()),
+                &pem(p384.public_key_to_pem().unwrap())
+            )
+            .unwrap_err(),
+            KeyError::OtherCurve
+        );
+        let short = PKey::from_rsa(openssl::rsa::Rsa::generate(1024).unwrap()).unwrap();
+        assert_eq!(
+            VerifyingKey::from_public_pem(&pem(short.public_key_to_pem().unwrap())).unwrap_err(),
+            KeyError::TooShort(1024)
+        );
+        // An ES256 private key with an Ed25519 public key: not a pair.
+        let (ec_private, _) = SigningKey::generate_pem(Alg::ES256).unwrap();
+        let (_, ed_public) = SigningKey::generate_pem(Alg::EdDSA).unwrap();
+        assert_eq!(SigningKey::from_pem(&ec_private, &ed_public).unwrap_err(), KeyError::Mismatch);
+        assert_eq!(Alg::parse("eddsa"), Some(Alg::EdDSA));
+        assert_eq!(Alg::parse("HS256"), None);
     }
 }

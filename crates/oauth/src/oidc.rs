@@ -3,12 +3,13 @@
 //! request (§5.5), the claims each scope releases (§5.4), and the ID
 //! token's claims (§2, §3.1.3.6). Pure, like the rest of this crate.
 
+use crate::jwt::Alg;
 use crate::scope::Scope;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use std::collections::BTreeMap;
 
 /// Longest `nonce` stored with a code (the column's limit).
@@ -230,12 +231,15 @@ pub struct IdTokenClaims {
     pub person: Map<String, Value>,
 }
 
-/// Core §3.1.3.6 `at_hash`: the left half of the SHA-256 of the access
-/// token's ASCII, base64url (RS256, ES256 and EdDSA-with-SHA-256 alike use
-/// SHA-256).
-pub fn at_hash(access_token: &str) -> String {
-    let digest = Sha256::digest(access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+/// Core §3.1.3.6 `at_hash`: the left half of the hash of the access
+/// token's ASCII, base64url, with the hash of the ID token's `alg`: SHA-256
+/// for RS256 and ES256, SHA-512 for EdDSA on Ed25519 (the hash Ed25519
+/// signs with, as Core's errata set 2 and the relying-party libraries read it).
+pub fn at_hash(access_token: &str, alg: Alg) -> String {
+    match alg {
+        Alg::RS256 | Alg::ES256 => URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16]),
+        Alg::EdDSA => URL_SAFE_NO_PAD.encode(&Sha512::digest(access_token.as_bytes())[..32]),
+    }
 }
 
 /// The facts of one ID token that do not come from the person.
@@ -248,6 +252,8 @@ pub struct IdTokenContext<'a> {
     pub auth_time: Option<i64>,
     pub nonce: Option<&'a str>,
     pub access_token: &'a str,
+    /// The algorithm of the key that signs the ID token (for `at_hash`).
+    pub alg: Alg,
 }
 
 /// The ID token for `person`, releasing what `scope` allows.
@@ -263,7 +269,7 @@ pub fn id_token_claims(person: &Person, scope: &Scope, ctx: &IdTokenContext<'_>)
         auth_time: ctx.auth_time,
         nonce: ctx.nonce.map(str::to_owned),
         azp: ctx.client_id.to_owned(),
-        at_hash: Some(at_hash(ctx.access_token)),
+        at_hash: Some(at_hash(ctx.access_token, ctx.alg)),
         person: claims,
     }
 }
@@ -275,7 +281,10 @@ mod tests {
     #[test]
     fn at_hash_is_the_left_half_of_sha256() {
         // OpenID Connect Core's example (§A.3): this access token's at_hash.
-        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", Alg::RS256), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", Alg::ES256), "77QmUPtjPfzWtF2AnpK9RQ");
+        // SHA-512 for Ed25519: 32 of its 64 bytes.
+        assert_eq!(at_hash("token", Alg::EdDSA).len(), 43);
     }
 
     #[test]
@@ -338,6 +347,7 @@ mod tests {
             auth_time: Some(900),
             nonce: Some("n-0S6_WzA2Mj"),
             access_token: "token",
+            alg: Alg::RS256,
         };
         let token =
             serde_json::to_value(id_token_claims(&person, &Scope::parse("openid email").unwrap(), &ctx)).unwrap();
@@ -347,6 +357,6 @@ mod tests {
         assert_eq!(token["nonce"], "n-0S6_WzA2Mj");
         assert_eq!(token["email"], "ada@example.com");
         assert!(token.get("preferred_username").is_none());
-        assert_eq!(token["at_hash"], at_hash("token"));
+        assert_eq!(token["at_hash"], at_hash("token", Alg::RS256));
     }
 }
