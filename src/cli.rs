@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::keys::{self, KeyStore};
 use crate::model::Subject;
 use crate::oauth::grant::GrantType;
+use crate::oauth::jwt::Alg;
 use crate::service::applications::NewApplicationInput;
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
@@ -386,7 +387,8 @@ async fn keys_rotate(config: Config, alg: Option<Alg>) -> ExitCode {
     };
     match rotated {
         Ok(rotation) => {
-            println!("The new signing key is {} ({}).", rotation.new_kid, rotation.new_alg);
+            println!("The new signing key is {}.", rotation.new_kid);
+            println!("It signs with {}.", rotation.new_alg);
             let detail = match (&rotation.retired_kid, &rotation.retired_file) {
                 (Some(old), Some(file)) => {
                     let until =

@@ -508,7 +508,7 @@ impl Config {
             .site_addr(self.server.site_addr)
             .env(leptos::config::Env::PROD)
             .hash_files(hashed)
-            .hash_file(HASH_FILE)
+            .hash_file(HASH_FILE.into())
             .build()
     }
 }
