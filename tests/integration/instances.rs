@@ -203,6 +203,28 @@ async fn a_rotation_reaches_every_instance_and_old_tokens_keep_verifying() {
     assert_eq!(postern::keys::database::remove_expired_retired(db, now + 5 + 3600, 3600).await.unwrap(), 1);
     assert!(first.refresh().await);
     assert_eq!(first.ring().verifying(now, 3600).count(), 1);
+
+    // A rotation to an Ed25519 key reaches every instance the same way, its
+    // row says its algorithm, and a rotation without --alg keeps it.
+    use postern::oauth::jwt::Alg;
+    let ed = postern::keys::database::rotate(db, &secret, Some(Alg::EdDSA), now + 10).await.unwrap();
+    for keys in [&first, &second] {
+        assert!(keys.refresh().await);
+        assert_eq!(
+            (keys.signing_key().unwrap().kid(), keys.signing_key().unwrap().alg()),
+            (ed.new_kid.as_str(), Alg::EdDSA)
+        );
+    }
+    let again = postern::keys::database::rotate(db, &secret, None, now + 15).await.unwrap();
+    assert_eq!(again.new_alg, Alg::EdDSA);
+    let algorithms: Vec<(String, String)> =
+        sql!(a.state.db, |c| sqlx::query_as("SELECT kid, algorithm FROM signing_keys ORDER BY created_at")
+            .fetch_all(&mut *c)
+            .await?);
+    assert_eq!(
+        algorithms[algorithms.len() - 2..],
+        [(ed.new_kid.clone(), "EdDSA".to_owned()), (again.new_kid.clone(), "EdDSA".to_owned())]
+    );
 }
 
 #[tokio::test]
