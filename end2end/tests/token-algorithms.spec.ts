@@ -55,7 +55,9 @@ test("ES256 and EdDSA access tokens verify in oauth4webapi and the API takes the
       expect(oidc.id_token_signing_alg_values_supported).toEqual([alg]);
     }
   } finally {
-    // The suite's other tests expect RS256, as relying parties do by default.
+    // The suite's other tests expect RS256, as relying parties do by default,
+    // and the key in oauth_public.key: wait until the server signs with it.
     postern(["keys", "rotate", "--alg", "RS256"]);
+    await expect.poll(async () => algOf(await token()), { timeout: 20_000, intervals: [500] }).toBe("RS256");
   }
 });
