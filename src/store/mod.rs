@@ -13,6 +13,7 @@ pub mod applications;
 pub mod audit;
 pub mod backup;
 pub mod changes;
+pub mod checkpoint;
 pub mod claims;
 pub mod cleanup;
 pub mod customer_users;
@@ -91,10 +92,14 @@ pub struct Db {
     /// Whose turn it is to write on SQLite (see [`Db::write`]).
     turn: Arc<Mutex<()>>,
     changes: Arc<Changes>,
+    /// The SQLite log's checkpoints, off the writers' path (see [`checkpoint`]).
+    _checkpoints: Option<Arc<checkpoint::Checkpoints>>,
 }
 
 impl Db {
-    fn new(pool: Pool, wal: Option<wal_watch::WalWatch>) -> Self {
+    /// `checkpoints`: the SQLite file whose log a task of this handle's
+    /// moves into it ([`checkpoint`]).
+    fn new(pool: Pool, wal: Option<wal_watch::WalWatch>, checkpoints: Option<&SqliteConnectOptions>) -> Self {
         // On PostgreSQL the caches stay unused until this instance hears the
         // others' changes (see `listen`); on SQLite the wal-index tells of
         // other processes' commits (see `wal_watch`).
@@ -102,7 +107,9 @@ impl Db {
             Pool::Sqlite(_) => Changes::watching(wal),
             Pool::Postgres(_) => Changes::untrusted(),
         };
-        Self { pool, turn: Arc::default(), changes: Arc::new(changes) }
+        let turn = Arc::default();
+        let checkpoints = checkpoints.and_then(|options| checkpoint::spawn(options, Arc::clone(&turn))).map(Arc::new);
+        Self { pool, turn, changes: Arc::new(changes), _checkpoints: checkpoints }
     }
 
     pub fn engine(&self) -> Engine {
@@ -524,7 +531,9 @@ async fn open_sqlite(url: &str, max_connections: u32) -> Result<Db, OpenError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        // A task checkpoints instead of the committing connection.
+        .pragma("wal_autocheckpoint", checkpoint::FALLBACK_PAGES.to_string());
     let file = options.get_filename();
     if let Some(parent) =
         file.parent().filter(|p| !p.as_os_str().is_empty() && file != std::path::Path::new(":memory:"))
@@ -538,7 +547,7 @@ async fn open_sqlite(url: &str, max_connections: u32) -> Result<Db, OpenError> {
         .await
         .map_err(|source| OpenError::Connect { url: redact(url), source })?;
     let wal = wal_watch::WalWatch::open(&options).await;
-    Ok(Db::new(Pool::Sqlite(pool), wal))
+    Ok(Db::new(Pool::Sqlite(pool), wal, Some(&options)))
 }
 
 async fn open_postgres(url: &str, max_connections: u32) -> Result<Db, OpenError> {
@@ -551,7 +560,7 @@ async fn open_postgres(url: &str, max_connections: u32) -> Result<Db, OpenError>
         .connect_with(options)
         .await
         .map_err(|source| OpenError::Connect { url: redact(url), source })?;
-    Ok(Db::new(Pool::Postgres(pool), None))
+    Ok(Db::new(Pool::Postgres(pool), None, None))
 }
 
 /// The URL without its password, for messages and logs.
