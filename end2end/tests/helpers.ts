@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { APIRequestContext, expect, Page } from "@playwright/test";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
@@ -46,6 +46,18 @@ export function postern(args: string[], input?: string): string {
 /** A client_credentials application of the admin, made with the CLI. */
 export function createApp(name: string): { client_id: string; client_secret: string } {
   return JSON.parse(postern(["app", "create", "--owner", "admin", "--name", name, "--grant", "client_credentials", "--json"]));
+}
+
+/** A new access token for `app` from the token endpoint (client_credentials). */
+export async function clientCredentialsToken(
+  request: APIRequestContext,
+  app: { client_id: string; client_secret: string },
+): Promise<string> {
+  const response = await request.post("/oauth2-token", {
+    form: { grant_type: "client_credentials", client_id: app.client_id, client_secret: app.client_secret },
+  });
+  expect(response.status()).toBe(200);
+  return (await response.json()).access_token as string;
 }
 
 /** Whether this build's `postern app create` takes --post-logout-redirect-uri. */

@@ -1,6 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
 import { ADMIN_PASSWORD } from "../playwright.config";
-import { hydrated, logIn, postern, screenshot } from "./helpers";
+import { clientCredentialsToken, createApp, hydrated, logIn, postern, screenshot } from "./helpers";
 
 function kidOf(token: string): string {
   return JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString()).kid;
@@ -16,16 +16,8 @@ function cspViolations(page: Page): string[] {
 }
 
 test("keys rotate on the running server: old tokens keep verifying, new ones carry the new kid, no restart", async ({ request }) => {
-  const app = JSON.parse(
-    postern(["app", "create", "--owner", "admin", "--name", "E2E rotation", "--grant", "client_credentials", "--json"]),
-  );
-  const token = async () => {
-    const response = await request.post("/oauth2-token", {
-      form: { grant_type: "client_credentials", client_id: app.client_id, client_secret: app.client_secret },
-    });
-    expect(response.status()).toBe(200);
-    return (await response.json()).access_token as string;
-  };
+  const app = createApp("E2E rotation");
+  const token = () => clientCredentialsToken(request, app);
   const before = await token();
   const oldKid = kidOf(before);
 

@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { WITH_KEYS } from "../playwright.config";
-import { postern } from "./helpers";
+import { clientCredentialsToken, createApp, postern } from "./helpers";
 
 // ES256 and EdDSA signing keys (`keys rotate --alg`) as a resource server
 // outside the repository sees their tokens: oauth4webapi (panva) validates
@@ -20,16 +20,8 @@ test("ES256 and EdDSA access tokens verify in oauth4webapi and the API takes the
     issuer,
     await o.discoveryRequest(issuer, { algorithm: "oauth2", [o.allowInsecureRequests]: true }),
   );
-  const app = JSON.parse(
-    postern(["app", "create", "--owner", "admin", "--name", "E2E algorithms", "--grant", "client_credentials", "--json"]),
-  );
-  const token = async () => {
-    const response = await request.post("/oauth2-token", {
-      form: { grant_type: "client_credentials", client_id: app.client_id, client_secret: app.client_secret },
-    });
-    expect(response.status()).toBe(200);
-    return (await response.json()).access_token as string;
-  };
+  const app = createApp("E2E algorithms");
+  const token = () => clientCredentialsToken(request, app);
   try {
     for (const alg of ["ES256", "EdDSA"]) {
       expect(postern(["keys", "rotate", "--alg", alg])).toContain(`It signs with ${alg}.`);

@@ -58,7 +58,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
 pub(crate) fn keys_view(state: &crate::state::AppState, admin: bool) -> KeysView {
     let health = state.keys.health();
     KeysView {
-        active_alg: state.keys.signing_key().map(|k| k.alg().name().to_owned()),
+        active_alg: health.active_alg.map(str::to_owned),
         missing_warning: health.active_kid.is_none().then(|| crate::keys::MISSING_KEYS_WARNING.to_owned()),
         detail: if admin { health.problem.clone() } else { None },
         exposed_warning: health.private_key_exposed.then(|| {

@@ -17,9 +17,22 @@ mod people;
 mod csp;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
+
+/// The stylesheet's URL as this build named it (with its content's hash),
+/// decided once at start-up by `server::assets`.
+static STYLESHEET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the stylesheet every page links to; the first call wins.
+pub fn set_stylesheet(href: String) {
+    let _ = STYLESHEET.set(href);
+}
+
+fn stylesheet(options: &LeptosOptions) -> String {
+    STYLESHEET.get().cloned().unwrap_or_else(|| format!("/{}/{}.css", options.site_pkg_dir, options.output_name))
+}
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -32,7 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 // The build's name for it, with its content's hash (server::assets).
-                <HashedStylesheet options=options.clone()/>
+                <link id="leptos" rel="stylesheet" href=stylesheet(&options)/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HydrationScripts options/>
                 <MetaTags/>

@@ -24,6 +24,8 @@ pub const MISSING_KEYS_WARNING: &str = "OAuth authorization is not available as 
 pub struct KeyHealth {
     /// The `kid` of the key that signs tokens, if any.
     pub active_kid: Option<String>,
+    /// Its algorithm (`RS256`, `ES256`, `EdDSA`), from the same look.
+    pub active_alg: Option<&'static str>,
     /// Why there is no key, for the administrator (never sent to clients).
     pub problem: Option<String>,
     /// True when the private key file can be read by group or others.
@@ -164,7 +166,8 @@ impl KeyStore {
     }
 
     pub fn health(&self) -> KeyHealth {
-        let active_kid = self.signing_key().map(|k| k.kid().to_owned());
+        let active = self.signing_key();
+        let active_kid = active.as_ref().map(|k| k.kid().to_owned());
         // In the database the secret that seals the keys is what must stay private.
         let private = match &self.database {
             Some(_) => self.paths.secret_file.as_deref(),
@@ -173,6 +176,7 @@ impl KeyStore {
         KeyHealth {
             problem: if active_kid.is_some() { None } else { read(&self.problem).clone() },
             active_kid,
+            active_alg: active.map(|k| k.alg().name()),
             private_key_exposed: private.is_some_and(readable_by_others),
         }
     }
@@ -502,7 +506,10 @@ mod tests {
         let mode = fs::metadata(&paths.private_key).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let store = KeyStore::load(&paths);
-        assert_eq!(store.health(), KeyHealth { active_kid: Some(kid), problem: None, private_key_exposed: false });
+        assert_eq!(
+            store.health(),
+            KeyHealth { active_kid: Some(kid), active_alg: Some("RS256"), problem: None, private_key_exposed: false }
+        );
     }
 
     #[test]

@@ -74,7 +74,9 @@ impl Assets {
     /// Installs the names the pages of this process use; the first call wins
     /// (every router of a process serves the same build).
     pub fn install(self) -> &'static Assets {
-        ASSETS.get_or_init(|| self)
+        let assets = ASSETS.get_or_init(|| self);
+        crate::app::set_stylesheet(assets.stylesheet.clone());
+        assets
     }
 
     /// How long a browser may keep the file at `path`: `None` when the path

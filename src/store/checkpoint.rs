@@ -87,7 +87,14 @@ async fn run(options: SqliteConnectOptions, turn: Arc<Mutex<()>>) {
                     // The pages committed meanwhile, with the writers held
                     // off, so that the next commit starts the log again.
                     let _turn = turn.lock().await;
-                    checkpoint(&mut conn, Mode::Restart).await
+                    let held = std::time::Instant::now();
+                    let done = checkpoint(&mut conn, Mode::Restart).await;
+                    tracing::debug!(
+                        log,
+                        held_ms = held.elapsed().as_secs_f64() * 1e3,
+                        "WAL checkpoint restarted the log"
+                    );
+                    done
                 }
                 other => other,
             };

@@ -185,19 +185,8 @@ async fn a_token_signed_by_another_key_is_refused() {
     let app = TestApp::new().await;
     let (token, _) = app.access_token("Real").await;
     let claims: AccessTokenClaims = serde_json::from_value(crate::harness::claims(&token)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let paths = postern::config::KeysConfig {
-        private_key: dir.path().join("k"),
-        public_key: dir.path().join("p"),
-        retired_dir: None,
-        ..Default::default()
-    };
-    postern::keys::generate(&paths, false, Default::default()).unwrap();
-    let other = SigningKey::from_pem(
-        &std::fs::read_to_string(&paths.private_key).unwrap(),
-        &std::fs::read_to_string(&paths.public_key).unwrap(),
-    )
-    .unwrap();
+    let (private, public) = SigningKey::generate_pem(postern::oauth::jwt::Alg::RS256).unwrap();
+    let other = SigningKey::from_pem(&private, &public).unwrap();
     assert_invalid_token(&app.api("/api/users", &other.sign(&claims).unwrap()).await);
 }
 

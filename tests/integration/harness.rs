@@ -277,6 +277,17 @@ impl TestApp {
 }
 
 /// The claims of a JWT, read without checking anything (for test set-up only).
+/// Key files in `dir` (none written yet), for tests that rotate keys as
+/// `postern keys` does.
+pub fn key_files(dir: &std::path::Path) -> postern::config::KeysConfig {
+    postern::config::KeysConfig {
+        private_key: dir.join("oauth_private.key"),
+        public_key: dir.join("oauth_public.key"),
+        retired_dir: None,
+        ..Default::default()
+    }
+}
+
 pub fn claims(token: &str) -> serde_json::Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).expect("a JWT has three parts");

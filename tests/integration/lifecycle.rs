@@ -127,12 +127,7 @@ async fn metadata_describes_exactly_the_routes_that_exist() {
 #[tokio::test]
 async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_the_new_kid() {
     let dir = tempfile::tempdir().unwrap();
-    let paths = postern::config::KeysConfig {
-        private_key: dir.path().join("oauth_private.key"),
-        public_key: dir.path().join("oauth_public.key"),
-        retired_dir: None,
-        ..Default::default()
-    };
+    let paths = crate::harness::key_files(dir.path());
     let first_kid = postern::keys::generate(&paths, false, Default::default()).unwrap();
     let app = TestApp::with_config(|c| c.keys = paths.clone()).await;
     let (id, secret) = app.create_app("Rotating").await;
@@ -184,12 +179,7 @@ async fn a_token_signed_before_rotation_verifies_after_it_and_new_tokens_carry_t
 async fn es256_and_eddsa_keys_sign_tokens_that_verify_from_the_jwks() {
     use postern::oauth::jwt::Alg;
     let dir = tempfile::tempdir().unwrap();
-    let paths = postern::config::KeysConfig {
-        private_key: dir.path().join("oauth_private.key"),
-        public_key: dir.path().join("oauth_public.key"),
-        retired_dir: None,
-        ..Default::default()
-    };
+    let paths = crate::harness::key_files(dir.path());
     postern::keys::generate(&paths, false, Alg::RS256).unwrap();
     let app = TestApp::with_config(|c| c.keys = paths.clone()).await;
     let (id, secret) = app.create_app("Curves").await;
