@@ -60,8 +60,7 @@ impl Drop for Checkpoints {
 /// database (it has no log). `turn` is the write turn of this process's
 /// writers ([`super::Db::write`]).
 pub fn spawn(options: &SqliteConnectOptions, turn: Arc<Mutex<()>>) -> Option<Checkpoints> {
-    let file = options.get_filename();
-    if file == std::path::Path::new(":memory:") || file.as_os_str().is_empty() {
+    if !super::on_disk(options) {
         return None;
     }
     let task = tokio::spawn(run(options.clone().busy_timeout(RESTART_WAIT), turn));

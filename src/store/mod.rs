@@ -516,6 +516,13 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Db, OpenError> {
     }
 }
 
+/// Whether the SQLite database of `options` is a file (not in memory):
+/// only a file has a folder, a log to checkpoint and a wal-index to watch.
+fn on_disk(options: &SqliteConnectOptions) -> bool {
+    let file = options.get_filename();
+    file != std::path::Path::new(":memory:") && !file.as_os_str().is_empty()
+}
+
 /// The file of a SQLite URL (`None` for PostgreSQL or a URL that does not parse).
 pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     match Engine::of_url(url) {
@@ -535,9 +542,7 @@ async fn open_sqlite(url: &str, max_connections: u32) -> Result<Db, OpenError> {
         // A task checkpoints instead of the committing connection.
         .pragma("wal_autocheckpoint", checkpoint::FALLBACK_PAGES.to_string());
     let file = options.get_filename();
-    if let Some(parent) =
-        file.parent().filter(|p| !p.as_os_str().is_empty() && file != std::path::Path::new(":memory:"))
-    {
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty() && on_disk(&options)) {
         std::fs::create_dir_all(parent)
             .map_err(|source| OpenError::Folder { path: parent.display().to_string(), source })?;
     }

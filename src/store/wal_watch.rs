@@ -29,7 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::Connection;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where `iChange` lies in the first copy of the wal-index header
@@ -60,7 +60,7 @@ impl WalWatch {
     /// cannot be read; the caller then has only its own commits to go by.
     pub async fn open(options: &SqliteConnectOptions) -> Option<WalWatch> {
         let file = options.get_filename();
-        if file == Path::new(":memory:") || file.as_os_str().is_empty() {
+        if !super::on_disk(options) {
             return None;
         }
         let mut held = match SqliteConnection::connect_with(options).await {
