@@ -43,10 +43,21 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-/// Entry point of the WASM bundle: hydrates the server-rendered page.
+/// Entry point of the WASM bundle: hydrates the server-rendered page once
+/// the page's own code (a lazily loaded chunk, `app`) has arrived, then
+/// marks `<body data-hydrated>` for people's tools and tests: from then on
+/// every handler of the page is in place.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), app::App).await.forget();
+        // The effects hydration scheduled run first (a menu closing itself).
+        leptos::task::tick().await;
+        let _ = body.set_attribute("data-hydrated", "true");
+    });
 }

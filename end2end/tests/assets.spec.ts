@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { hydrated } from "./helpers";
+import { hydrated, logIn } from "./helpers";
 
 // The back office's built files as the release build serves them: named
 // after their content, compressed, kept by browsers for good.
@@ -16,16 +16,31 @@ test("the login page loads hashed, compressed files a browser may keep for good"
   await hydrated(page);
 
   for (const kind of [".wasm", ".js", ".css"]) {
-    const file = served.find((s) => new URL(s.url).pathname.endsWith(kind));
-    expect(file, `the page loads its ${kind} file`).toBeDefined();
     // postern.<hash>.wasm: a new build has a new name.
-    expect(new URL(file!.url).pathname).toMatch(new RegExp(`^/pkg/postern\\.[A-Za-z0-9_-]{8,}\\${kind}$`));
-    expect(file!.cache).toBe("public, max-age=31536000, immutable");
-    expect(file!.encoding, `${kind} sent compressed`).toMatch(/^(br|gzip)$/);
+    const name = new RegExp(`^/pkg/postern\\.[A-Za-z0-9_-]{8,}\\${kind}$`);
+    const file = served.find((s) => name.test(new URL(s.url).pathname));
+    expect(file, `the page loads its ${kind} file`).toBeDefined();
+  }
+  // The sign-in page is all in the main WASM: interactive without waiting for chunks.
+  const isChunk = (url: string) => /^\/pkg\/(chunk_\d+|split_\w+)\.[A-Za-z0-9_-]{8,}\.wasm$/.test(new URL(url).pathname);
+  expect(served.filter((s) => isChunk(s.url)), "chunks loaded by the sign-in page").toEqual([]);
+
+  // A back-office page's own code comes as WASM chunks of the split build
+  // (chunk_7.<hash>.wasm, split___<page>_view_<n>.<hash>.wasm), with their loader.
+  await logIn(page);
+  await expect(page).toHaveURL(/\/admin\/?$/);
+  await page.goto("/admin/system/audit-log");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "Audit Log" })).toBeVisible();
+  expect(served.filter((s) => isChunk(s.url)).length, "the audit log page's chunks").toBeGreaterThan(0);
+  // Every built file the pages loaded, chunks included: kept for good, sent compressed.
+  for (const file of served) {
+    expect(file.cache, file.url).toBe("public, max-age=31536000, immutable");
+    expect(file.encoding, `${file.url} sent compressed`).toMatch(/^(br|gzip)$/);
   }
 
   // Asked for gzip only, the same file comes gzipped; asked for nothing, as it is.
-  const wasm = served.find((s) => s.url.endsWith(".wasm"))!.url;
+  const wasm = served.find((s) => /\/pkg\/postern\.[^/]+\.wasm$/.test(s.url))!.url;
   const gzip = await request.get(wasm, { headers: { "accept-encoding": "gzip" } });
   expect(gzip.headers()["content-encoding"]).toBe("gzip");
   expect(gzip.headers()["vary"]).toContain("accept-encoding");

@@ -19,7 +19,7 @@ mod csp;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 /// The stylesheet's URL as this build named it (with its content's hash),
 /// decided once at start-up by `server::assets`.
@@ -60,13 +60,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Marks the page once the WASM has taken over, for people's tools and tests.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Title formatter=|text| format!("{text} · Postern")/>
@@ -78,26 +71,67 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=login::StorefrontLoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/oauth2-token/consent") view=oauth::StorefrontConsentPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/account") view=oauth::StorefrontLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=oauth::StorefrontApplicationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("applications") view=oauth::StorefrontApplicationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<StorefrontAccount>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("applications") view={Lazy::<StorefrontAccount>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
                 <ParentRoute path=path!("/admin") view=layout::AdminLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("my-user") view=my_user::MyUserPage ssr=SsrMode::Async/>
-                    <Route path=path!("my-user/authorized-applications") view=oauth::BackOfficeAuthorizedPage ssr=SsrMode::Async/>
-                    <Route path=path!("system/users") view=people::UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("system/roles") view=people::RolesPage ssr=SsrMode::Async/>
-                    <Route path=path!("system/organizations") view=people::OrganizationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("system/oauth-applications") view=applications::SystemApplicationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("system/configuration") view=configuration::ConfigurationPage ssr=SsrMode::Async/>
-                    <Route path=path!("system/outbox") view=configuration::OutboxPage ssr=SsrMode::Async/>
-                    <Route path=path!("system/audit-log") view=audit::AuditLogPage ssr=SsrMode::Async/>
-                    <Route path=path!("customers/users") view=people::CustomerUsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("customers/oauth-applications") view=applications::StorefrontApplicationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<Dashboard>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("my-user") view={Lazy::<MyUser>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("my-user/authorized-applications") view={Lazy::<AuthorizedApplications>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("system/users") view={Lazy::<Users>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("system/roles") view={Lazy::<Roles>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("system/organizations") view={Lazy::<Organizations>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("system/oauth-applications") view={Lazy::<AllApplications>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("system/configuration") view={Lazy::<Configuration>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("system/outbox") view={Lazy::<Outbox>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("system/audit-log") view={Lazy::<AuditLog>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("customers/users") view={Lazy::<CustomerUsers>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("customers/oauth-applications") view={Lazy::<StorefrontApplications>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
+}
+
+// The back office's pages are lazy routes (docs/architecture.md#static-files):
+// their code is cut into WASM chunks (`cargo leptos build --split`) fetched
+// when a page is first shown. What a person meets first stays in the main
+// WASM, so it is interactive without waiting for chunks: the sign-in and
+// consent pages of both sides and the frames around the pages. The route's
+// data is the page's own business: each page starts its resources when it
+// renders.
+
+/// Declares each `Route => module::Page;` as a lazy route showing that page.
+macro_rules! lazy_pages {
+    ($($route:ident => $module:ident :: $page:ident;)*) => {$(
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <$module::$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    StorefrontAccount => oauth::StorefrontApplicationsPage;
+    Dashboard => dashboard::DashboardPage;
+    MyUser => my_user::MyUserPage;
+    AuthorizedApplications => oauth::BackOfficeAuthorizedPage;
+    Users => people::UsersPage;
+    Roles => people::RolesPage;
+    Organizations => people::OrganizationsPage;
+    AllApplications => applications::SystemApplicationsPage;
+    Configuration => configuration::ConfigurationPage;
+    Outbox => configuration::OutboxPage;
+    AuditLog => audit::AuditLogPage;
+    CustomerUsers => people::CustomerUsersPage;
+    StorefrontApplications => applications::StorefrontApplicationsPage;
 }
 
 #[component]

@@ -10,6 +10,8 @@
 //! served and browsers ask again each time (`no-cache`: a 304 when
 //! nothing changed). `--precompress` leaves `.br` and `.gz` beside each
 //! file, which the file handler sends to browsers that accept them.
+//! `--split` adds the pages' WASM chunks (`chunk_7.<hash>.wasm`, …), their
+//! loader and their manifest, which names every chunk this build wrote.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method};
@@ -31,9 +33,14 @@ pub struct Assets {
 
 static ASSETS: OnceLock<Assets> = OnceLock::new();
 
+/// The split build's manifest and loader (cargo-leptos `--split`), before
+/// their hash.
+const SPLIT_MANIFEST: &str = "__wasm_split_manifest";
+const SPLIT_LOADER: &str = "__wasm_split";
+
 impl Assets {
     /// The names for `options`, from the hash file beside the binary when
-    /// `options.hash_files` is on.
+    /// `options.hash_files` is on, and the chunks its split manifest names.
     pub fn find(options: &LeptosOptions) -> Self {
         let hashes = if options.hash_files {
             std::env::current_exe()
@@ -44,7 +51,19 @@ impl Assets {
         } else {
             String::new()
         };
-        Self::from_hashes(options, &hashes)
+        let mut assets = Self::from_hashes(options, &hashes);
+        if let Some(manifest) = assets.hashed.iter().find(|name| name.starts_with(SPLIT_MANIFEST)) {
+            let path = std::path::Path::new(options.site_root.as_ref())
+                .join(options.site_pkg_dir.trim_matches('/'))
+                .join(manifest);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => assets.add_split_chunks(&text),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "the WASM split manifest does not read; its chunks are served with no-cache")
+                }
+            }
+        }
+        assets
     }
 
     /// The names for `options` from the hash file's text (`css: <hash>`
@@ -60,15 +79,36 @@ impl Assets {
             if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                 continue;
             }
-            if let "css" | "js" | "wasm" = kind {
-                let name = format!("{output}.{hash}.{kind}");
-                if kind == "css" {
-                    stylesheet = format!("{prefix}{name}");
-                }
-                hashed.push(name);
+            let name = match kind {
+                "css" | "js" | "wasm" => format!("{output}.{hash}.{kind}"),
+                "manifest" => format!("{SPLIT_MANIFEST}.{hash}.json"),
+                "split" => format!("{SPLIT_LOADER}.{hash}.js"),
+                _ => continue,
+            };
+            if kind == "css" {
+                stylesheet = format!("{prefix}{name}");
             }
+            hashed.push(name);
         }
         Self { stylesheet, prefix, hashed }
+    }
+
+    /// Adds the WASM chunks the split manifest names (`{"<page>":
+    /// ["chunk_7.<hash>", …]}`): each name carries its content's hash.
+    fn add_split_chunks(&mut self, manifest: &str) {
+        let Ok(pages) = serde_json::from_str::<std::collections::HashMap<String, Vec<String>>>(manifest) else {
+            tracing::warn!("the WASM split manifest is not a map of chunk lists; its chunks are served with no-cache");
+            return;
+        };
+        let mut chunks: Vec<String> = pages
+            .into_values()
+            .flatten()
+            .filter(|chunk| chunk.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
+            .map(|chunk| format!("{chunk}.wasm"))
+            .collect();
+        chunks.sort_unstable();
+        chunks.dedup();
+        self.hashed.extend(chunks);
     }
 
     /// Installs the names the pages of this process use; the first call wins
@@ -139,6 +179,28 @@ mod tests {
         assert_eq!(assets.cache_control("/pkg/postern.OLD.wasm"), Some("no-cache"), "another build's name");
         assert_eq!(assets.cache_control("/favicon.svg"), Some("public, max-age=86400"));
         assert_eq!(assets.cache_control("/admin/login"), None);
+    }
+
+    #[test]
+    fn the_chunks_loader_and_manifest_of_a_split_build_are_kept_for_good() {
+        let mut assets = Assets::from_hashes(&options(), "wasm: QQQ\nmanifest: MMM\nsplit: SSS\n");
+        assets.add_split_chunks(
+            r#"{"__users_view_1":["chunk_7.C7h","split___users_view_1.U-1"],"__login_view_2":["chunk_7.C7h"]}"#,
+        );
+        let forever = Some("public, max-age=31536000, immutable");
+        assert_eq!(assets.cache_control("/pkg/__wasm_split_manifest.MMM.json"), forever);
+        assert_eq!(assets.cache_control("/pkg/__wasm_split.SSS.js.br"), forever);
+        assert_eq!(assets.cache_control("/pkg/chunk_7.C7h.wasm"), forever);
+        assert_eq!(assets.cache_control("/pkg/split___users_view_1.U-1.wasm.gz"), forever);
+        assert_eq!(
+            assets.cache_control("/pkg/chunk_8.C7h.wasm"),
+            Some("no-cache"),
+            "a chunk the manifest does not name"
+        );
+        let mut odd = Assets::from_hashes(&options(), "");
+        odd.add_split_chunks(r#"{"x":["../../etc/passwd"]}"#);
+        odd.add_split_chunks("not json");
+        assert!(odd.hashed.is_empty(), "{:?}", odd.hashed);
     }
 
     #[test]
