@@ -18,6 +18,7 @@ use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use leptos::config::LeptosOptions;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// This build's file names, found once per process.
@@ -28,7 +29,7 @@ pub struct Assets {
     /// The folder of the built files, `/pkg/`.
     prefix: String,
     /// The names under it that carry their content's hash.
-    hashed: Vec<String>,
+    hashed: HashSet<String>,
 }
 
 static ASSETS: OnceLock<Assets> = OnceLock::new();
@@ -72,7 +73,7 @@ impl Assets {
         let output = options.output_name.as_ref();
         let prefix = format!("/{}/", options.site_pkg_dir.trim_matches('/'));
         let mut stylesheet = format!("{prefix}{output}.css");
-        let mut hashed = Vec::new();
+        let mut hashed = HashSet::new();
         for (kind, hash) in hashes.lines().filter_map(|line| line.split_once(':')) {
             let (kind, hash) = (kind.trim(), hash.trim());
             // A hash is base64url: anything else is not a name this build wrote.
@@ -88,7 +89,7 @@ impl Assets {
             if kind == "css" {
                 stylesheet = format!("{prefix}{name}");
             }
-            hashed.push(name);
+            hashed.insert(name);
         }
         Self { stylesheet, prefix, hashed }
     }
@@ -96,19 +97,16 @@ impl Assets {
     /// Adds the WASM chunks the split manifest names (`{"<page>":
     /// ["chunk_7.<hash>", …]}`): each name carries its content's hash.
     fn add_split_chunks(&mut self, manifest: &str) {
-        let Ok(pages) = serde_json::from_str::<std::collections::HashMap<String, Vec<String>>>(manifest) else {
+        let Ok(pages) = serde_json::from_str::<HashMap<String, Vec<String>>>(manifest) else {
             tracing::warn!("the WASM split manifest is not a map of chunk lists; its chunks are served with no-cache");
             return;
         };
-        let mut chunks: Vec<String> = pages
-            .into_values()
-            .flatten()
-            .filter(|chunk| chunk.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
-            .map(|chunk| format!("{chunk}.wasm"))
-            .collect();
-        chunks.sort_unstable();
-        chunks.dedup();
-        self.hashed.extend(chunks);
+        let chunks = pages.into_values().flatten();
+        self.hashed.extend(
+            chunks
+                .filter(|chunk| chunk.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
+                .map(|chunk| format!("{chunk}.wasm")),
+        );
     }
 
     /// Installs the names the pages of this process use; the first call wins
@@ -124,11 +122,7 @@ impl Assets {
     fn cache_control(&self, path: &str) -> Option<&'static str> {
         if let Some(name) = path.strip_prefix(&self.prefix) {
             let base = name.strip_suffix(".br").or_else(|| name.strip_suffix(".gz")).unwrap_or(name);
-            return Some(if self.hashed.iter().any(|h| h == base) {
-                "public, max-age=31536000, immutable"
-            } else {
-                "no-cache"
-            });
+            return Some(if self.hashed.contains(base) { "public, max-age=31536000, immutable" } else { "no-cache" });
         }
         (path == "/favicon.svg").then_some("public, max-age=86400")
     }
