@@ -110,7 +110,7 @@ fn context<'s>(state: &'s AppState, client: &RegisteredClient, now: i64) -> Toke
     TokenContext {
         issuer: state.site.issuer(client.side),
         audience: state.site.audience(client.side),
-        jti: random::token(16),
+        jti: random::token_id(),
         now,
         lifetime: state.config.tokens.access_token_lifetime,
     }
