@@ -47,35 +47,6 @@ pub async fn insert(db: impl Into<Source<'_>>, e: &NewEntry<'_>) -> Result<(), s
     Ok(())
 }
 
-/// Inserts several entries in one statement. Unlike [`insert`], names are
-/// not looked up: the caller gives them.
-pub async fn insert_many(db: impl Into<Source<'_>>, entries: &[NewEntry<'_>]) -> Result<(), sqlx::Error> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    run!(db, |c| {
-        let mut query = sqlx::QueryBuilder::new(
-            "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id, application_name,
-                                    client_id, ip, detail) ",
-        );
-        query.push_values(entries, |mut row, e| {
-            row.push_bind(e.at)
-                .push_bind(e.event)
-                .push_bind(e.user_id)
-                .push_bind(e.customer_user_id)
-                .push_bind(e.username)
-                .push_bind(e.application_id)
-                .push_bind(e.application_name)
-                .push_bind(e.client_id)
-                .push_bind(e.ip)
-                .push_bind(e.detail);
-        });
-        // Not kept prepared (see store::tokens::record_issued).
-        query.build().persistent(false).execute(&mut *c).await?;
-    });
-    Ok(())
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Entry {
     pub id: i64,

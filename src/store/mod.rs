@@ -548,6 +548,10 @@ async fn open_sqlite(url: &str, max_connections: u32) -> Result<Db, OpenError> {
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
+        // sqlx pings a connection before lending it, to find a server that
+        // hung up: an embedded database has none, and the ping is one more
+        // trip to the connection's thread on every request's path.
+        .test_before_acquire(false)
         .connect_with(options.clone())
         .await
         .map_err(|source| OpenError::Connect { url: redact(url), source })?;

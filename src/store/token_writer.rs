@@ -2,8 +2,8 @@
 //! (with their audit entries) are written by one task, as many per
 //! transaction as have arrived while the previous transaction ran.
 //!
-//! Under load this turns N transactions of four statements into one of
-//! four, and requests no longer queue behind SQLite's single write lock one
+//! Under load this turns N transactions into one, of three calls to
+//! SQLite's connection thread (`BEGIN`, both inserts, `COMMIT`), and requests no longer queue behind SQLite's single write lock one
 //! by one (each waiting in its busy handler). A request still gets its
 //! answer only after its row is committed.
 //!

@@ -1,7 +1,7 @@
 //! The `oauth_access_tokens` table: every issued access token by `jti`.
 
 use super::applications::{usable_with, WITH_OWNER};
-use super::{run, Source, Write};
+use super::{run, Engine, Source, Write};
 use crate::model::audit::AuditEvent;
 use crate::model::{GrantType, Side};
 use crate::oauth::access_token::TokenRecord;
@@ -61,70 +61,88 @@ pub struct IssuedToken {
     pub detail: String,
 }
 
-/// Records client_credentials tokens and their audit entries
-/// in the caller's transaction, two statements for the whole batch.
+/// Records client_credentials tokens and their audit entries in the
+/// caller's transaction: two statements for the whole batch, which SQLite
+/// runs in one call to its connection's thread.
 ///
 /// A token is recorded only if, as of this transaction, its application
 /// still exists, is active, still has the secret the request was checked
 /// against, and its owner is enabled: the write itself is the last check,
 /// so nothing is issued after a deactivation (or a new secret, or a
 /// disabled owner) is committed, whatever the caller read before. Returns
-/// the `jti`s recorded; the others were refused.
+/// the `jti`s recorded; the others were refused, and have no audit entry.
 pub async fn record_issued(w: &mut Write, batch: &[IssuedToken]) -> Result<HashSet<String>, sqlx::Error> {
-    let event = AuditEvent::TokenIssued.as_str();
+    let mut recorded = HashSet::new();
     if batch.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(recorded);
     }
     w.relies_on_access().await?;
-    // The VALUES list's columns are named column1 … column8 by both engines.
-    let tail = format!(") AS v, {WITH_OWNER} WHERE {} RETURNING jti", usable_with("v.column2", "v.column8"));
-    let recorded: HashSet<String> = run!(&mut *w, |c| {
-        let mut query = sqlx::QueryBuilder::new(
-            "INSERT INTO oauth_access_tokens
-                 (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)
-             SELECT v.column1, v.column2, 'client_credentials', v.column3, v.column4, v.column5, v.column6, v.column7
-             FROM (",
-        );
-        query.push_values(batch, |mut row, t| {
-            row.push_bind(&t.jti)
-                .push_bind(t.application_id)
-                .push_bind(t.user_id)
-                .push_bind(t.customer_user_id)
-                .push_bind(&t.scope)
-                .push_bind(t.issued_at)
-                .push_bind(t.expires_at)
-                .push_bind(&t.secret_hash);
+    // One statement per call on PostgreSQL; SQLite steps through several.
+    let together = w.engine() == Engine::Sqlite;
+    // The VALUES lists' columns are named column1, column2, … by both engines.
+    let tokens_tail = format!(") AS v, {WITH_OWNER} WHERE {} RETURNING jti", usable_with("v.column2", "v.column8"));
+    let event = AuditEvent::TokenIssued.as_str();
+    for part in batch.chunks(ROWS_PER_CALL) {
+        run!(&mut *w, |c| {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO oauth_access_tokens
+                     (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)
+                 SELECT v.column1, v.column2, 'client_credentials', v.column3, v.column4, v.column5, v.column6, v.column7
+                 FROM (",
+            );
+            query.push_values(part, |mut row, t| {
+                row.push_bind(&t.jti)
+                    .push_bind(t.application_id)
+                    .push_bind(t.user_id)
+                    .push_bind(t.customer_user_id)
+                    .push_bind(&t.scope)
+                    .push_bind(t.issued_at)
+                    .push_bind(t.expires_at)
+                    .push_bind(&t.secret_hash);
+            });
+            query.push(&tokens_tail);
+            // The audit entries of the tokens the first statement recorded.
+            let mut audit = if together {
+                query.push("; ");
+                None
+            } else {
+                Some(sqlx::QueryBuilder::new(""))
+            };
+            let entries = audit.as_mut().unwrap_or(&mut query);
+            entries.push(
+                "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id,
+                                        application_name, client_id, detail)
+                 SELECT v.column1, ",
+            );
+            entries.push_bind(event);
+            entries.push(", v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (");
+            entries.push_values(part, |mut row, t| {
+                row.push_bind(t.issued_at)
+                    .push_bind(t.user_id)
+                    .push_bind(t.customer_user_id)
+                    .push_bind(t.username.as_deref())
+                    .push_bind(t.application_id)
+                    .push_bind(&t.application_name)
+                    .push_bind(&t.client_id)
+                    .push_bind(&t.detail)
+                    .push_bind(&t.jti);
+            });
+            entries.push(") AS v WHERE EXISTS (SELECT 1 FROM oauth_access_tokens t WHERE t.jti = v.column9)");
+            // Not kept prepared: each batch size is another statement, and a
+            // cache of hundreds of them per connection cost tens of megabytes.
+            let jtis = query.build_query_scalar::<String>().persistent(false).fetch_all(&mut *c).await?;
+            if let Some(mut audit) = audit {
+                audit.build().persistent(false).execute(&mut *c).await?;
+            }
+            recorded.extend(jtis);
         });
-        query.push(&tail);
-        // Not kept prepared: each batch size is another statement, and a
-        // cache of hundreds of them per connection cost tens of megabytes.
-        query.build_query_scalar::<String>().persistent(false).fetch_all(&mut *c).await?.into_iter().collect()
-    });
-    let entries: Vec<super::audit::NewEntry<'_>> = batch
-        .iter()
-        .filter(|t| recorded.contains(&t.jti))
-        .map(|t| super::audit::NewEntry {
-            at: t.issued_at,
-            event,
-            user_id: t.user_id,
-            customer_user_id: t.customer_user_id,
-            username: t.username.as_deref(),
-            application_id: Some(t.application_id),
-            application_name: Some(&t.application_name),
-            client_id: Some(&t.client_id),
-            ip: None,
-            detail: &t.detail,
-        })
-        .collect();
-    for chunk in entries.chunks(AUDIT_ROWS_PER_STATEMENT) {
-        super::audit::insert_many(&mut *w, chunk).await?;
     }
     Ok(recorded)
 }
 
-/// SQLite binds at most 32,766 values per statement, PostgreSQL 65,535; 10
-/// per audit row.
-const AUDIT_ROWS_PER_STATEMENT: usize = 1_000;
+/// Tokens per call: 17 bound values each, and SQLite binds at most 32,766
+/// per call (PostgreSQL 65,535 per statement).
+const ROWS_PER_CALL: usize = 1_000;
 
 /// Whether a token may still be used: its record, its application and its user.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -390,3 +390,61 @@ async fn concurrent_token_requests_are_each_recorded_with_their_audit_entry() {
         assert_eq!((name.as_str(), client.as_str(), owner.as_str()), ("Busy", id.as_str(), "admin"));
     }
 }
+
+/// The tokens of one shared transaction are checked each on its own: when
+/// one application was deactivated meanwhile, its token is refused and
+/// has no audit entry, and the other's is recorded with its own.
+#[tokio::test]
+async fn a_shared_write_records_only_the_tokens_whose_application_still_issues_them() {
+    use postern::store::tokens::{record_issued, IssuedToken};
+    let app = TestApp::new().await;
+    let (kept, _) = app.create_app("Kept").await;
+    let (dropped, _) = app.create_app("Dropped").await;
+    let issued = |client_id: String, jti: &str| {
+        let db = app.state.db.clone();
+        let jti = jti.to_owned();
+        async move {
+            let (id, name, secret_hash): (i64, String, Option<Vec<u8>>) = sql!(db, |c| sqlx::query_as(
+                "SELECT id, name, secret_hash FROM oauth_applications WHERE client_id = $1"
+            )
+            .bind(&client_id)
+            .fetch_one(&mut *c)
+            .await?);
+            IssuedToken {
+                detail: format!("client_credentials, jti {jti}"),
+                jti,
+                application_id: id,
+                application_name: name,
+                client_id,
+                secret_hash,
+                user_id: None,
+                customer_user_id: None,
+                username: None,
+                scope: String::new(),
+                issued_at: 1_800_000_000,
+                expires_at: 1_800_003_600,
+            }
+        }
+    };
+    let batch = [issued(kept.clone(), "jti-kept").await, issued(dropped.clone(), "jti-dropped").await];
+    sql!(app.state.db, |c| sqlx::query("UPDATE oauth_applications SET active = FALSE WHERE client_id = $1")
+        .bind(&dropped)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+
+    let mut w = app.state.db.write().await.unwrap();
+    let recorded = record_issued(&mut w, &batch).await.unwrap();
+    w.commit().await.unwrap();
+
+    assert_eq!(recorded, std::collections::HashSet::from(["jti-kept".to_owned()]));
+    let stored: Vec<String> =
+        sql!(app.state.db, |c| sqlx::query_scalar("SELECT jti FROM oauth_access_tokens").fetch_all(&mut *c).await?);
+    assert_eq!(stored, ["jti-kept"]);
+    let entries: Vec<(String, String, String)> = sql!(app.state.db, |c| sqlx::query_as(
+        "SELECT detail, application_name, client_id FROM audit_log WHERE event = 'token.issued'"
+    )
+    .fetch_all(&mut *c)
+    .await?);
+    assert_eq!(entries, [("client_credentials, jti jti-kept".to_owned(), "Kept".to_owned(), kept)]);
+}
