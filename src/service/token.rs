@@ -127,7 +127,6 @@ async fn client_credentials(
 ) -> Result<TokenResponse, OAuthError> {
     let (record, client) = (&found.record, &found.registered);
     let claims = cc::grant(client, scope, context(state, client, now))?;
-    let access_token = key.sign(&claims)?;
     let issued = store::tokens::IssuedToken {
         jti: claims.jti.clone(),
         application_id: record.id,
@@ -142,7 +141,13 @@ async fn client_credentials(
         expires_at: claims.exp,
         detail: format!("grant client_credentials; scope \"{}\"; jti {}", claims.scope, claims.jti),
     };
-    if !state.token_writer.record(issued).await.map_err(internal)? {
+    // Recorded and signed side by side: the answer waits for whichever is
+    // last, not for both in turn (at half load the group commit's wait is
+    // as long as the signature). Should signing fail, the row stays, for a
+    // token nobody received: the audit log says "issued" one time too many.
+    let pending = state.token_writer.submit(issued).await.map_err(internal)?;
+    let access_token = key.sign(&claims)?;
+    if !pending.recorded().await.map_err(internal)? {
         return Err(changed_behind_our_back(state));
     }
     tracing::info!(client_id = %claims.client_id, sub = %claims.sub, jti = %claims.jti, grant = "client_credentials", "access token issued");

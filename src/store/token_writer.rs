@@ -45,10 +45,9 @@ impl TokenWriter {
         Self { db, queue: OnceLock::new() }
     }
 
-    /// Records `token`; `Ok(false)` when its application was deactivated,
-    /// deleted, given a new secret or its owner disabled meanwhile (nothing
-    /// was written and the token must not be handed out).
-    pub async fn record(&self, token: IssuedToken) -> Result<bool, sqlx::Error> {
+    /// Hands `token` to the writer, which may commit it while the caller
+    /// signs it; [`Pending::recorded`] tells the outcome.
+    pub async fn submit(&self, token: IssuedToken) -> Result<Pending, sqlx::Error> {
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(QUEUE);
             tokio::spawn(run(self.db.clone(), receiver));
@@ -56,7 +55,23 @@ impl TokenWriter {
         });
         let (reply, answer) = oneshot::channel();
         queue.send((token, reply)).await.map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+        // The send woke the writer into this worker's next-task slot, which
+        // no other worker takes: let it start its transaction now rather
+        // than after the caller's signature.
+        tokio::task::yield_now().await;
+        Ok(Pending(answer))
+    }
+}
+
+/// A token handed to the writer.
+pub struct Pending(oneshot::Receiver<Result<bool, sqlx::Error>>);
+
+impl Pending {
+    /// Waits for the commit: `Ok(false)` when the token's application was
+    /// deactivated, deleted, given a new secret or its owner disabled
+    /// meanwhile (nothing was written and the token must not be handed out).
+    pub async fn recorded(self) -> Result<bool, sqlx::Error> {
+        self.0.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 }
 
