@@ -3,9 +3,11 @@
 //! transaction as have arrived while the previous transaction ran.
 //!
 //! Under load this turns N transactions into one, of three calls to
-//! SQLite's connection thread (`BEGIN`, both inserts, `COMMIT`), and requests no longer queue behind SQLite's single write lock one
-//! by one (each waiting in its busy handler). A request still gets its
-//! answer only after its row is committed.
+//! SQLite's connection thread (`BEGIN`, both inserts, `COMMIT`), and
+//! requests no longer queue behind SQLite's single write lock one by one
+//! (each waiting in its busy handler). A request hands its row over before
+//! it signs its token ([`TokenWriter::submit`]), and gets its answer only
+//! after the row is committed.
 //!
 //! The writer is a task on the server's runtime. Tried and measured: the
 //! same loop on a thread and a single-threaded runtime of its own, so that
