@@ -59,7 +59,7 @@ impl Drop for Checkpoints {
 /// Starts checkpointing the database of `options`; `None` for an in-memory
 /// database (it has no log). `turn` is the write turn of this process's
 /// writers ([`super::Db::write`]).
-pub fn spawn(options: &SqliteConnectOptions, turn: Arc<Mutex<()>>) -> Option<Checkpoints> {
+pub fn spawn(options: &SqliteConnectOptions, turn: Arc<Mutex<super::Turn>>) -> Option<Checkpoints> {
     if !super::on_disk(options) {
         return None;
     }
@@ -67,7 +67,7 @@ pub fn spawn(options: &SqliteConnectOptions, turn: Arc<Mutex<()>>) -> Option<Che
     Some(Checkpoints(task.abort_handle()))
 }
 
-async fn run(options: SqliteConnectOptions, turn: Arc<Mutex<()>>) {
+async fn run(options: SqliteConnectOptions, turn: Arc<Mutex<super::Turn>>) {
     let mut tick = tokio::time::interval(INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

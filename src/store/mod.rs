@@ -89,14 +89,12 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
-    /// Whose turn it is to write on SQLite (see [`Db::write`]).
-    turn: Arc<Mutex<()>>,
+    /// SQLite: whose turn it is to write, and the connection every write
+    /// of this process goes through (see [`Db::write`]).
+    turn: Arc<Mutex<Turn>>,
     changes: Arc<Changes>,
     /// The SQLite log's checkpoints, off the writers' path (see [`checkpoint`]).
     _checkpoints: Option<Arc<checkpoint::Checkpoints>>,
-    /// The connection [`Db::write`] writes on, if not the pool's (see
-    /// [`Db::with_own_connection`]).
-    own: Option<Arc<Mutex<SqliteConnection>>>,
 }
 
 impl Db {
@@ -112,29 +110,7 @@ impl Db {
         };
         let turn = Arc::default();
         let checkpoints = checkpoints.and_then(|options| checkpoint::spawn(options, Arc::clone(&turn))).map(Arc::new);
-        Self { pool, turn, changes: Arc::new(changes), _checkpoints: checkpoints, own: None }
-    }
-
-    /// This database with a SQLite connection of the caller's own for its
-    /// writes, for a task that writes often and alone (the token
-    /// endpoint's group commit, [`token_writer`]); same write turn and
-    /// change signal, reads still from the pool. On PostgreSQL the pool
-    /// itself.
-    ///
-    /// What the pool cost such a writer, measured at half load (`oha` at
-    /// 800 tokens/s): it lends its connections in turn, and a SQLite
-    /// connection empties its page cache whenever it finds another's
-    /// commit, so every transaction read its pages again (and each
-    /// connection prepared the batch statements for itself); `begin_with`
-    /// makes a second call to SQLite's thread to check that the custom
-    /// `BEGIN` began a transaction, and the pool pings each connection
-    /// given back to it. SQLite's threads spent
-    /// 0.35 ms of CPU per token with the pool, 0.20 ms with a connection
-    /// of the writer's own (docs/architecture.md, "The write-ahead log").
-    pub async fn with_own_connection(&self) -> Result<Db, sqlx::Error> {
-        let Pool::Sqlite(pool) = &self.pool else { return Ok(self.clone()) };
-        let conn = pool.connect_options().connect().await?;
-        Ok(Db { own: Some(Arc::new(Mutex::new(conn))), ..self.clone() })
+        Self { pool, turn, changes: Arc::new(changes), _checkpoints: checkpoints }
     }
 
     pub fn engine(&self) -> Engine {
@@ -170,28 +146,40 @@ impl Db {
     ///   with SQLITE_BUSY when another write commits in between, which no
     ///   busy handler retries; `IMMEDIATE` waits instead.
     ///
-    /// On PostgreSQL writes run side by side (READ COMMITTED); what must not
-    /// interleave is ordered by [`Write::makes_stale`] and
-    /// [`Write::relies_on_access`].
+    /// The turn comes with the one connection this process writes on (reads
+    /// use the pool). Since writes take turns anyway, one connection costs
+    /// them nothing, and saves what a pooled one cost every write: the pool
+    /// lends its connections in turn, and a SQLite connection empties its
+    /// page cache whenever it finds another's commit, so each write read
+    /// its pages again and each connection prepared its statements for
+    /// itself; `begin_with` makes a second call to SQLite's thread to check
+    /// that the custom `BEGIN` began a transaction; the pool pings each
+    /// connection given back. Measured on the token endpoint's group commit
+    /// at half load (`oha` at 800 tokens/s): SQLite's threads spent 0.35 ms
+    /// of CPU per token with the pool, 0.20 ms on one connection
+    /// (docs/architecture.md, "The write-ahead log").
+    ///
+    /// On PostgreSQL writes run side by side (READ COMMITTED) on the pool's
+    /// connections; what must not interleave is ordered by
+    /// [`Write::makes_stale`] and [`Write::relies_on_access`].
     ///
     /// Never begin a second write while holding one: the turn is not
     /// re-entrant.
     pub async fn write(&self) -> Result<Write, sqlx::Error> {
-        let (tx, turn) = match &self.pool {
+        let tx = match &self.pool {
             Pool::Sqlite(pool) => {
                 let turn = Arc::clone(&self.turn).lock_owned().await;
-                let tx = match &self.own {
-                    Some(own) => Tx::SqliteOwn(OwnTx::begin(Arc::clone(own).lock_owned().await).await?),
-                    None => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-                };
-                (tx, Some(turn))
+                Tx::Sqlite(SqliteTx::begin(turn, pool.connect_options().as_ref()).await?)
             }
-            Pool::Postgres(pool) => (Tx::Postgres(pool.begin().await?), None),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
-        Ok(Write { tx, _turn: turn, stale: false, access_lock: AccessLock::None, changes: Arc::clone(&self.changes) })
+        Ok(Write { tx, stale: false, access_lock: AccessLock::None, changes: Arc::clone(&self.changes) })
     }
 
     pub async fn close(&self) {
+        if let Some(conn) = self.turn.lock().await.conn.take() {
+            let _ = sqlx::Connection::close(conn).await;
+        }
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
@@ -199,49 +187,103 @@ impl Db {
     }
 }
 
+/// This process's SQLite write turn, and the connection its writes go
+/// through. The log's checkpoints take the turn too ([`checkpoint`]).
+#[derive(Default)]
+pub struct Turn {
+    /// Opened by the first write; opened again when its thread has ended.
+    conn: Option<SqliteConnection>,
+    /// A transaction may be open on `conn`: one was begun and neither
+    /// committed nor rolled back yet (it was dropped where no runtime could
+    /// roll it back). The next write rolls it back first.
+    open: bool,
+}
+
+impl std::fmt::Debug for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Turn").field("connected", &self.conn.is_some()).field("open", &self.open).finish()
+    }
+}
+
 enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    SqliteOwn(OwnTx),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// A write transaction on a connection of a task's own
-/// ([`Db::with_own_connection`]): `BEGIN IMMEDIATE` and `COMMIT` are one
-/// call each to the connection's thread. Dropped uncommitted, it rolls
-/// back before the connection's next transaction, which waits for the
-/// connection this holds.
-struct OwnTx {
+/// A write transaction on SQLite, holding the write turn and its
+/// connection: `BEGIN IMMEDIATE` and `COMMIT` are one call each to the
+/// connection's thread. Dropped uncommitted (an error, a failed statement,
+/// a request that went away), it rolls back before the turn passes on.
+struct SqliteTx {
     /// `None` once committed.
-    conn: Option<OwnedMutexGuard<SqliteConnection>>,
+    turn: Option<OwnedMutexGuard<Turn>>,
 }
 
-impl OwnTx {
-    async fn begin(mut conn: OwnedMutexGuard<SqliteConnection>) -> Result<Self, sqlx::Error> {
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        Ok(Self { conn: Some(conn) })
+impl SqliteTx {
+    async fn begin(mut turn: OwnedMutexGuard<Turn>, options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
+        let held = &mut *turn;
+        if held.open {
+            if let Some(conn) = held.conn.as_mut() {
+                // "No transaction is active" when SQLite already ended it.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            }
+            held.open = false;
+        }
+        if held.conn.is_none() {
+            held.conn = Some(options.connect().await?);
+        }
+        // Marked before the `BEGIN` is sent: if this future is dropped while
+        // it runs, the transaction's `Drop` rolls back what it began.
+        held.open = true;
+        let mut tx = Self { turn: Some(turn) };
+        match sqlx::query("BEGIN IMMEDIATE").execute(tx.conn()).await {
+            Ok(_) => Ok(tx),
+            Err(sqlx::Error::WorkerCrashed) => {
+                // The connection's thread has ended (it does not on its own):
+                // a new connection, once.
+                if let Some(turn) = tx.turn.as_mut() {
+                    turn.conn = Some(options.connect().await?);
+                }
+                sqlx::query("BEGIN IMMEDIATE").execute(tx.conn()).await?;
+                Ok(tx)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn conn(&mut self) -> &mut SqliteConnection {
-        self.conn.as_deref_mut().expect("a transaction's connection is held until it commits")
+        self.turn
+            .as_mut()
+            .and_then(|turn| turn.conn.as_mut())
+            .expect("a transaction holds its connection until it commits")
     }
 
-    async fn commit(mut self) -> Result<(), sqlx::Error> {
+    /// Commits, and gives the turn back to the caller to hold until it has
+    /// done what must follow the commit before anyone else's.
+    async fn commit(mut self) -> Result<OwnedMutexGuard<Turn>, sqlx::Error> {
         // A failed COMMIT leaves the transaction open: dropped, it rolls back.
         sqlx::query("COMMIT").execute(self.conn()).await?;
-        self.conn = None;
-        Ok(())
+        let mut turn = self.turn.take().expect("a transaction holds the turn until it commits");
+        turn.open = false;
+        Ok(turn)
     }
 }
 
-impl Drop for OwnTx {
+impl Drop for SqliteTx {
     fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else { return };
-        // Without a runtime the process is ending, and the connection with it.
+        let Some(mut turn) = self.turn.take() else { return };
+        // Without a runtime the process is ending; if it is not, the next
+        // write rolls back first (`Turn::open`).
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                // After an error that ended the transaction already, SQLite
-                // answers "no transaction is active": nothing to undo.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                if let Some(conn) = turn.conn.as_mut() {
+                    // After an error that ended the transaction already,
+                    // SQLite answers "no transaction is active".
+                    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                        Err(sqlx::Error::WorkerCrashed) => turn.conn = None,
+                        _ => turn.open = false,
+                    }
+                }
             });
         }
     }
@@ -267,7 +309,6 @@ pub const CHANGES_CHANNEL: &str = "postern_changes";
 /// it ends). Dropped without [`commit`](Write::commit), it rolls back.
 pub struct Write {
     tx: Tx,
-    _turn: Option<OwnedMutexGuard<()>>,
     /// Set by the store functions whose write can make a cache stale.
     stale: bool,
     access_lock: AccessLock,
@@ -277,7 +318,7 @@ pub struct Write {
 impl Write {
     pub fn engine(&self) -> Engine {
         match self.tx {
-            Tx::Sqlite(_) | Tx::SqliteOwn(_) => Engine::Sqlite,
+            Tx::Sqlite(_) => Engine::Sqlite,
             Tx::Postgres(_) => Engine::Postgres,
         }
     }
@@ -285,8 +326,7 @@ impl Write {
     /// The transaction's connection, for the statements of a store function.
     pub fn conn(&mut self) -> Conn<'_> {
         match &mut self.tx {
-            Tx::Sqlite(tx) => Conn::Sqlite(tx),
-            Tx::SqliteOwn(tx) => Conn::Sqlite(tx.conn()),
+            Tx::Sqlite(tx) => Conn::Sqlite(tx.conn()),
             Tx::Postgres(tx) => Conn::Postgres(tx),
         }
     }
@@ -332,7 +372,7 @@ impl Write {
     /// the old row: see `cache::memo`). On PostgreSQL the other instances
     /// are told by a notification sent with the commit.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let Write { mut tx, _turn, stale, changes, .. } = self;
+        let Write { mut tx, stale, changes, .. } = self;
         // SQLite (the only engine with a wal-index to watch): still holding
         // its write lock, nobody else can commit until this does, so the
         // counter after it is known.
@@ -345,11 +385,14 @@ impl Write {
                 .execute(&mut **tx)
                 .await?;
         }
-        match tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::SqliteOwn(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
+        // The turn, held until the counter is read again.
+        let _turn = match tx {
+            Tx::Sqlite(tx) => Some(tx.commit().await?),
+            Tx::Postgres(tx) => {
+                tx.commit().await?;
+                None
+            }
+        };
         if let (Some(wal), Some(before)) = (wal, before) {
             wal.committed(before);
         }
@@ -779,8 +822,9 @@ mod transient_tests {
 }
 
 #[cfg(test)]
-mod own_connection_tests {
+mod write_tests {
     use crate::store::Db;
+    use sqlx::{ConnectOptions, Connection};
 
     async fn numbers(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
         crate::store::run!(db, |c| sqlx::query_scalar("SELECT n FROM t ORDER BY n").fetch_all(&mut *c).await)
@@ -808,26 +852,34 @@ mod own_connection_tests {
         Ok(())
     }
 
-    /// The token writer's connection: a write it drops, or one whose
-    /// statement fails, leaves nothing behind and does not keep the
-    /// connection in a transaction; what it commits, the pool reads.
+    /// Every write of a process goes through one SQLite connection: a
+    /// write it drops, or one whose statement fails, leaves nothing behind,
+    /// does not keep the connection in a transaction, and does not keep
+    /// SQLite's write lock from another process; what it commits, the
+    /// pool's readers see.
     #[tokio::test]
-    async fn a_write_on_an_own_connection_commits_or_leaves_nothing() {
+    async fn a_write_commits_or_leaves_nothing_and_lets_go_of_the_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let db = crate::store::open(&format!("sqlite://{}/o.db", dir.path().display()), 2).await.unwrap();
-        let own = db.with_own_connection().await.unwrap();
-        create(&own).await.unwrap();
+        let url = format!("sqlite://{}/o.db", dir.path().display());
+        let db = crate::store::open(&url, 2).await.unwrap();
+        create(&db).await.unwrap();
 
-        insert(&own, 1, true).await.unwrap();
-        insert(&own, 2, false).await.unwrap();
+        insert(&db, 1, true).await.unwrap();
+        insert(&db, 2, false).await.unwrap();
         // A statement that fails (the key taken), then the write dropped.
-        assert!(insert(&own, 1, true).await.is_err());
-        insert(&own, 3, true).await.unwrap();
+        assert!(insert(&db, 1, true).await.is_err());
+        insert(&db, 3, true).await.unwrap();
         assert_eq!(numbers(&db).await.unwrap(), [1, 3]);
 
-        // And the other way round: the own connection writes after the pool's.
-        insert(&db, 4, true).await.unwrap();
-        insert(&own, 5, true).await.unwrap();
-        assert_eq!(numbers(&db).await.unwrap(), [1, 3, 4, 5]);
+        // Another process writes after a write of this one was dropped, with
+        // nothing more written here: the dropped write let go of the lock.
+        insert(&db, 4, false).await.unwrap();
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let mut other = options.busy_timeout(std::time::Duration::from_secs(2)).connect().await.unwrap();
+        let mut tx = other.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (5)").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        insert(&db, 6, true).await.unwrap();
+        assert_eq!(numbers(&db).await.unwrap(), [1, 3, 5, 6]);
     }
 }

@@ -7,9 +7,9 @@
 //! requests no longer queue behind SQLite's single write lock one by one
 //! (each waiting in its busy handler). A request hands its row over before
 //! it signs its token ([`TokenWriter::submit`]), and gets its answer only
-//! after the row is committed. The writer writes on a SQLite connection
-//! of its own ([`Db::with_own_connection`]), whose page cache and
-//! prepared statements stay warm.
+//! after the row is committed. On SQLite it writes, like every write of the
+//! process, on the one connection that comes with the write turn
+//! ([`Db::write`]), whose page cache and prepared statements stay warm.
 //!
 //! The writer is a task on the server's runtime. Tried and measured: the
 //! same loop on a thread and a single-threaded runtime of its own, so that
@@ -80,13 +80,6 @@ impl Pending {
 }
 
 async fn run(db: Db, mut receiver: mpsc::Receiver<(IssuedToken, Reply)>) {
-    let db = match db.with_own_connection().await {
-        Ok(own) => own,
-        Err(err) => {
-            tracing::warn!(error = %err, "the token writer has no connection of its own; it shares the pool's");
-            db
-        }
-    };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (tokens, replies): (Vec<IssuedToken>, Vec<Reply>) = batch.drain(..).unzip();
