@@ -1,7 +1,7 @@
 //! The `oauth_applications` table, its redirect URIs and its post-logout
 //! redirect URIs (OpenID Connect RP-Initiated Logout 1.0 §3).
 
-use super::{bind_values, run, Source, Statement, Value, Write};
+use super::{bind_values, run, run_write, Source, Statement, Value, Write};
 use crate::model::{GrantType, Side};
 
 /// A new application, as written in one transaction with its redirect URIs
@@ -204,7 +204,7 @@ pub const LAST_USED_PRECISION: i64 = 60;
 /// busy client does not turn every token request into two writes (callers
 /// skip the call when the row they read is recent; the WHERE guards races).
 pub async fn touch_last_used(db: impl Into<Source<'_>>, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    run!(db, |c| sqlx::query(
+    run_write!(db, |c| sqlx::query(
         "UPDATE oauth_applications SET last_used_at = $1
          WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)",
     )

@@ -1,7 +1,7 @@
 //! The `audit_log` table: written by `service::audit`, read by the back
 //! office's Audit Log page. Rows are only ever inserted.
 
-use super::{bind_values, run, Source, Statement, Value};
+use super::{bind_values, run, run_write, Source, Statement, Value};
 
 /// One event to record. Every field but `event` is optional; a missing user
 /// or application name is looked up from its id.
@@ -20,7 +20,7 @@ pub struct NewEntry<'a> {
 }
 
 pub async fn insert(db: impl Into<Source<'_>>, e: &NewEntry<'_>) -> Result<(), sqlx::Error> {
-    run!(db, |c| {
+    run_write!(db, |c| {
         sqlx::query(
             "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id, application_name,
                                     client_id, ip, detail)

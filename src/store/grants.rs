@@ -2,7 +2,7 @@
 //! `oauth_grants` (refresh token families), `oauth_refresh_tokens` and
 //! `oauth_consents`. Codes and refresh tokens are found by their SHA-256.
 
-use super::{run, Source, Write};
+use super::{run, run_write, Source, Write};
 use crate::model::Side;
 pub use crate::model::Subject;
 use crate::oauth::grant::authorization_code::IssuedCode;
@@ -53,7 +53,7 @@ pub struct Authenticated<'a> {
 }
 
 pub async fn insert_code(db: impl Into<Source<'_>>, code: &NewCode<'_>) -> Result<(), sqlx::Error> {
-    run!(db, |c| sqlx::query(
+    run_write!(db, |c| sqlx::query(
         "INSERT INTO oauth_authorization_codes (code_hash, application_id, user_id, customer_user_id, redirect_uri,
              redirect_uri_sent, scope, code_challenge, created_at, expires_at, nonce, auth_time, claims)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -154,7 +154,7 @@ pub async fn claim_code(tx: &mut Write, code_hash: &[u8], now: i64) -> Result<bo
 }
 
 pub async fn set_code_grant(db: impl Into<Source<'_>>, code_hash: &[u8], grant_id: i64) -> Result<(), sqlx::Error> {
-    run!(db, |c| sqlx::query("UPDATE oauth_authorization_codes SET grant_id = $1 WHERE code_hash = $2")
+    run_write!(db, |c| sqlx::query("UPDATE oauth_authorization_codes SET grant_id = $1 WHERE code_hash = $2")
         .bind(grant_id)
         .bind(code_hash)
         .execute(&mut *c)
@@ -202,7 +202,7 @@ pub struct NewGrant<'a> {
 }
 
 pub async fn insert_grant(db: impl Into<Source<'_>>, grant: &NewGrant<'_>) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = run!(db, |c| sqlx::query_as(
+    let (id,): (i64,) = run_write!(db, |c| sqlx::query_as(
         "INSERT INTO oauth_grants (application_id, user_id, customer_user_id, scope, created_at, expires_at,
              auth_time, claims)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

@@ -538,6 +538,35 @@ macro_rules! run {
 }
 pub use crate::run;
 
+/// [`run!`] for a store function that writes. Given `&db` on SQLite, its
+/// statements run in a write of their own ([`Db::write`]: the process's
+/// write turn and its connection, not a pooled connection that would take
+/// SQLite's lock in its busy handler, against the turn's), committed when
+/// the body succeeds; given `&mut write` or a connection, in that
+/// transaction; on PostgreSQL, given `&db`, on a pooled connection.
+///
+/// Never with `&db` while the same task holds a write: the turn is not
+/// re-entrant (pass the write instead).
+#[macro_export]
+macro_rules! run_write {
+    ($source:expr, |$c:ident| $body:expr) => {{
+        let source: $crate::store::Source<'_> = $source.into();
+        match source {
+            $crate::store::Source::Db(db) if db.engine() == $crate::store::Engine::Sqlite => {
+                let mut write = db.write().await?;
+                let done = match write.conn() {
+                    $crate::store::Conn::Sqlite($c) => $body,
+                    $crate::store::Conn::Postgres($c) => $body,
+                };
+                write.commit().await?;
+                done
+            }
+            source => $crate::run!(source, |$c| $body),
+        }
+    }};
+}
+pub use crate::run_write;
+
 /// A value bound to a statement whose text is put together at run time (a
 /// grid's filters): [`Statement`] numbers the parameters, [`bind_values!`]
 /// binds them on either engine.

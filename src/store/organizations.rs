@@ -1,6 +1,6 @@
 //! The `organizations` table.
 
-use super::{bind_values, run, Source, Statement, Value, Write};
+use super::{bind_values, run, run_write, Source, Statement, Value, Write};
 use crate::model::Subject;
 
 /// SQL: the person in the columns `user` / `customer` (one of them set)
@@ -41,7 +41,7 @@ pub struct Organization {
 
 pub async fn insert(db: impl Into<Source<'_>>, name: &str, now: i64) -> Result<i64, sqlx::Error> {
     let row: (i64,) =
-        run!(db, |c| sqlx::query_as("INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id")
+        run_write!(db, |c| sqlx::query_as("INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id")
             .bind(name)
             .bind(now)
             .fetch_one(&mut *c)

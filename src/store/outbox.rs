@@ -1,6 +1,6 @@
 //! The `email_outbox` table: every email Postern writes, and what became of it.
 
-use super::{run, Source};
+use super::{run, run_write, Source};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Email {
@@ -23,7 +23,7 @@ pub async fn insert(
     status: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = run!(db, |c| {
+    let (id,): (i64,) = run_write!(db, |c| {
         sqlx::query_as(
             "INSERT INTO email_outbox (recipient, subject, body, status, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -40,7 +40,7 @@ pub async fn insert(
 }
 
 pub async fn mark_sent(db: impl Into<Source<'_>>, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    run!(db, |c| {
+    run_write!(db, |c| {
         sqlx::query("UPDATE email_outbox SET status = 'sent', error = NULL, sent_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
@@ -51,7 +51,7 @@ pub async fn mark_sent(db: impl Into<Source<'_>>, id: i64, now: i64) -> Result<(
 }
 
 pub async fn mark_failed(db: impl Into<Source<'_>>, id: i64, error: &str) -> Result<(), sqlx::Error> {
-    run!(db, |c| {
+    run_write!(db, |c| {
         sqlx::query("UPDATE email_outbox SET status = 'failed', error = $1 WHERE id = $2")
             .bind(error)
             .bind(id)

@@ -1,6 +1,6 @@
 //! The `roles` table: named sets of permissions given to back-office users.
 
-use super::{run, Source};
+use super::{run, run_write, Source};
 use crate::permissions::Level;
 
 /// The built-in Administrator role (cannot be changed or deleted).
@@ -50,7 +50,7 @@ pub async fn find(db: impl Into<Source<'_>>, id: i64) -> Result<Option<Role>, sq
 }
 
 pub async fn insert(db: impl Into<Source<'_>>, role: &RoleFields, now: i64) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = run!(db, |c| {
+    let (id,): (i64,) = run_write!(db, |c| {
         sqlx::query_as(
             "INSERT INTO roles (name, description, administrator, app_view, app_create, app_edit, app_delete,
                                 created_at, updated_at)
@@ -72,7 +72,7 @@ pub async fn insert(db: impl Into<Source<'_>>, role: &RoleFields, now: i64) -> R
 
 /// Updates a role that is not built in.
 pub async fn update(db: impl Into<Source<'_>>, id: i64, role: &RoleFields, now: i64) -> Result<bool, sqlx::Error> {
-    let affected = run!(db, |c| {
+    let affected = run_write!(db, |c| {
         sqlx::query(
             "UPDATE roles SET name = $1, description = $2, administrator = $3, app_view = $4, app_create = $5,
                  app_edit = $6, app_delete = $7, updated_at = $8
@@ -96,7 +96,7 @@ pub async fn update(db: impl Into<Source<'_>>, id: i64, role: &RoleFields, now: 
 
 /// Deletes a role that is not built in and that no user has.
 pub async fn delete_unused(db: impl Into<Source<'_>>, id: i64) -> Result<bool, sqlx::Error> {
-    let affected = run!(db, |c| sqlx::query(
+    let affected = run_write!(db, |c| sqlx::query(
         "DELETE FROM roles WHERE id = $1 AND NOT built_in AND NOT EXISTS (SELECT 1 FROM users WHERE role_id = $1)",
     )
     .bind(id)

@@ -1,7 +1,7 @@
 //! The `sessions` table: back-office logins, by the SHA-256 of their cookie.
 
 use super::users::User;
-use super::{run, Source};
+use super::{run, run_write, Source};
 
 pub async fn insert(
     db: impl Into<Source<'_>>,
@@ -10,7 +10,7 @@ pub async fn insert(
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    run!(db, |c| {
+    run_write!(db, |c| {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
@@ -47,7 +47,7 @@ pub async fn find_user(
 }
 
 pub async fn delete(db: impl Into<Source<'_>>, token_hash: &[u8]) -> Result<(), sqlx::Error> {
-    run!(db, |c| {
+    run_write!(db, |c| {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *c).await?;
     });
     Ok(())
@@ -56,7 +56,7 @@ pub async fn delete(db: impl Into<Source<'_>>, token_hash: &[u8]) -> Result<(), 
 /// Ends every session of a user (a new password, a disabled account).
 /// Returns how many were open.
 pub async fn delete_all_of_user(db: impl Into<Source<'_>>, user_id: i64) -> Result<u64, sqlx::Error> {
-    Ok(run!(db, |c| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    Ok(run_write!(db, |c| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *c)
         .await?
@@ -67,7 +67,7 @@ pub async fn delete_all_of_user(db: impl Into<Source<'_>>, user_id: i64) -> Resu
 pub mod customer {
     use super::Signed;
     use crate::store::customer_users::{CustomerUser, SELECT};
-    use crate::store::{run, Source};
+    use crate::store::{run, run_write, Source};
 
     pub async fn insert(
         db: impl Into<Source<'_>>,
@@ -76,7 +76,7 @@ pub mod customer {
         now: i64,
         expires_at: i64,
     ) -> Result<(), sqlx::Error> {
-        run!(db, |c| {
+        run_write!(db, |c| {
             sqlx::query(
                 "INSERT INTO customer_sessions (token_hash, customer_user_id, created_at, expires_at)
                  VALUES ($1, $2, $3, $4)",
@@ -107,7 +107,7 @@ pub mod customer {
 
     /// Ends every session of a customer user (a disabled account).
     pub async fn delete_all_of_customer(db: impl Into<Source<'_>>, customer_user_id: i64) -> Result<u64, sqlx::Error> {
-        Ok(run!(db, |c| sqlx::query("DELETE FROM customer_sessions WHERE customer_user_id = $1")
+        Ok(run_write!(db, |c| sqlx::query("DELETE FROM customer_sessions WHERE customer_user_id = $1")
             .bind(customer_user_id)
             .execute(&mut *c)
             .await?
@@ -115,7 +115,7 @@ pub mod customer {
     }
 
     pub async fn delete(db: impl Into<Source<'_>>, token_hash: &[u8]) -> Result<(), sqlx::Error> {
-        run!(db, |c| {
+        run_write!(db, |c| {
             sqlx::query("DELETE FROM customer_sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .execute(&mut *c)

@@ -1,6 +1,6 @@
 //! The `settings` table: configuration edited in the back office.
 
-use super::{run, Source};
+use super::{run, run_write, Source};
 
 pub async fn get(db: impl Into<Source<'_>>, key: &str) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(String,)> = run!(db, |c| sqlx::query_as("SELECT value FROM settings WHERE key = $1")
@@ -12,7 +12,7 @@ pub async fn get(db: impl Into<Source<'_>>, key: &str) -> Result<Option<String>,
 
 /// Writes a setting; an empty value removes it (the built-in default applies).
 pub async fn put(db: impl Into<Source<'_>>, key: &str, value: &str, now: i64) -> Result<(), sqlx::Error> {
-    run!(db, |c| {
+    run_write!(db, |c| {
         if value.is_empty() {
             sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&mut *c).await?;
         } else {

@@ -1,7 +1,7 @@
 //! The `signing_keys` table (PostgreSQL only; SQLite keeps its keys in
 //! files): one active key, sealed, and the public halves of retired ones.
 
-use super::{run, Source};
+use super::{run, run_write, Source};
 
 /// A key as stored. `private_sealed` is `None` once the key is retired.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -38,7 +38,7 @@ pub async fn insert_active(
     private_sealed: &[u8],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    run!(db, |c| sqlx::query(
+    run_write!(db, |c| sqlx::query(
         "INSERT INTO signing_keys (kid, algorithm, public_pem, private_sealed, created_at) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(kid)
@@ -54,7 +54,7 @@ pub async fn insert_active(
 
 /// Retires the active key, dropping its private half; returns its kid.
 pub async fn retire_active(db: impl Into<Source<'_>>, now: i64) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> = run!(db, |c| sqlx::query_as(
+    let row: Option<(String,)> = run_write!(db, |c| sqlx::query_as(
         "UPDATE signing_keys SET retired_at = $1, private_sealed = NULL WHERE retired_at IS NULL RETURNING kid"
     )
     .bind(now)
@@ -65,12 +65,12 @@ pub async fn retire_active(db: impl Into<Source<'_>>, now: i64) -> Result<Option
 
 /// Removes every key (`keys generate --force`); returns how many.
 pub async fn delete_all(db: impl Into<Source<'_>>) -> Result<u64, sqlx::Error> {
-    Ok(run!(db, |c| sqlx::query("DELETE FROM signing_keys").execute(&mut *c).await?.rows_affected()))
+    Ok(run_write!(db, |c| sqlx::query("DELETE FROM signing_keys").execute(&mut *c).await?.rows_affected()))
 }
 
 /// Removes retired keys retired at or before `cutoff`; returns how many.
 pub async fn delete_retired_before(db: impl Into<Source<'_>>, cutoff: i64) -> Result<u64, sqlx::Error> {
-    Ok(run!(db, |c| sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= $1")
+    Ok(run_write!(db, |c| sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= $1")
         .bind(cutoff)
         .execute(&mut *c)
         .await?

@@ -1,7 +1,7 @@
 //! The `oauth_access_tokens` table: every issued access token by `jti`.
 
 use super::applications::{usable_with, WITH_OWNER};
-use super::{run, Engine, Source, Write};
+use super::{run, run_write, Engine, Source, Write};
 use crate::model::audit::AuditEvent;
 use crate::model::{GrantType, Side};
 use crate::oauth::access_token::TokenRecord;
@@ -21,7 +21,7 @@ pub struct NewAccessToken<'a> {
 }
 
 pub async fn insert(db: impl Into<Source<'_>>, t: &NewAccessToken<'_>) -> Result<(), sqlx::Error> {
-    run!(db, |c| sqlx::query(
+    run_write!(db, |c| sqlx::query(
         "INSERT INTO oauth_access_tokens
              (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at, grant_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

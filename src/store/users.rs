@@ -1,6 +1,6 @@
 //! The `users` table: back-office users, with their role's permissions.
 
-use super::{run, Held, PersonTable, Source, Write};
+use super::{run, run_write, Held, PersonTable, Source, Write};
 use crate::permissions::{Level, Permissions};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -100,7 +100,7 @@ pub async fn set_password(
     password_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    run!(db, |c| {
+    run_write!(db, |c| {
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
             .bind(now)
