@@ -77,9 +77,10 @@ enum Pool {
 }
 
 /// The database: the connection pool of its engine, this process's write
-/// turn and the change signal the caches follow. Cheap to clone. Store
-/// functions read from `&db` and write through a [`Write`] from
-/// [`Db::write`].
+/// turn (with, on SQLite, the one connection its writes go through) and
+/// the change signal the caches follow. Cheap to clone. Store functions
+/// read from `&db` and write through a [`Write`] from [`Db::write`]; one
+/// that writes alone may take `&db` and open its own ([`run_write!`]).
 ///
 /// One store function serves both engines: its SQL is written once in the
 /// dialect both understand (`$1` parameters, `ON CONFLICT`, `lower()`,
