@@ -555,10 +555,7 @@ macro_rules! run_write {
         match source {
             $crate::store::Source::Db(db) if db.engine() == $crate::store::Engine::Sqlite => {
                 let mut write = db.write().await?;
-                let done = match write.conn() {
-                    $crate::store::Conn::Sqlite($c) => $body,
-                    $crate::store::Conn::Postgres($c) => $body,
-                };
+                let done = $crate::run!(&mut write, |$c| $body);
                 write.commit().await?;
                 done
             }
