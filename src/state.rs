@@ -8,8 +8,13 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
+/// Cloned for every request (axum's `State`, each middleware): one shared
+/// allocation, so a clone is one reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The parts of [`AppState`], reached through it (`state.db`, `state.keys`, …).
+pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub keys: Arc<KeyStore>,
@@ -69,8 +74,21 @@ impl Site {
     }
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(db: Db, config: Config, keys: KeyStore) -> Self {
+        Self::with_clock(db, config, keys, crate::clock::Clock::system())
+    }
+
+    /// [`AppState::new`] with the rate limits going by `clock` (a manual one in tests).
+    pub fn with_clock(db: Db, config: Config, keys: KeyStore, clock: crate::clock::Clock) -> Self {
         let leptos_options = config.leptos_options();
         let site = Arc::new(Site::new(&config));
         let mailer = match crate::mailer::Mailer::from_config(&config.smtp) {
@@ -83,18 +101,18 @@ impl AppState {
         let limits = Arc::new(crate::limits::RateLimits::new(&config.rate_limits, db.postgres().cloned()));
         let caches = Arc::new(crate::cache::Caches::new(db.changes()));
         let token_writer = Arc::new(crate::store::token_writer::TokenWriter::new(db.clone()));
-        Self {
+        Self(Arc::new(Shared {
             db,
             config: Arc::new(config),
             keys: Arc::new(keys),
             limits,
-            clock: crate::clock::Clock::system(),
+            clock,
             caches,
             token_writer,
             leptos_options,
             site,
             mailer,
-        }
+        }))
     }
 }
 

@@ -118,8 +118,7 @@ impl TestApp {
         store::migrate(&db).await.unwrap();
         store::listen::spawn(&db);
         let keys = KeyStore::load(&config.keys);
-        let mut state = AppState::new(db, config, keys);
-        state.clock = postern::clock::Clock::manual();
+        let state = AppState::with_clock(db, config, keys, postern::clock::Clock::manual());
         let admin = postern::service::users::create_user(
             &state,
             NewUserInput {
@@ -243,8 +242,7 @@ impl TestApp {
         let db = store::open(&config.database.url, 4).await.unwrap();
         store::listen::spawn(&db);
         let keys = KeyStore::load(&config.keys);
-        let mut state = AppState::new(db, config, keys);
-        state.clock = postern::clock::Clock::manual();
+        let state = AppState::with_clock(db, config, keys, postern::clock::Clock::manual());
         let router = postern::server::router(state.clone());
         let other = TestApp {
             state,
