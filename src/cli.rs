@@ -10,6 +10,7 @@ use crate::service::applications::NewApplicationInput;
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
 use crate::store;
+use axum::serve::ListenerExt as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -293,6 +294,14 @@ async fn serve(config: Config) -> ExitCode {
             ))
         }
     };
+    // Each response leaves in the write that makes it, not after the
+    // client's delayed acknowledgement of the one before (Nagle's
+    // algorithm), as browsers and HTTP clients expect of a server.
+    let listener = listener.tap_io(|stream| {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     store::listen::spawn(&state.db);
     service::cleanup::spawn_periodic(state.clone());
     let app = crate::server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
