@@ -93,6 +93,9 @@ pub struct Db {
     /// SQLite: whose turn it is to write, and the connection every write
     /// of this process goes through (see [`Db::write`]).
     turn: Arc<Mutex<Turn>>,
+    /// Who holds `turn` for a write, so that a second write by the same
+    /// holder fails instead of waiting for itself (see [`Db::write`]).
+    holder: Arc<std::sync::Mutex<Option<Holder>>>,
     changes: Arc<Changes>,
     /// The SQLite log's checkpoints, off the writers' path (see [`checkpoint`]).
     _checkpoints: Option<Arc<checkpoint::Checkpoints>>,
@@ -111,7 +114,7 @@ impl Db {
         };
         let turn = Arc::default();
         let checkpoints = checkpoints.and_then(|options| checkpoint::spawn(options, Arc::clone(&turn))).map(Arc::new);
-        Self { pool, turn, changes: Arc::new(changes), _checkpoints: checkpoints }
+        Self { pool, turn, holder: Arc::default(), changes: Arc::new(changes), _checkpoints: checkpoints }
     }
 
     pub fn engine(&self) -> Engine {
@@ -165,11 +168,19 @@ impl Db {
     /// [`Write::makes_stale`] and [`Write::relies_on_access`].
     ///
     /// Never begin a second write while holding one: the turn is not
-    /// re-entrant.
+    /// re-entrant. On SQLite such a write fails at once (an error, logged)
+    /// rather than wait for the turn its own caller holds, which would stop
+    /// every write of the process for good.
     pub async fn write(&self) -> Result<Write, sqlx::Error> {
         let tx = match &self.pool {
             Pool::Sqlite(pool) => {
-                let turn = Arc::clone(&self.turn).lock_owned().await;
+                let me = Holder::current();
+                if *lock(&self.holder) == Some(me) {
+                    tracing::error!("a write began while its caller held one: writes cannot nest");
+                    return Err(sqlx::Error::Protocol("a write began while its caller held one".to_owned()));
+                }
+                let guard = Arc::clone(&self.turn).lock_owned().await;
+                let turn = HeldTurn::new(guard, Arc::clone(&self.holder), me);
                 Tx::Sqlite(SqliteTx::begin(turn, pool.connect_options().as_ref()).await?)
             }
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
@@ -206,6 +217,65 @@ impl std::fmt::Debug for Turn {
     }
 }
 
+/// Who holds the write turn: a task, or a thread outside any task (the
+/// command line's `block_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Task(tokio::task::Id),
+    Thread(std::thread::ThreadId),
+}
+
+impl Holder {
+    fn current() -> Self {
+        tokio::task::try_id().map_or_else(|| Holder::Thread(std::thread::current().id()), Holder::Task)
+    }
+}
+
+fn lock(holder: &std::sync::Mutex<Option<Holder>>) -> std::sync::MutexGuard<'_, Option<Holder>> {
+    holder.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The write turn held for a write, with who holds it; forgotten when the
+/// turn passes on.
+struct HeldTurn {
+    guard: OwnedMutexGuard<Turn>,
+    holder: Arc<std::sync::Mutex<Option<Holder>>>,
+}
+
+impl HeldTurn {
+    fn new(guard: OwnedMutexGuard<Turn>, holder: Arc<std::sync::Mutex<Option<Holder>>>, me: Holder) -> Self {
+        *lock(&holder) = Some(me);
+        Self { guard, holder }
+    }
+
+    /// The turn no longer counts as its writer's: it is kept only to finish
+    /// what the write left (a rollback), and the writer may begin another
+    /// write, which waits for it.
+    fn disown(&self) {
+        *lock(&self.holder) = None;
+    }
+}
+
+impl Drop for HeldTurn {
+    fn drop(&mut self) {
+        // Before the guard, a field, lets go of the turn.
+        self.disown();
+    }
+}
+
+impl std::ops::Deref for HeldTurn {
+    type Target = Turn;
+    fn deref(&self) -> &Turn {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for HeldTurn {
+    fn deref_mut(&mut self) -> &mut Turn {
+        &mut self.guard
+    }
+}
+
 enum Tx {
     Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
@@ -217,11 +287,11 @@ enum Tx {
 /// a request that went away), it rolls back before the turn passes on.
 struct SqliteTx {
     /// `None` once committed.
-    turn: Option<OwnedMutexGuard<Turn>>,
+    turn: Option<HeldTurn>,
 }
 
 impl SqliteTx {
-    async fn begin(mut turn: OwnedMutexGuard<Turn>, options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
+    async fn begin(mut turn: HeldTurn, options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
         let held = &mut *turn;
         if held.open {
             if let Some(conn) = held.conn.as_mut() {
@@ -261,7 +331,7 @@ impl SqliteTx {
 
     /// Commits, and gives the turn back to the caller to hold until it has
     /// done what must follow the commit before anyone else's.
-    async fn commit(mut self) -> Result<OwnedMutexGuard<Turn>, sqlx::Error> {
+    async fn commit(mut self) -> Result<HeldTurn, sqlx::Error> {
         // A failed COMMIT leaves the transaction open: dropped, it rolls back.
         sqlx::query("COMMIT").execute(self.conn()).await?;
         let mut turn = self.turn.take().expect("a transaction holds the turn until it commits");
@@ -273,6 +343,7 @@ impl SqliteTx {
 impl Drop for SqliteTx {
     fn drop(&mut self) {
         let Some(mut turn) = self.turn.take() else { return };
+        turn.disown();
         // Without a runtime the process is ending; if it is not, the next
         // write rolls back first (`Turn::open`).
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -547,7 +618,7 @@ pub use crate::run;
 /// transaction; on PostgreSQL, given `&db`, on a pooled connection.
 ///
 /// Never with `&db` while the same task holds a write: the turn is not
-/// re-entrant (pass the write instead).
+/// re-entrant (pass the write instead); on SQLite it fails.
 #[macro_export]
 macro_rules! run_write {
     ($source:expr, |$c:ident| $body:expr) => {{
@@ -908,5 +979,41 @@ mod write_tests {
         tx.commit().await.unwrap();
         insert(&db, 6, true).await.unwrap();
         assert_eq!(numbers(&db).await.unwrap(), [1, 3, 5, 6]);
+    }
+
+    /// A second write begun by the holder of a write fails at once, where
+    /// it would otherwise wait for ever for the turn it holds (and every
+    /// other write of the process behind it); another caller waits for the
+    /// turn, and the holder writes again once its write has ended — also
+    /// right after one it dropped, whose rollback still holds the turn.
+    /// Checked for a task of the runtime and for a thread outside any task
+    /// (the command line's).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_begun_inside_a_write_fails_instead_of_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::open(&format!("sqlite://{}/n.db", dir.path().display()), 2).await.unwrap();
+        create(&db).await.unwrap();
+
+        async fn nest(db: Db, n: i64) {
+            let held = db.write().await.unwrap();
+            let nested = tokio::time::timeout(std::time::Duration::from_secs(10), db.write())
+                .await
+                .expect("the nested write is refused at once, not left waiting");
+            assert!(nested.is_err());
+            let other = tokio::spawn({
+                let db = db.clone();
+                async move { insert(&db, n, true).await }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            assert!(!other.is_finished(), "another caller waits for the turn");
+            held.commit().await.unwrap();
+            other.await.unwrap().unwrap();
+            insert(&db, n + 1, false).await.unwrap();
+            insert(&db, n + 2, true).await.unwrap();
+        }
+        // The test's own body runs outside any task (block_on).
+        nest(db.clone(), 10).await;
+        tokio::spawn(nest(db.clone(), 20)).await.unwrap();
+        assert_eq!(numbers(&db).await.unwrap(), [10, 12, 20, 22]);
     }
 }
