@@ -170,7 +170,9 @@ impl Db {
     /// Never begin a second write while holding one: the turn is not
     /// re-entrant. On SQLite such a write fails at once (an error, logged)
     /// rather than wait for the turn its own caller holds, which would stop
-    /// every write of the process for good.
+    /// every write of the process for good. The holder is the task (outside
+    /// any task, the thread): futures joined within one task count as one,
+    /// so they must not write side by side either.
     pub async fn write(&self) -> Result<Write, sqlx::Error> {
         let tx = match &self.pool {
             Pool::Sqlite(pool) => {
