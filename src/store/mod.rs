@@ -26,6 +26,7 @@ pub mod roles;
 pub mod sessions;
 pub mod settings;
 pub mod signing_keys;
+pub(crate) mod sqlite_handle;
 pub mod token_writer;
 pub mod tokens;
 pub mod transfer;
@@ -176,18 +177,72 @@ impl Db {
     pub async fn write(&self) -> Result<Write, sqlx::Error> {
         let tx = match &self.pool {
             Pool::Sqlite(pool) => {
-                let me = Holder::current();
-                if *lock(&self.holder) == Some(me) {
-                    tracing::error!("a write began while its caller held one: writes cannot nest");
-                    return Err(sqlx::Error::Protocol("a write began while its caller held one".to_owned()));
-                }
-                let guard = Arc::clone(&self.turn).lock_owned().await;
-                let turn = HeldTurn::new(guard, Arc::clone(&self.holder), me);
-                Tx::Sqlite(SqliteTx::begin(turn, pool.connect_options().as_ref()).await?)
+                Tx::Sqlite(SqliteTx::begin(self.take_turn().await?, pool.connect_options().as_ref()).await?)
             }
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
         Ok(Write { tx, stale: false, access_lock: AccessLock::None, changes: Arc::clone(&self.changes) })
+    }
+
+    /// Waits for the SQLite write turn; refuses at once a second write of
+    /// its holder (see [`Db::write`]).
+    async fn take_turn(&self) -> Result<HeldTurn, sqlx::Error> {
+        let me = Holder::current();
+        if *lock(&self.holder) == Some(me) {
+            tracing::error!("a write began while its caller held one: writes cannot nest");
+            return Err(sqlx::Error::Protocol("a write began while its caller held one".to_owned()));
+        }
+        let guard = Arc::clone(&self.turn).lock_owned().await;
+        Ok(HeldTurn::new(guard, Arc::clone(&self.holder), me))
+    }
+
+    /// Runs `f` in a write transaction on SQLite's C API, on the calling
+    /// thread, with the write turn and the write connection's thread
+    /// waiting meanwhile (see [`sqlite_handle`]): for the token writer,
+    /// whose transactions are a few rows each. `f` must not change what the
+    /// caches keep (nothing here tells them).
+    ///
+    /// `Ok(None)` when this cannot be done (PostgreSQL, or another process
+    /// holds SQLite's write lock, which a worker must not wait for): the
+    /// caller writes through [`Db::write`] instead.
+    pub(crate) async fn write_on_handle<T>(
+        &self,
+        f: impl FnOnce(&sqlite_handle::Handle<'_>) -> Result<T, sqlx::Error>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        let Pool::Sqlite(pool) = &self.pool else { return Ok(None) };
+        let mut turn = self.take_turn().await?;
+        let options = pool.connect_options();
+        let held: &mut Turn = &mut turn;
+        held.ready(&options).await?;
+        let Some(conn) = held.conn.as_mut() else { return Ok(None) };
+        let mut locked = match conn.lock_handle().await {
+            // The connection's thread has ended: `Db::write` connects again.
+            Err(sqlx::Error::WorkerCrashed) => return Ok(None),
+            locked => locked?,
+        };
+        // From here on nothing awaits: the transaction is begun and ended
+        // before the lock (and the turn) are given back. Should `f` panic,
+        // the next write rolls back what is left open (`Turn::open`).
+        let h = sqlite_handle::Handle::new(&mut locked);
+        held.open = true;
+        if !h.try_begin()? {
+            held.open = false;
+            return Ok(None);
+        }
+        let wal = self.changes.wal();
+        let done = f(&h).and_then(|value| {
+            let before = wal.map(|w| w.before_commit(|| self.changes.publish()));
+            h.execute(c"COMMIT")?;
+            if let (Some(wal), Some(before)) = (wal, before) {
+                wal.committed(before);
+            }
+            Ok(value)
+        });
+        if done.is_err() && h.in_transaction() {
+            let _ = h.execute(c"ROLLBACK");
+        }
+        held.open = h.in_transaction();
+        done.map(Some)
     }
 
     pub async fn close(&self) {
@@ -211,6 +266,23 @@ pub struct Turn {
     /// committed nor rolled back yet (it was dropped where no runtime could
     /// roll it back). The next write rolls it back first.
     open: bool,
+}
+
+impl Turn {
+    /// Connected, with no transaction left open by an earlier write.
+    async fn ready(&mut self, options: &SqliteConnectOptions) -> Result<&mut SqliteConnection, sqlx::Error> {
+        if self.open {
+            if let Some(conn) = self.conn.as_mut() {
+                // "No transaction is active" when SQLite already ended it.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            }
+            self.open = false;
+        }
+        match &mut self.conn {
+            Some(conn) => Ok(conn),
+            conn @ None => Ok(conn.insert(options.connect().await?)),
+        }
+    }
 }
 
 impl std::fmt::Debug for Turn {
@@ -295,16 +367,7 @@ struct SqliteTx {
 impl SqliteTx {
     async fn begin(mut turn: HeldTurn, options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
         let held = &mut *turn;
-        if held.open {
-            if let Some(conn) = held.conn.as_mut() {
-                // "No transaction is active" when SQLite already ended it.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            }
-            held.open = false;
-        }
-        if held.conn.is_none() {
-            held.conn = Some(options.connect().await?);
-        }
+        held.ready(options).await?;
         // Marked before the `BEGIN` is sent: if this future is dropped while
         // it runs, the transaction's `Drop` rolls back what it began.
         held.open = true;
@@ -745,6 +808,9 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     }
 }
 
+/// How long a SQLite connection waits for another's lock before `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 async fn open_sqlite(url: &str, max_connections: u32) -> Result<Db, OpenError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|source| OpenError::BadUrl { url: url.to_owned(), source })?
@@ -752,7 +818,7 @@ async fn open_sqlite(url: &str, max_connections: u32) -> Result<Db, OpenError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5))
+        .busy_timeout(BUSY_TIMEOUT)
         // A task checkpoints instead of the committing connection.
         .pragma("wal_autocheckpoint", checkpoint::FALLBACK_PAGES.to_string());
     let file = options.get_filename();

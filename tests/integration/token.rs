@@ -394,8 +394,21 @@ async fn concurrent_token_requests_are_each_recorded_with_their_audit_entry() {
 /// The tokens of one shared transaction are checked each on its own: when
 /// one application was deactivated meanwhile, its token is refused and
 /// has no audit entry, and the other's is recorded with its own.
+///
+/// Both ways a batch is written are checked: a store transaction (as on
+/// PostgreSQL, and on SQLite when another process holds the write lock)
+/// and the token writer (on SQLite, SQLite's C API on a worker).
 #[tokio::test]
 async fn a_shared_write_records_only_the_tokens_whose_application_still_issues_them() {
+    a_shared_write_records_only_the_usable(false).await;
+}
+
+#[tokio::test]
+async fn the_token_writer_records_only_the_tokens_whose_application_still_issues_them() {
+    a_shared_write_records_only_the_usable(true).await;
+}
+
+async fn a_shared_write_records_only_the_usable(through_writer: bool) {
     use postern::store::tokens::{record_issued, IssuedToken};
     let app = TestApp::new().await;
     let (kept, _) = app.create_app("Kept").await;
@@ -433,9 +446,20 @@ async fn a_shared_write_records_only_the_tokens_whose_application_still_issues_t
         .await?
         .rows_affected());
 
-    let mut w = app.state.db.write().await.unwrap();
-    let recorded = record_issued(&mut w, &batch).await.unwrap();
-    w.commit().await.unwrap();
+    let recorded = if through_writer {
+        let writer = &app.state.token_writer;
+        let [kept_token, dropped_token] = batch;
+        let (kept_jti, dropped_jti) = (kept_token.jti.clone(), dropped_token.jti.clone());
+        // Both handed over before either is waited for.
+        let (a, b) = (writer.submit(kept_token).await.unwrap(), writer.submit(dropped_token).await.unwrap());
+        let (a, b) = (a.recorded().await.unwrap(), b.recorded().await.unwrap());
+        [(a, kept_jti), (b, dropped_jti)].into_iter().filter(|(ok, _)| *ok).map(|(_, jti)| jti).collect()
+    } else {
+        let mut w = app.state.db.write().await.unwrap();
+        let recorded = record_issued(&mut w, &batch).await.unwrap();
+        w.commit().await.unwrap();
+        recorded
+    };
 
     assert_eq!(recorded, std::collections::HashSet::from(["jti-kept".to_owned()]));
     let stored: Vec<String> =
@@ -447,4 +471,50 @@ async fn a_shared_write_records_only_the_tokens_whose_application_still_issues_t
     .fetch_all(&mut *c)
     .await?);
     assert_eq!(entries, [("client_credentials, jti jti-kept".to_owned(), "Kept".to_owned(), kept)]);
+}
+
+/// While another process holds SQLite's write lock (the CLI, an operator's
+/// `sqlite3`), a token waits for it without stopping the runtime it runs
+/// on: the writer does not wait in SQLite's busy handler on a worker, and
+/// the token is recorded once the lock is free.
+#[tokio::test]
+async fn a_token_waits_for_another_process_holding_the_write_lock_without_blocking_the_runtime() {
+    use sqlx::{ConnectOptions, Connection};
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    if app.on_postgres() {
+        return;
+    }
+    let (client_id, secret) = app.create_app("Waits").await;
+    let body = format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+    assert_eq!(app.token_form(&body).await.status, 200);
+
+    let url = &app.state.config.database.url;
+    let mut other = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().connect().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    let request = Request::post("/oauth2-token")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let request = tokio::spawn(app.router.clone().oneshot(request));
+    // This test's runtime has one thread: had the writer waited in SQLite's
+    // busy handler there (5 s), this sleep would end only after it.
+    let asleep = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(asleep.elapsed() < std::time::Duration::from_secs(2), "the runtime was blocked {:?}", asleep.elapsed());
+    assert!(!request.is_finished(), "a token was answered while its row could not be written");
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+
+    let response = request.await.unwrap().unwrap();
+    assert_eq!(response.status(), 200);
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let jti = crate::harness::claims(body["access_token"].as_str().unwrap())["jti"].as_str().unwrap().to_owned();
+    let stored: i64 =
+        sql!(app.state.db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM oauth_access_tokens WHERE jti = $1")
+            .bind(&jti)
+            .fetch_one(&mut *c)
+            .await?);
+    assert_eq!(stored, 1);
 }
