@@ -409,36 +409,11 @@ async fn the_token_writer_records_only_the_tokens_whose_application_still_issues
 }
 
 async fn a_shared_write_records_only_the_usable(through_writer: bool) {
-    use postern::store::tokens::{record_issued, IssuedToken};
+    use postern::store::tokens::record_issued;
     let app = TestApp::new().await;
     let (kept, _) = app.create_app("Kept").await;
     let (dropped, _) = app.create_app("Dropped").await;
-    let issued = |client_id: String, jti: &str| {
-        let db = app.state.db.clone();
-        let jti = jti.to_owned();
-        async move {
-            let (id, name, secret_hash): (i64, String, Option<Vec<u8>>) = sql!(db, |c| sqlx::query_as(
-                "SELECT id, name, secret_hash FROM oauth_applications WHERE client_id = $1"
-            )
-            .bind(&client_id)
-            .fetch_one(&mut *c)
-            .await?);
-            IssuedToken {
-                detail: format!("client_credentials, jti {jti}"),
-                jti,
-                application_id: id,
-                application_name: name,
-                client_id,
-                secret_hash,
-                user_id: None,
-                customer_user_id: None,
-                username: None,
-                scope: String::new(),
-                issued_at: 1_800_000_000,
-                expires_at: 1_800_003_600,
-            }
-        }
-    };
+    let issued = |client_id: String, jti: &'static str| issued_token(&app, client_id, jti);
     let batch = [issued(kept.clone(), "jti-kept").await, issued(dropped.clone(), "jti-dropped").await];
     sql!(app.state.db, |c| sqlx::query("UPDATE oauth_applications SET active = FALSE WHERE client_id = $1")
         .bind(&dropped)
@@ -517,4 +492,65 @@ async fn a_token_waits_for_another_process_holding_the_write_lock_without_blocki
             .fetch_one(&mut *c)
             .await?);
     assert_eq!(stored, 1);
+}
+
+/// A client_credentials token of the application `client_id`, ready for
+/// the token writer, as the token endpoint would hand it over.
+async fn issued_token(app: &TestApp, client_id: String, jti: &str) -> postern::store::tokens::IssuedToken {
+    let (id, name, secret_hash): (i64, String, Option<Vec<u8>>) = sql!(app.state.db, |c| sqlx::query_as(
+        "SELECT id, name, secret_hash FROM oauth_applications WHERE client_id = $1"
+    )
+    .bind(&client_id)
+    .fetch_one(&mut *c)
+    .await?);
+    postern::store::tokens::IssuedToken {
+        detail: format!("client_credentials, jti {jti}"),
+        jti: jti.to_owned(),
+        application_id: id,
+        application_name: name,
+        client_id,
+        secret_hash,
+        user_id: None,
+        customer_user_id: None,
+        username: None,
+        scope: String::new(),
+        issued_at: 1_800_000_000,
+        expires_at: 1_800_003_600,
+    }
+}
+
+/// A batch in which one row fails (here a `jti` given twice) is rolled back
+/// whole and written again token by token: only the failing token's
+/// request gets an error, the others are recorded once, each with one
+/// audit entry, and nothing of the failed batch stays behind.
+#[tokio::test]
+async fn a_failed_batch_is_written_again_token_by_token_and_leaves_nothing_twice() {
+    let app = TestApp::new().await;
+    let (client_id, _) = app.create_app("Batch").await;
+    let writer = postern::store::token_writer::TokenWriter::new(app.state.db.clone());
+    let first = issued_token(&app, client_id.clone(), "jti-one").await;
+    let again = issued_token(&app, client_id.clone(), "jti-one").await;
+    let other = issued_token(&app, client_id, "jti-two").await;
+    // Handed over in one poll of this (one-thread) runtime's task: the
+    // writer finds all three waiting and takes them as one batch.
+    let (a, b, c) = tokio::join!(writer.submit(first), writer.submit(again), writer.submit(other));
+    let (a, b, c) = (a.unwrap().recorded().await, b.unwrap().recorded().await, c.unwrap().recorded().await);
+
+    assert!(matches!(a, Ok(true)), "{a:?}");
+    match b {
+        Err(sqlx::Error::Database(e)) => assert_eq!(e.kind(), sqlx::error::ErrorKind::UniqueViolation, "{e}"),
+        other => panic!("the second use of a jti was not refused as a duplicate: {other:?}"),
+    }
+    assert!(matches!(c, Ok(true)), "{c:?}");
+    let tokens: Vec<String> =
+        sql!(app.state.db, |c| sqlx::query_scalar("SELECT jti FROM oauth_access_tokens ORDER BY jti")
+            .fetch_all(&mut *c)
+            .await?);
+    assert_eq!(tokens, ["jti-one", "jti-two"]);
+    let entries: Vec<String> = sql!(app.state.db, |c| sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE event = 'token.issued' ORDER BY detail"
+    )
+    .fetch_all(&mut *c)
+    .await?);
+    assert_eq!(entries, ["client_credentials, jti jti-one", "client_credentials, jti jti-two"]);
 }
