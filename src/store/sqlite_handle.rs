@@ -6,7 +6,7 @@
 //! statement to it over a channel: a statement costs two thread wake-ups
 //! besides its work, and each wake-up of that thread preempted a worker
 //! in the middle of an RSA signature. Through
-//! [`SqliteConnection::lock_handle`] the connection's thread waits while
+//! [`sqlx::SqliteConnection::lock_handle`] the connection's thread waits while
 //! the calling thread uses the connection itself; a transaction of the
 //! token writer (`BEGIN`, its rows, `COMMIT`) then runs on the tokio worker
 //! in one go, with one hand-over of the connection instead of three
@@ -21,7 +21,8 @@
 //! lives only while the connection is locked (it borrows the lock); a
 //! [`Statement`] borrows its `Handle`, so it is finalized before the lock
 //! is given back; text and blobs are bound with `SQLITE_TRANSIENT`
-//! (SQLite copies them); columns are copied out before the next step.
+//! (SQLite copies them); no column is read (a `RETURNING` row only says
+//! that its row was written).
 
 use libsqlite3_sys as ffi;
 use sqlx::sqlite::LockedSqliteHandle;
