@@ -29,6 +29,10 @@ pub struct Changes {
     wal: Option<WalWatch>,
 }
 
+/// Where the wal-index counter stood before this process's commit (see
+/// [`Changes::before_own_commit`]); nothing where no wal-index is watched.
+pub(crate) struct CommitMark(Option<Option<u64>>);
+
 impl Changes {
     /// A signal that also moves on for the commits other processes make to
     /// the SQLite database `wal` watches, noticed when the generation is
@@ -46,9 +50,20 @@ impl Changes {
         self.wal.as_ref()?.commits()
     }
 
-    /// The wal-index watch, for [`super::Write::commit`].
-    pub(crate) fn wal(&self) -> Option<&WalWatch> {
-        self.wal.as_ref()
+    /// Before this process commits, while it holds SQLite's write lock
+    /// (nobody else can commit until it does): notices the commits other
+    /// processes made meanwhile, and marks where the wal-index counter
+    /// stands, so that [`after_own_commit`](Self::after_own_commit) does
+    /// not take this commit for another's.
+    pub(crate) fn before_own_commit(&self) -> CommitMark {
+        CommitMark(self.wal.as_ref().map(|wal| wal.before_commit(|| self.publish())))
+    }
+
+    /// After this process's commit, the write lock still held.
+    pub(crate) fn after_own_commit(&self, mark: CommitMark) {
+        if let (Some(wal), CommitMark(Some(before))) = (&self.wal, mark) {
+            wal.committed(before);
+        }
     }
 
     /// A signal that is untrusted until [`trust_again`](Self::trust_again)

@@ -214,7 +214,7 @@ impl Db {
         let options = pool.connect_options();
         let held: &mut Turn = &mut turn;
         held.ready(&options).await?;
-        let Some(conn) = held.conn.as_mut() else { return Ok(None) };
+        let conn = held.conn.as_mut().expect("`Turn::ready` leaves the turn connected");
         let mut locked = match conn.lock_handle().await {
             // The connection's thread has ended: `Db::write` connects again.
             Err(sqlx::Error::WorkerCrashed) => return Ok(None),
@@ -229,13 +229,10 @@ impl Db {
             held.open = false;
             return Ok(None);
         }
-        let wal = self.changes.wal();
         let done = f(&h).and_then(|value| {
-            let before = wal.map(|w| w.before_commit(|| self.changes.publish()));
+            let mark = self.changes.before_own_commit();
             h.execute(c"COMMIT")?;
-            if let (Some(wal), Some(before)) = (wal, before) {
-                wal.committed(before);
-            }
+            self.changes.after_own_commit(mark);
             Ok(value)
         });
         if done.is_err() && h.in_transaction() {
@@ -270,7 +267,7 @@ pub struct Turn {
 
 impl Turn {
     /// Connected, with no transaction left open by an earlier write.
-    async fn ready(&mut self, options: &SqliteConnectOptions) -> Result<&mut SqliteConnection, sqlx::Error> {
+    async fn ready(&mut self, options: &SqliteConnectOptions) -> Result<(), sqlx::Error> {
         if self.open {
             if let Some(conn) = self.conn.as_mut() {
                 // "No transaction is active" when SQLite already ended it.
@@ -278,10 +275,10 @@ impl Turn {
             }
             self.open = false;
         }
-        match &mut self.conn {
-            Some(conn) => Ok(conn),
-            conn @ None => Ok(conn.insert(options.connect().await?)),
+        if self.conn.is_none() {
+            self.conn = Some(options.connect().await?);
         }
+        Ok(())
     }
 }
 
@@ -513,8 +510,7 @@ impl Write {
         // SQLite (the only engine with a wal-index to watch): still holding
         // its write lock, nobody else can commit until this does, so the
         // counter after it is known.
-        let wal = changes.wal();
-        let before = wal.map(|w| w.before_commit(|| changes.publish()));
+        let mark = changes.before_own_commit();
         if let (Tx::Postgres(tx), true) = (&mut tx, stale) {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANGES_CHANNEL)
@@ -530,9 +526,7 @@ impl Write {
                 None
             }
         };
-        if let (Some(wal), Some(before)) = (wal, before) {
-            wal.committed(before);
-        }
+        changes.after_own_commit(mark);
         if stale {
             changes.publish();
         }

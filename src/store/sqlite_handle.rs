@@ -121,8 +121,8 @@ impl<'l> Handle<'l> {
     pub fn try_begin(&self) -> Result<bool, SqliteError> {
         // SAFETY: a valid handle. The busy timeout is the connection's, set
         // again right after (sqlx sets it once, when it connects).
-        let previous = unsafe { ffi::sqlite3_busy_timeout(self.raw(), 0) };
-        debug_assert_eq!(previous, ffi::SQLITE_OK);
+        let rc = unsafe { ffi::sqlite3_busy_timeout(self.raw(), 0) };
+        debug_assert_eq!(rc, ffi::SQLITE_OK);
         let begun = self.execute(c"BEGIN IMMEDIATE");
         unsafe { ffi::sqlite3_busy_timeout(self.raw(), super::BUSY_TIMEOUT.as_millis() as c_int) };
         match begun {

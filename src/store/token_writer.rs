@@ -40,8 +40,8 @@
 //!
 //! Tried again where RSA-2048 signs in 0.25 ms (AVX-512; wrk, 64
 //! connections, 8 s, alternated, SQLite's thread counted in `/proc`), when
-//! this loop still wrote through sqlx: SQLite's thread woke 1.3–1.5 times per token and spent 0.05 ms
-//! on it. `BEGIN IMMEDIATE` sent with the inserts (two calls a
+//! this loop still wrote through sqlx: SQLite's thread woke 1.3–1.5 times
+//! per token and spent 0.05 ms on it. `BEGIN IMMEDIATE` sent with the inserts (two calls a
 //! transaction): as often, as much, tokens/s within the noise. One call a
 //! transaction: 2.0–2.1 wakes, 0.064–0.073 ms, 4,400–4,650 tokens/s
 //! against 4,450–4,930. No `yield_now` in [`TokenWriter::submit`] (the

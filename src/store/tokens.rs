@@ -7,6 +7,7 @@ use crate::model::audit::AuditEvent;
 use crate::model::{GrantType, Side};
 use crate::oauth::access_token::TokenRecord;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 pub struct NewAccessToken<'a> {
     pub jti: &'a str,
@@ -85,12 +86,11 @@ pub async fn record_issued(w: &mut Write, batch: &[IssuedToken]) -> Result<HashS
     let event = AuditEvent::TokenIssued.as_str();
     for part in batch.chunks(ROWS_PER_CALL) {
         run!(&mut *w, |c| {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO oauth_access_tokens
-                     (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)
+            let mut query = sqlx::QueryBuilder::new(format!(
+                "{TOKEN_INSERT}
                  SELECT v.column1, v.column2, 'client_credentials', v.column3, v.column4, v.column5, v.column6, v.column7
-                 FROM (",
-            );
+                 FROM ("
+            ));
             query.push_values(part, |mut row, t| {
                 row.push_bind(&t.jti)
                     .push_bind(t.application_id)
@@ -110,11 +110,8 @@ pub async fn record_issued(w: &mut Write, batch: &[IssuedToken]) -> Result<HashS
                 Some(sqlx::QueryBuilder::new(""))
             };
             let entries = audit.as_mut().unwrap_or(&mut query);
-            entries.push(
-                "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id,
-                                        application_name, client_id, detail)
-                 SELECT v.column1, ",
-            );
+            entries.push(AUDIT_INSERT);
+            entries.push(" SELECT v.column1, ");
             entries.push_bind(event);
             entries.push(", v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (");
             entries.push_values(part, |mut row, t| {
@@ -155,18 +152,17 @@ pub(crate) fn record_issued_on(h: &Handle<'_>, batch: &[IssuedToken]) -> Result<
     if batch.is_empty() {
         return Ok(recorded);
     }
-    let mut token = h.prepare(&format!(
-        "INSERT INTO oauth_access_tokens
-             (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)
-         SELECT ?1, ?2, 'client_credentials', ?3, ?4, ?5, ?6, ?7
-         FROM {WITH_OWNER} WHERE {} RETURNING jti",
-        usable_with("?2", "?8")
-    ))?;
-    let mut audit = h.prepare(
-        "INSERT INTO audit_log (at, event, user_id, customer_user_id, username, application_id,
-                                application_name, client_id, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
+    static TOKEN: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{TOKEN_INSERT} SELECT ?1, ?2, 'client_credentials', ?3, ?4, ?5, ?6, ?7
+             FROM {WITH_OWNER} WHERE {} RETURNING jti",
+            usable_with("?2", "?8")
+        )
+    });
+    static AUDIT: LazyLock<String> =
+        LazyLock::new(|| format!("{AUDIT_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    let mut token = h.prepare(&TOKEN)?;
+    let mut audit = h.prepare(&AUDIT)?;
     let event = AuditEvent::TokenIssued.as_str();
     for t in batch {
         token.bind(&[
@@ -200,6 +196,15 @@ pub(crate) fn record_issued_on(h: &Handle<'_>, batch: &[IssuedToken]) -> Result<
     }
     Ok(recorded)
 }
+
+/// The columns a client_credentials token is recorded with, in the order
+/// both ways of recording it give them.
+const TOKEN_INSERT: &str = "INSERT INTO oauth_access_tokens
+    (jti, application_id, grant_type, user_id, customer_user_id, scope, issued_at, expires_at)";
+
+/// The columns of a token's audit entry, likewise.
+const AUDIT_INSERT: &str = "INSERT INTO audit_log
+    (at, event, user_id, customer_user_id, username, application_id, application_name, client_id, detail)";
 
 /// Batches of at most this many tokens keep their statements prepared.
 const PREPARED_ROWS: usize = 8;
