@@ -21,7 +21,13 @@
 //! runs `wal_checkpoint(RESTART)`: it copies the few pages committed during
 //! its own pass and waits (at most [`RESTART_WAIT`]) for the readers of the
 //! log to finish, and the next commit starts the log again — a pause of a
-//! few milliseconds for the writers instead of the whole copy.
+//! few milliseconds for the writers instead of the whole copy. Before it
+//! holds the turn, passive passes catch up with what was committed during
+//! the pass before ([`catch_up`]), so the restart copies a few commits'
+//! pages rather than those of a whole pass: at 2,700 tokens/s (oha, open
+//! loop, 10 s runs alternated with the build before) the writers' pause fell from a
+//! median of 2.6–3.0 ms to 1.5–1.8 ms; most of what remains is the two
+//! `fsync`s.
 //! The pool's connections checkpoint themselves only once the log reaches
 //! [`FALLBACK_PAGES`]: a safety net for when this task cannot keep up,
 //! never the usual way.
@@ -43,6 +49,11 @@ pub const RESTART_WAIT: Duration = Duration::from_millis(50);
 /// The log length (pages) at which a committing connection checkpoints
 /// itself (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000).
 pub const FALLBACK_PAGES: u32 = 16_384;
+/// At most this many passive passes catch up before a restart.
+const CATCH_UP_PASSES: usize = 4;
+/// A restart waits for a catch-up pass to find fewer pages than this
+/// committed since the pass before (about ten commits of a token batch).
+const HELD_PAGES: i64 = 128;
 /// How long to wait before opening the connection again after a failure.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -83,6 +94,9 @@ async fn run(options: SqliteConnectOptions, turn: Arc<Mutex<super::Turn>>) {
             tick.tick().await;
             let done = match checkpoint(&mut conn, Mode::Passive).await {
                 Ok(Progress { log, .. }) if log >= RESTART_PAGES => {
+                    // What was committed during that pass, then during the
+                    // next, each pass shorter, still without holding anyone.
+                    let caught_up = catch_up(&mut conn, log).await;
                     // The pages committed meanwhile, with the writers held
                     // off, so that the next commit starts the log again.
                     let _turn = turn.lock().await;
@@ -90,6 +104,7 @@ async fn run(options: SqliteConnectOptions, turn: Arc<Mutex<super::Turn>>) {
                     let done = checkpoint(&mut conn, Mode::Restart).await;
                     tracing::debug!(
                         log,
+                        caught_up = ?caught_up.map(|p| p.log),
                         held_ms = held.elapsed().as_secs_f64() * 1e3,
                         "WAL checkpoint restarted the log"
                     );
@@ -112,6 +127,25 @@ async fn run(options: SqliteConnectOptions, turn: Arc<Mutex<super::Turn>>) {
         let _ = conn.close().await;
         tokio::time::sleep(RETRY).await;
     }
+}
+
+/// Passive passes after the one that found the log long, while each finds
+/// more than [`HELD_PAGES`] committed since the pass before (at most
+/// [`CATCH_UP_PASSES`]): what the restarting checkpoint then copies with
+/// the writers held off is a few commits' pages, not a whole pass's worth.
+/// The last pass's progress (`None` when there was none, or it failed: the
+/// restart copies the rest).
+async fn catch_up(conn: &mut SqliteConnection, mut log: i64) -> Option<Progress> {
+    let mut last = None;
+    for _ in 0..CATCH_UP_PASSES {
+        let pass = checkpoint(conn, Mode::Passive).await.ok()?;
+        let committed_meanwhile = pass.log - log;
+        (log, last) = (pass.log, Some(pass));
+        if committed_meanwhile <= HELD_PAGES {
+            break;
+        }
+    }
+    last
 }
 
 /// What a checkpoint found and did, in pages (frames) of the log.
