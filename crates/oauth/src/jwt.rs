@@ -10,9 +10,11 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use openssl::bn::{BigNum, BigNumContext};
 use openssl::ecdsa::EcdsaSig;
-use openssl::hash::MessageDigest;
+use openssl::md::Md;
 use openssl::nid::Nid;
 use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private};
+use openssl::pkey_ctx::PkeyCtx;
+use openssl::rsa::Padding;
 use openssl::sign::Signer;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::traits::PublicKeyParts;
@@ -20,6 +22,7 @@ use rsa::RsaPublicKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 /// RFC 9068 §2.1: the `typ` header of a JWT access token.
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -233,7 +236,19 @@ pub struct SigningKey {
     /// key so that every instance serving this key has the same one.
     mark_key: MarkKey,
     pub verifying: VerifyingKey,
+    /// OpenSSL's signing contexts for this key (RS256, ES256), each set up
+    /// once and used again by one signature at a time. Setting one up
+    /// (`EVP_DigestSignInit`: fetching the algorithm and the digest from
+    /// OpenSSL 3's provider store) made an ES256 signature cost 29.7 µs
+    /// on one core against 24.6 µs with a kept context (a throw-away loop,
+    /// eight alternated runs); for RS256 the difference is lost in the
+    /// signature's 250 µs.
+    contexts: Mutex<Vec<PkeyCtx<Private>>>,
 }
+
+/// At most this many signing contexts are kept for one key: as many as
+/// signatures made at the same moment, which the runtime's threads bound.
+const KEPT_CONTEXTS: usize = 64;
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -275,7 +290,7 @@ impl SigningKey {
         derive.update(b"postern signed_in_after key v1");
         derive.update(&der);
         let mark_key = MarkKey::new(derive.finalize().into());
-        Ok(Self { private, header, id_header, mark_key, verifying })
+        Ok(Self { private, header, id_header, mark_key, verifying, contexts: Mutex::new(Vec::new()) })
     }
 
     /// A new key pair for `alg` (RSA-2048, P-256 or Ed25519): the private
@@ -333,17 +348,45 @@ impl SigningKey {
     /// The JWS signature of `input` (RFC 7518 §3.3–3.4, RFC 8037 §3.1).
     fn signature(&self, input: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
         match self.verifying.alg {
-            Alg::RS256 => Signer::new(MessageDigest::sha256(), &self.private)?.sign_oneshot_to_vec(input),
+            Alg::RS256 => self.sign_digest(&Sha256::digest(input)),
             Alg::ES256 => {
                 // OpenSSL gives DER; JWS wants R and S, 32 bytes each.
-                let der = Signer::new(MessageDigest::sha256(), &self.private)?.sign_oneshot_to_vec(input)?;
+                let der = self.sign_digest(&Sha256::digest(input))?;
                 let signature = EcdsaSig::from_der(&der)?;
                 let mut raw = signature.r().to_vec_padded(32)?;
                 raw.extend(signature.s().to_vec_padded(32)?);
                 Ok(raw)
             }
+            // Ed25519 signs the message itself, in one pass (no digest to sign).
             Alg::EdDSA => Signer::new_without_digest(&self.private)?.sign_oneshot_to_vec(input),
         }
+    }
+
+    /// Signs a SHA-256 `digest` with a kept context (RSASSA-PKCS1-v1_5
+    /// with SHA-256's DigestInfo, or ECDSA): what `Signer` does after
+    /// hashing, without setting a context up for every token. A context
+    /// that failed is dropped, not kept.
+    fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+        let kept = self.contexts.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut context = match kept {
+            Some(context) => context,
+            None => {
+                let mut context = PkeyCtx::new(&self.private)?;
+                context.sign_init()?;
+                if self.verifying.alg == Alg::RS256 {
+                    context.set_rsa_padding(Padding::PKCS1)?;
+                }
+                context.set_signature_md(Md::sha256())?;
+                context
+            }
+        };
+        let mut signature = Vec::new();
+        context.sign_to_vec(digest, &mut signature)?;
+        let mut contexts = self.contexts.lock().unwrap_or_else(PoisonError::into_inner);
+        if contexts.len() < KEPT_CONTEXTS {
+            contexts.push(context);
+        }
+        Ok(signature)
     }
 }
 
@@ -533,6 +576,37 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!(key.sign(&claims).unwrap(), reference);
+    }
+
+    /// The signing contexts are kept and used again, by many threads at
+    /// once: every RS256 token is still byte for byte jsonwebtoken's, and
+    /// every ES256 token (a fresh random nonce each) still verifies.
+    #[test]
+    fn kept_signing_contexts_sign_correctly_from_many_threads() {
+        let (private_pem, _) = test_pems();
+        let rsa = key();
+        let (private, public) = SigningKey::generate_pem(Alg::ES256).unwrap();
+        let ec = SigningKey::from_pem(&private, &public).unwrap();
+        let reference_key = jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap();
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
+        header.kid = Some(rsa.kid().to_owned());
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let (rsa, ec, header, reference_key) = (&rsa, &ec, &header, &reference_key);
+                scope.spawn(move || {
+                    for i in 0..8 {
+                        let claims = claims(1_000 + thread * 100 + i);
+                        let reference = jsonwebtoken::encode(header, &claims, reference_key).unwrap();
+                        assert_eq!(rsa.sign(&claims).unwrap(), reference, "thread {thread}, token {i}");
+                        let token = ec.sign(&claims).unwrap();
+                        assert_eq!(verify(&token, [&ec.verifying], &expect(), claims.iat).unwrap(), claims);
+                    }
+                });
+            }
+        });
+        let kept = |key: &SigningKey| key.contexts.lock().unwrap().len();
+        assert!((1..=4).contains(&kept(&rsa)) && (1..=4).contains(&kept(&ec)), "one context per signer at once");
     }
 
     #[test]
