@@ -348,10 +348,10 @@ impl SigningKey {
     /// The JWS signature of `input` (RFC 7518 §3.3–3.4, RFC 8037 §3.1).
     fn signature(&self, input: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
         match self.verifying.alg {
-            Alg::RS256 => self.sign_digest(&Sha256::digest(input)),
+            Alg::RS256 => self.sign_sha256(input),
             Alg::ES256 => {
                 // OpenSSL gives DER; JWS wants R and S, 32 bytes each.
-                let der = self.sign_digest(&Sha256::digest(input))?;
+                let der = self.sign_sha256(input)?;
                 let signature = EcdsaSig::from_der(&der)?;
                 let mut raw = signature.r().to_vec_padded(32)?;
                 raw.extend(signature.s().to_vec_padded(32)?);
@@ -362,11 +362,11 @@ impl SigningKey {
         }
     }
 
-    /// Signs a SHA-256 `digest` with a kept context (RSASSA-PKCS1-v1_5
-    /// with SHA-256's DigestInfo, or ECDSA): what `Signer` does after
-    /// hashing, without setting a context up for every token. A context
-    /// that failed is dropped, not kept.
-    fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+    /// Signs `input`'s SHA-256 digest with a kept context (RSASSA-PKCS1-v1_5
+    /// with SHA-256's DigestInfo, or ECDSA): what `Signer` does, without
+    /// setting a context up for every token. A context that failed is
+    /// dropped, not kept.
+    fn sign_sha256(&self, input: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
         let kept = self.contexts.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut context = match kept {
             Some(context) => context,
@@ -381,7 +381,7 @@ impl SigningKey {
             }
         };
         let mut signature = Vec::new();
-        context.sign_to_vec(digest, &mut signature)?;
+        context.sign_to_vec(&Sha256::digest(input), &mut signature)?;
         let mut contexts = self.contexts.lock().unwrap_or_else(PoisonError::into_inner);
         if contexts.len() < KEPT_CONTEXTS {
             contexts.push(context);
